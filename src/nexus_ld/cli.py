@@ -1,0 +1,192 @@
+"""The ``nexus-ld`` command: one subcommand per stage, each thin over the module that does the work."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pyoxigraph as ox
+
+from . import __version__
+from .config import SETTINGS, Settings, SettingsError, load_settings
+from .errors import NexusError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _help_settings(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    for s in SETTINGS:
+        click.echo(f"{s.name:30} default {s.default!r}\n{'':30} {s.help}")
+    ctx.exit()
+
+
+@click.group()
+@click.version_option(__version__, prog_name="nexus-ld")
+@click.option(
+    "--setting",
+    "settings",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Set one setting (repeatable); see --help-settings. Environment: NEXUS_LD_<NAME>.",
+)
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="A TOML file of settings.")
+@click.option(
+    "--help-settings",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_help_settings,
+    help="List every setting with its default and exit.",
+)
+@click.pass_context
+def main(ctx: click.Context, settings: tuple[tuple[str, str], ...], config: str | None) -> None:
+    """nexus-ld: build, check, query and serve the TTP / al-Qaeda / Islamic State knowledge graph."""
+    try:
+        ctx.obj = load_settings(dict(settings), file=config)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+@main.command()
+@click.pass_context
+def build(ctx: click.Context) -> None:
+    """Load, check, reason and write the store, the truthy graph and the dumps."""
+    from .build import build as run_build
+
+    try:
+        run_build(_settings(ctx), progress=lambda line: click.echo(line, err=True))
+    except NexusError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_VIOLATIONS if exc.title == "Build failed" else EXIT_UNREADABLE)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def check(ctx: click.Context, as_json: bool) -> None:
+    """Check shapes, quotes at their offsets and source checksums. Exit 0 ok, 1 violations, 2 unreadable."""
+    from .check import check_project
+    from .load import load_project
+
+    settings = _settings(ctx)
+    try:
+        report = check_project(load_project(settings.project), settings.base)
+    except NexusError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(report.to_json() if as_json else report.text)
+    sys.exit(EXIT_OK if report.conforms else EXIT_VIOLATIONS)
+
+
+def _print_results(result: Any, fmt: str) -> None:
+    from .table import render_table
+
+    if isinstance(result, ox.QueryBoolean):
+        click.echo("true" if bool(result) else "false")
+    elif isinstance(result, ox.QueryTriples):
+        click.echo(ox.serialize(result, format=ox.RdfFormat.TURTLE).decode("utf-8"), nl=False)
+    elif fmt == "table":
+        click.echo(render_table(result))
+    else:
+        kind = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV}[fmt]
+        click.echo(result.serialize(format=kind).decode("utf-8"), nl=False)
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False), help="Read the query from a file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "turtle"]),
+    default="table",
+    show_default=True,
+    help="Output for SELECT (table/json/csv); CONSTRUCT and DESCRIBE always print Turtle.",
+)
+@click.pass_context
+def query(ctx: click.Context, sparql: str | None, query_file: str | None, fmt: str) -> None:
+    """Run a SPARQL query on the built store, as the server would."""
+    from .store import Store
+
+    if bool(sparql) == bool(query_file):
+        raise click.UsageError("give a query text or --file, not both and not neither")
+    text = sparql or Path(query_file).read_text(encoding="utf-8")
+    try:
+        store = Store.open(_settings(ctx).build)
+        _print_results(store.query(text), fmt)
+    except NexusError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+
+
+@main.command()
+@click.pass_context
+def stats(ctx: click.Context) -> None:
+    """Counts of the built store: triples per graph, entities per class, claims per status."""
+    from .store import Store
+    from .table import render_table
+
+    try:
+        store = Store.open(_settings(ctx).build)
+    except NexusError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(f"release {store.release.get('release')}  base {store.base}")
+    for name, count in store.release.get("graphs", {}).items():
+        click.echo(f"  graph {name:10} {count:>8} triples")
+    for name in ("stats-classes", "stats-statuses"):
+        click.echo(render_table(store.named(name)))
+
+
+@main.command()
+@click.argument("exact")
+@click.option("--source", default="ttp-aq-isis-nexus.txt", show_default=True, help="File in data/sources/.")
+@click.option("--after", default=0, show_default=True, help="Find the occurrence at or after this offset.")
+@click.pass_context
+def quote(ctx: click.Context, exact: str, source: str, after: int) -> None:
+    """Print the nx:evidence block (quote and position selectors) for EXACT words of a source."""
+    from .quotes import QuoteNotFound, locate
+
+    path = _settings(ctx).project / "data" / "sources" / source
+    try:
+        selector = locate(path.read_text(encoding="utf-8"), exact, after)
+    except (OSError, QuoteNotFound) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(selector.to_turtle(f"source:{Path(source).stem}"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; 127.0.0.1 keeps it private.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--store", "store_url", help="Use a remote SPARQL 1.1 endpoint as the store.")
+@click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug: bool) -> None:
+    """Serve SPARQL, pages and dumps (development server; see README for gunicorn). Builds first if needed."""
+    from .build import build as run_build
+    from .store import RELEASE_FILE
+    from .web.app import create_app
+
+    settings = _settings(ctx)
+    if store_url:
+        settings = load_settings(dict(settings.values) | {"store_url": store_url})
+    if not settings.store_url and not (settings.build / RELEASE_FILE).exists():
+        click.echo("no build yet: building first", err=True)
+        try:
+            run_build(settings, progress=lambda line: click.echo(line, err=True))
+        except NexusError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(EXIT_UNREADABLE)
+    app = create_app(settings)
+    click.echo(f"nexus-ld on http://{host}:{port}/  (SPARQL at /sparql)", err=True)
+    app.run(host=host, port=port, debug=debug, threaded=True)

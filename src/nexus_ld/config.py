@@ -1,0 +1,110 @@
+"""All settings of nexus-ld in one table: name, default, help.
+
+Layered like Flask's config: defaults < settings file (TOML) < environment (``NEXUS_LD_<NAME>``) <
+explicit values (CLI ``--setting name value``, or ``create_app(settings)`` in tests).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "NEXUS_LD_"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("base", "https://w3id.org/nexus-ld/", "Canonical base IRI of all published resources."),
+    Setting("project_dir", str(PROJECT_ROOT), "Folder holding ontology/, shapes/ and data/."),
+    Setting("build_dir", str(PROJECT_ROOT / "build"), "Where `build` writes the store and dumps; `serve` reads it."),
+    Setting("release", "", "Release id of a build (default: derived from the input checksums)."),
+    Setting("query_timeout_s", 10.0, "Time limit of one SPARQL query, in seconds; past it the query is cancelled (503)."),
+    Setting("max_query_bytes", 100_000, "Largest SPARQL query text accepted, in bytes (413 beyond)."),
+    Setting("max_results", 10_000, "Most result rows/triples returned by /sparql; cut results say so in a header."),
+    Setting("max_nesting", 64, "Deepest nesting of brackets and braces allowed in a query (400 beyond)."),
+    Setting("rate_limit_per_minute", 600, "Requests per minute per client address on /sparql and POSTs (0: no limit)."),
+    Setting("service_allowlist", "", "Comma-separated endpoint IRIs that SERVICE may call; empty: SERVICE refused."),
+    Setting("store_url", "", "A remote SPARQL 1.1 endpoint to use as the store instead of the embedded one."),
+    Setting("store_update_url", "", "The remote store's update / Graph Store Protocol base (default: store_url)."),
+    Setting("page_size", 50, "Rows per page on listings and incoming links."),
+    Setting("max_body_bytes", 2_000_000, "Largest contribution or validation body accepted, in bytes (413 beyond)."),
+    Setting("inbox_path", str(PROJECT_ROOT / "inbox" / "contributions.sqlite"), "SQLite inbox of contributions."),
+    Setting("maintainer_token", "", "Token for accepting or rejecting contributions over HTTP; empty: disabled."),
+    Setting("contribution_rate_per_minute", 30, "POSTs per minute per client to /validate and /contributions."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A setting that does not exist or whose value has the wrong type."""
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    kind = type(setting.default)
+    if isinstance(value, kind):
+        return value
+    try:
+        if kind is bool:
+            return str(value).lower() in {"1", "true", "yes", "on"}
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {setting.name!r} needs a {kind.__name__}, got {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def project(self) -> Path:
+        return Path(self.values["project_dir"])
+
+    @property
+    def build(self) -> Path:
+        return Path(self.values["build_dir"])
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge defaults, an optional TOML file, ``NEXUS_LD_*`` variables and ``overrides``.
+
+    Raises:
+        SettingsError: for an unknown name or a value of the wrong type.
+    """
+    values = {s.name: s.default for s in SETTINGS}
+    layers: list[Mapping[str, Any]] = []
+    if file:
+        with open(file, "rb") as fh:
+            layers.append(tomllib.load(fh))
+    env = os.environ if environ is None else environ
+    layers.append({k[len(ENV_PREFIX) :].lower(): v for k, v in env.items() if k.startswith(ENV_PREFIX)})
+    layers.append(overrides or {})
+    for layer in layers:
+        for name, value in layer.items():
+            if name not in _BY_NAME:
+                raise SettingsError(f"unknown setting {name!r}; see `nexus-ld --help-settings`")
+            values[name] = _coerce(_BY_NAME[name], value)
+    if not values["base"].endswith("/"):
+        values["base"] += "/"
+    return Settings(values)

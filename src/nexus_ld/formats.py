@@ -1,0 +1,67 @@
+"""One table of RDF and SPARQL-results formats: name, media types, suffix, pyoxigraph format.
+
+Everything that negotiates, serialises or parses looks formats up here (as rdflib's plugin registry
+does), never by testing strings in views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import QueryResultsFormat, RdfFormat
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_types: tuple[str, ...]  # the first is the one we send
+    suffix: str
+    rdf: RdfFormat | None = None
+    results: QueryResultsFormat | None = None
+    rdflib: str | None = None  # rdflib parser/serialiser name
+
+    @property
+    def media_type(self) -> str:
+        return self.media_types[0]
+
+
+RDF_FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("turtle", ("text/turtle", "application/x-turtle"), "ttl", RdfFormat.TURTLE, rdflib="turtle"),
+        Format("ntriples", ("application/n-triples", "text/plain"), "nt", RdfFormat.N_TRIPLES, rdflib="nt"),
+        Format("jsonld", ("application/ld+json",), "jsonld", RdfFormat.JSON_LD, rdflib="json-ld"),
+        Format("rdfxml", ("application/rdf+xml", "application/xml"), "rdf", RdfFormat.RDF_XML, rdflib="xml"),
+        Format("nquads", ("application/n-quads",), "nq", RdfFormat.N_QUADS, rdflib="nquads"),
+        Format("trig", ("application/trig",), "trig", RdfFormat.TRIG, rdflib="trig"),
+    )
+}
+
+RESULT_FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("json", ("application/sparql-results+json", "application/json"), "srj", results=QueryResultsFormat.JSON),
+        Format("xml", ("application/sparql-results+xml", "application/xml"), "srx", results=QueryResultsFormat.XML),
+        Format("csv", ("text/csv",), "csv", results=QueryResultsFormat.CSV),
+        Format("tsv", ("text/tab-separated-values",), "tsv", results=QueryResultsFormat.TSV),
+    )
+}
+
+HTML = Format("html", ("text/html", "application/xhtml+xml"), "html")
+
+# Formats that hold a single graph (no named graphs): for descriptions and CONSTRUCT results.
+GRAPH_FORMATS = {k: v for k, v in RDF_FORMATS.items() if k not in ("nquads", "trig")}
+
+
+def by_suffix(suffix: str, table: dict[str, Format] = RDF_FORMATS) -> Format | None:
+    """The format whose file suffix is ``suffix`` (without dot), e.g. ``ttl``."""
+    suffix = suffix.lower().lstrip(".")
+    aliases = {"json": "jsonld", "xml": "rdf", "owl": "rdf", "n3": "ttl"}
+    suffix = aliases.get(suffix, suffix) if table is RDF_FORMATS else suffix
+    return next((f for f in table.values() if f.suffix == suffix), None)
+
+
+def by_media_type(media_type: str, table: dict[str, Format] = RDF_FORMATS) -> Format | None:
+    """The format sending or accepting ``media_type`` (parameters such as charset ignored)."""
+    media_type = media_type.split(";")[0].strip().lower()
+    return next((f for f in table.values() if media_type in f.media_types), None)

@@ -1,0 +1,104 @@
+"""The built store: opened read-only, queried by named ``.rq`` files with bound values.
+
+The nexus-ld prefixes are derived from the configured base and handed to every query, so the
+same ``.rq`` files work whatever the canonical base is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import BadRequest, StoreUnavailable
+from .namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
+
+STORE_DIR = "store"
+RELEASE_FILE = "release.json"
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def prefixes_for(base: str) -> dict[str, str]:
+    """The prefix map with nexus-ld namespaces moved onto ``base``."""
+    return {k: (base + v[len(DEFAULT_BASE) :] if v.startswith(DEFAULT_BASE) else v) for k, v in PREFIXES.items()}
+
+
+@cache
+def query_text(name: str) -> str:
+    """The text of ``src/nexus_ld/queries/<name>.rq`` (read once per process)."""
+    try:
+        return resources.files("nexus_ld.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyError(f"no query named {name!r}") from None
+
+
+def to_term(value: Any) -> Term:
+    """A pyoxigraph term for a Python value (str that looks like an IRI -> NamedNode)."""
+    if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return value
+    if isinstance(value, str) and value.startswith(("http://", "https://", "urn:")):
+        return ox.NamedNode(value)
+    return ox.Literal(value)
+
+
+class Store:
+    """A pyoxigraph store plus the base and graph IRIs of the build that made it."""
+
+    def __init__(self, store: ox.Store, base: str = DEFAULT_BASE, release: Mapping[str, Any] | None = None):
+        self.ox = store
+        self.base = base
+        self.prefixes = prefixes_for(base)
+        self.graphs = {name: ox.NamedNode(graph_iri(name, base)) for name in GRAPHS}
+        self.release: Mapping[str, Any] = release or {}
+
+    @classmethod
+    def open(cls, build_dir: Path) -> Store:
+        """Open a finished build read-only (several processes may share it).
+
+        Raises:
+            StoreUnavailable: when there is no build at ``build_dir``.
+        """
+        release_path = Path(build_dir) / RELEASE_FILE
+        if not release_path.exists():
+            raise StoreUnavailable(f"no build in {build_dir}: run `nexus-ld build` first")
+        release = json.loads(release_path.read_text(encoding="utf-8"))
+        return cls(ox.Store.read_only(str(Path(build_dir) / STORE_DIR)), release["base"], release)
+
+    def query(
+        self,
+        text: str,
+        substitutions: Mapping[str, Any] | None = None,
+        *,
+        union_default_graph: bool = True,
+        default_graph: list[ox.NamedNode] | None = None,
+        named_graphs: list[ox.NamedNode] | None = None,
+    ) -> Any:
+        """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> value).
+
+        The default graph is the union of all published graphs unless ``default_graph`` names graphs.
+
+        Raises:
+            BadRequest: when the query does not parse (the parser's message and position).
+        """
+        subs = {ox.Variable(k): to_term(v) for k, v in (substitutions or {}).items()}
+        try:
+            return self.ox.query(
+                text,
+                prefixes=self.prefixes,
+                substitutions=subs or None,
+                use_default_graph_as_union=union_default_graph and default_graph is None,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+            )
+        except SyntaxError as exc:
+            raise BadRequest(f"query does not parse: {exc.msg}") from None
+
+    def named(self, name: str, substitutions: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Run ``queries/<name>.rq`` (named graphs are ``graph:data``, ``graph:truthy`` …)."""
+        return self.query(query_text(name), substitutions, **kwargs)

@@ -1,0 +1,40 @@
+"""The application factory: settings, the store (opened once, read-only), blueprints, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from ..config import Settings, load_settings
+from ..store import Store
+from . import errors, health, sparql
+
+EXTENSION = "nexus_ld"
+
+
+@dataclass
+class State:
+    """Everything a view needs: the settings and the store. Nothing in it changes after start-up."""
+
+    settings: Settings
+    store: Store
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Create the Flask app for a built store (or a remote one, per ``store_url``).
+
+    :param settings: a ``Settings``, or a mapping of overrides on top of file/env/defaults.
+    :raises StoreUnavailable: when there is no build (run ``nexus-ld build``).
+    """
+    if not isinstance(settings, Settings):
+        settings = load_settings(settings)
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions[EXTENSION] = State(settings, Store.open(settings.build))
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(sparql.bp)
+    return app

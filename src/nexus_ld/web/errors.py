@@ -1,0 +1,50 @@
+"""One place that renders errors: JSON for API and SPARQL clients, plain text for text/*, HTML for
+browsers. Unexpected errors are logged with their trace; the user gets a generic 500."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import NexusError
+
+
+def _preferred() -> str:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"])
+    if request.path.startswith(("/sparql", "/api", "/validate", "/contributions")) and best == "text/html":
+        # Machine endpoints answer browsers in HTML only when they ask for it first.
+        best = "text/html" if request.accept_mimetypes["text/html"] > request.accept_mimetypes["*/*"] else "text/plain"
+    return best or "text/plain"
+
+
+def render_error(status: int, title: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    kind = _preferred()
+    if kind == "application/json":
+        response = jsonify({"error": {"status": status, "title": title, "message": message}})
+    elif kind == "text/html":
+        response = Response(render_template("error.html", status=status, title=title, message=message))
+    else:
+        response = Response(f"{status} {title}: {message}\n", mimetype="text/plain")
+    response.status_code = status
+    response.headers.extend(headers or {})
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(NexusError)
+    def nexus_error(exc: NexusError) -> Response:
+        return render_error(exc.status, exc.title, exc.message, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        headers = dict(exc.get_headers())
+        headers.pop("Content-Type", None)
+        return render_error(exc.code or 500, exc.name, exc.description or exc.name, headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        if current_app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise exc
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500, "Internal server error", "Something went wrong on our side; it has been logged.")
