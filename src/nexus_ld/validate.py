@@ -1,0 +1,201 @@
+"""Validate a data graph against the SHACL shapes: a thin, pure wrapper over pyshacl.
+
+``validate`` returns a ``Report`` (``conforms``, the SHACL report ``graph``, a readable ``text`` and the
+parsed ``results``), as pySHACL's ``validate()`` returns ``(conforms, report_graph, report_text)``.
+Findings that SHACL cannot make (``check.py``: quotes, checksums, reference lists) are ``Result``s too
+and join a report with ``Report.merge``. Nothing is printed.
+
+Subclass typing (``nx:ArmedGroup`` is a ``prov:Agent``) works without inference: the ontology is mixed
+into the data graph, and SHACL's ``sh:class`` / ``sh:targetClass`` follow ``rdfs:subClassOf*`` in it.
+RDFS inference is available (``inference="rdfs"``) but is slower and adds domain/range typing that
+the shapes do not rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import pyshacl
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+NXSH = "https://w3id.org/nexus-ld/shapes#"
+TRUTHY_GRAPH = URIRef(NXSH + "TruthyGraph")
+APPLIES_TO = URIRef(NXSH + "appliesTo")
+PREFIXES = URIRef(NXSH + "prefixes")
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_SEVERITY_IRIS = {name: iri for iri, name in SEVERITIES.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, from a shape or from a Python check.
+
+    ``shape`` is the named shape a reader looks up (the node shape owning a blank property shape);
+    ``source_shape`` is the report's ``sh:sourceShape`` as given.
+    """
+
+    focus: Node
+    message: str
+    path: Node | None = None
+    value: Node | None = None
+    severity: str = "Violation"
+    shape: Node | None = None
+    source_shape: Node | None = None
+
+    def line(self) -> str:
+        where = _short(self.focus) + (f" {_short(self.path)}" if self.path is not None else "")
+        value = f" (value: {_short(self.value)})" if self.value is not None else ""
+        return f"{self.severity}: {where}: {self.message}{value}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of a validation: conforms when no result is a Violation."""
+
+    conforms: bool
+    graph: Graph
+    text: str
+    results: list[Result] = field(default_factory=list)
+
+    @classmethod
+    def from_results(cls, results: Iterable[Result]) -> Report:
+        """A report of Python-side findings alone (its graph is a SHACL report graph too)."""
+        return cls(True, _report_graph(True), "", []).merge(results)
+
+    def merge(self, findings: Iterable[Result] | Report) -> Report:
+        """A new report with ``findings`` (results, or another report's results) added."""
+        extra = list(findings.results if isinstance(findings, Report) else findings)
+        results = sorted([*self.results, *extra], key=_sort_key)
+        conforms = self.conforms and not any(r.severity == "Violation" for r in extra)
+        graph = Graph()
+        graph += self.graph
+        report = next(graph.subjects(RDF.type, SH.ValidationReport))
+        graph.set((report, SH.conforms, Literal(conforms)))
+        for result in extra:
+            _add_result(graph, report, result)
+        return replace(self, conforms=conforms, graph=graph, text=render(conforms, results), results=results)
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+
+def validate(data: Graph, shapes: Graph, ontology: Graph, *, inference: str = "none") -> Report:
+    """Validate ``data`` united with ``ontology`` against ``shapes``.
+
+    Warnings and infos do not make the data non-conforming. ``data`` is not modified.
+
+    Args:
+        data: the graph to check (entities, claims, sources).
+        shapes: SHACL shapes (``shapes/*.ttl``; the truthy-graph shapes in it are deactivated).
+        ontology: OWL ontology and concept schemes; class hierarchy and schemes come from here.
+        inference: pyshacl's inference option ("none", "rdfs", …).
+    """
+    # pyshacl's own ont_graph mixing copies only RDFS/OWL axioms, not the SKOS concept schemes the
+    # shapes look up, so the union is made here, on a copy: the caller's graph stays untouched.
+    combined = Graph()
+    combined += data
+    combined += ontology
+    conforms, graph, _ = pyshacl.validate(
+        combined,
+        shacl_graph=shapes,
+        inference=inference,
+        inplace=True,
+        allow_warnings=True,
+        allow_infos=True,
+    )
+    results = sorted(parse_results(graph, shapes), key=_sort_key)
+    return Report(bool(conforms), graph, render(bool(conforms), results), results)
+
+
+def parse_results(report: Graph, shapes: Graph) -> list[Result]:
+    """The ``sh:result`` nodes of a SHACL report graph as ``Result``s."""
+    results = []
+    for node in report.objects(None, SH.result):
+        source_shape = report.value(node, SH.sourceShape)
+        messages = list(report.objects(node, SH.resultMessage))
+        results.append(
+            Result(
+                focus=report.value(node, SH.focusNode),
+                path=report.value(node, SH.resultPath),
+                value=report.value(node, SH.value),
+                message=str(_english(messages)) if messages else "",
+                severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
+                shape=_named_shape(shapes, source_shape),
+                source_shape=source_shape,
+            )
+        )
+    return results
+
+
+def truthy_shapes(shapes: Graph) -> Graph:
+    """The shapes marked ``nxsh:appliesTo nxsh:TruthyGraph``, activated, for validating the truthy graph."""
+    selected = Graph()
+    for shape in [*shapes.subjects(APPLIES_TO, TRUTHY_GRAPH), PREFIXES]:
+        selected += shapes.cbd(shape)
+    selected.remove((None, SH.deactivated, None))
+    return selected
+
+
+def render(conforms: bool, results: list[Result]) -> str:
+    """The report as text: a status line, then one line per result."""
+    counts = {name: sum(r.severity == name for r in results) for name in SEVERITIES.values()}
+    head = "Conforms" if conforms else "Does not conform"
+    summary = ", ".join(f"{n} {name.lower()}{'s' if n != 1 else ''}" for name, n in counts.items() if n)
+    lines = [f"{head}" + (f": {summary}" if summary else "")]
+    lines += [r.line() for r in results]
+    return "\n".join(lines)
+
+
+def _english(messages: list[Node]) -> Node:
+    for message in messages:
+        if isinstance(message, Literal) and message.language in (None, "en"):
+            return message
+    return messages[0]
+
+
+def _named_shape(shapes: Graph, shape: Node | None) -> Node | None:
+    """The IRI a reader can look up: the shape itself, or the node shape whose sh:property it is."""
+    if shape is None or isinstance(shape, URIRef):
+        return shape
+    owner = shapes.value(None, SH.property, shape)
+    return owner if owner is not None else shape
+
+
+def _report_graph(conforms: bool) -> Graph:
+    graph = Graph()
+    report = BNode()
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(conforms)))
+    return graph
+
+
+def _add_result(graph: Graph, report: Node, result: Result) -> None:
+    node = BNode()
+    graph.add((report, SH.result, node))
+    graph.add((node, RDF.type, SH.ValidationResult))
+    graph.add((node, SH.focusNode, result.focus))
+    graph.add((node, SH.resultMessage, Literal(result.message)))
+    graph.add((node, SH.resultSeverity, _SEVERITY_IRIS[result.severity]))
+    for prop, term in ((SH.resultPath, result.path), (SH.value, result.value), (SH.sourceShape, result.source_shape)):
+        if term is not None:
+            graph.add((node, prop, term))
+
+
+def _sort_key(result: Result) -> tuple[int, str, str, str]:
+    rank = list(SEVERITIES.values()).index(result.severity) if result.severity in _SEVERITY_IRIS else 3
+    return (rank, str(result.focus), str(result.path or ""), result.message)
+
+
+def _short(term: Node | None) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return repr(str(term)) if len(term) <= 60 else repr(str(term)[:57] + "...")
+    if isinstance(term, BNode):
+        return "[]"
+    return str(term)

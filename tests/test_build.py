@@ -1,0 +1,114 @@
+"""The build: named graphs, the truthy graph's honesty, determinism, and failure that keeps the last build."""
+
+import gzip
+import json
+import shutil
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset
+from rdflib.compare import isomorphic
+
+from nexus_ld.build import build
+from nexus_ld.config import load_settings
+from nexus_ld.errors import BuildError, InputError
+from nexus_ld.store import Store
+from tests.conftest import ROOT
+
+ASK_NON_FACT_IN_TRUTHY = """
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+ASK {
+  GRAPH graph:data { ?claim nx:status ?status . FILTER(?status != status:reported-fact)
+    { ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o
+      FILTER NOT EXISTS { ?other rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; nx:status status:reported-fact } }
+    UNION
+    { ?claim nx:asserts ?s . ?s ?p ?o
+      FILTER NOT EXISTS { ?other nx:asserts ?s ; nx:status status:reported-fact } } }
+  GRAPH graph:truthy { ?s ?p ?o }
+}"""
+
+
+def test_every_named_graph_is_filled(store):
+    counts = store.release["graphs"]
+    assert set(counts) == {"ontology", "data", "sources", "truthy", "inferred"}
+    assert all(n > 0 for n in counts.values()), counts
+
+
+def test_truthy_graph_holds_reported_facts(store):
+    # TTP was founded in 2007 (reported fact) -> the founding event is in the truthy graph.
+    founded = store.query(
+        "ASK { GRAPH graph:truthy { ?e w3org:resultingOrganization group:ttp ; time:hasTime/time:inXSDgYear ?y } }"
+    )
+    assert bool(founded)
+
+
+def test_truthy_graph_has_no_claim_and_nothing_only_alleged(store):
+    assert not bool(store.query("ASK { GRAPH graph:truthy { ?c a nx:Claim } }"))
+    assert not bool(store.query("ASK { GRAPH graph:truthy { ?c nx:status ?s } }"))
+    assert not bool(store.query(ASK_NON_FACT_IN_TRUTHY))
+
+
+def test_years_are_derived_for_every_instant(store):
+    missing = store.query(
+        "ASK { GRAPH graph:data { ?i time:inXSDgYear|time:inXSDgYearMonth|time:inXSDDate ?v }"
+        " FILTER NOT EXISTS { GRAPH graph:inferred { ?i nx:year ?y } } }"
+    )
+    assert not bool(missing)
+
+
+def test_owl_rl_entailments_are_in_the_inferred_graph(store):
+    assert bool(store.query("ASK { GRAPH graph:inferred { group:ttp a w3org:Organization } }"))
+
+
+def test_same_input_gives_the_same_release_and_graphs(built, tmp_path):
+    again = load_settings(dict(built.values) | {"build_dir": str(tmp_path / "b")}, environ={})
+    result = build(again)
+    first = json.loads((built.build / "release.json").read_text())
+    assert result.release["release"] == first["release"]
+    assert result.release["graphs"] == first["graphs"]
+    dump = next(d["file"] for d in first["dumps"] if d["format"] == "nquads")
+
+    def load(folder):
+        ds = Dataset()
+        ds.parse(data=gzip.decompress((folder / "dumps" / dump).read_bytes()), format="nquads")
+        return ds
+
+    a, b = load(built.build), load(tmp_path / "b")
+    assert len(a) == len(b)
+    assert isomorphic(a.graph("https://w3id.org/nexus-ld/graph/data"), b.graph("https://w3id.org/nexus-ld/graph/data"))
+
+
+def _copy_project(tmp_path):
+    project = tmp_path / "project"
+    for part in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / part, project / part)
+    return project
+
+
+def test_a_failed_build_keeps_the_last_good_one(built, tmp_path):
+    project = _copy_project(tmp_path)
+    settings = load_settings({"project_dir": str(project), "build_dir": str(tmp_path / "out")}, environ={})
+    build(settings)
+    good = json.loads((tmp_path / "out" / "release.json").read_text())["release"]
+    (project / "data" / "broken.ttl").write_text("@prefix x: <http://x/> .\nx:a x:b .\n")
+    with pytest.raises(InputError, match=r"broken\.ttl:2"):
+        build(settings)
+    (project / "data" / "broken.ttl").write_text(
+        "@prefix nx: <https://w3id.org/nexus-ld/ontology#> .\n"
+        "<https://w3id.org/nexus-ld/id/claim/x> a nx:Claim .\n"
+    )
+    with pytest.raises(BuildError, match="does not conform"):
+        build(settings)
+    assert json.loads((tmp_path / "out" / "release.json").read_text())["release"] == good
+    assert len(Store.open(tmp_path / "out").ox) > 0
+
+
+def test_a_configured_base_moves_every_nexus_iri(tmp_path):
+    settings = load_settings({"base": "http://localhost:9/nx/", "build_dir": str(tmp_path / "b")}, environ={})
+    build(settings)
+    store = Store.open(tmp_path / "b")
+    assert store.base == "http://localhost:9/nx/"
+    ttp = ox.NamedNode("http://localhost:9/nx/id/group/ttp")
+    assert list(store.ox.quads_for_pattern(ttp, None, None, None))
+    left = store.query("ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?s), 'https://w3id.org/nexus-ld/id/')) }")
+    assert not bool(left)
