@@ -18,14 +18,15 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import __version__, formats
-from .check import check_project
+from .check import check_project, check_truthy
 from .config import Settings
-from .dumps import write_dumps
+from .dumps import copy_source_texts, write_dumps
 from .errors import BuildError
-from .infer import owl_rl_entailments
+from .infer import ENTAILMENTS
 from .load import SOURCES_FILE, Project, data_files, load_project, ontology_files
 from .namespaces import DEFAULT_BASE
 from .store import RELEASE_FILE, STORE_DIR, Store
+from .void import write_void
 
 Progress = Callable[[str], None]
 TRUTHY_QUERIES = ("truthy-triples", "truthy-nodes", "truthy-shortcuts")
@@ -88,6 +89,12 @@ def derive(store: Store) -> dict[str, int]:
     return added
 
 
+def truthy_graph(store: Store) -> Graph:
+    """The derived truthy graph as an rdflib Graph, for the truthy shapes and leak check."""
+    data = store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=store.graphs["truthy"])
+    return Graph().parse(data=data, format="nt")
+
+
 def graph_counts(store: Store) -> dict[str, int]:
     return {
         name: sum(1 for _ in store.ox.quads_for_pattern(None, None, None, iri)) for name, iri in store.graphs.items()
@@ -109,8 +116,10 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
     report = check_project(project, DEFAULT_BASE)
     if not report.conforms:
         raise BuildError("the data does not conform; nothing was replaced:\n" + report.text)
-    progress("computing OWL 2 RL entailments (owlrl)")
-    inferred = owl_rl_entailments(project.ontology, project.data, DEFAULT_BASE)
+    if settings.inference not in ENTAILMENTS:
+        raise BuildError(f"setting inference must be one of {', '.join(ENTAILMENTS)}, not {settings.inference!r}")
+    progress(f"computing OWL 2 RL entailments ({settings.inference})")
+    inferred = ENTAILMENTS[settings.inference](project.ontology, project.data, DEFAULT_BASE)
     progress(f"  {len(inferred)} entailed triples")
 
     target = settings.build
@@ -122,6 +131,9 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
     load_into(store, project, inferred)
     progress("deriving the truthy graph and years")
     added = derive(store)
+    truthy_report = check_truthy(truthy_graph(store), project.data, project.ontology, project.shapes)
+    if not truthy_report.conforms:
+        raise BuildError("the truthy graph holds more than reported facts:\n" + truthy_report.text)
     counts = graph_counts(store)
     release = {
         "release": settings.release or project.checksum()[:12],
@@ -134,6 +146,8 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
     }
     progress("writing dumps")
     release["dumps"] = write_dumps(store, staging / "dumps", release["release"])
+    release["void"] = write_void(store, staging / "dumps", release)
+    release["source_texts"] = copy_source_texts(project.root, staging)
     store.ox.optimize()
     store.ox.flush()
     del store

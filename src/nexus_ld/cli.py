@@ -190,3 +190,10 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
     app = create_app(settings)
     click.echo(f"nexus-ld on http://{host}:{port}/  (SPARQL at /sparql)", err=True)
     app.run(host=host, port=port, debug=debug, threaded=True)
+
+
+# Contributions (docs/contributions.md): `validate FILE…` and `contributions list|show|accept|reject`.
+from .contributions.commands import contributions, validate  # noqa: E402
+
+main.add_command(validate)
+main.add_command(contributions)

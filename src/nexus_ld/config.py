@@ -27,21 +27,67 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("base", "https://w3id.org/nexus-ld/", "Canonical base IRI of all published resources."),
     Setting("project_dir", str(PROJECT_ROOT), "Folder holding ontology/, shapes/ and data/."),
-    Setting("build_dir", str(PROJECT_ROOT / "build"), "Where `build` writes the store and dumps; `serve` reads it."),
+    Setting(
+        "build_dir",
+        str(PROJECT_ROOT / "build"),
+        "Where `build` writes the store and dumps; `serve` reads it.",
+    ),
     Setting("release", "", "Release id of a build (default: derived from the input checksums)."),
-    Setting("query_timeout_s", 10.0, "Time limit of one SPARQL query, in seconds; past it the query is cancelled (503)."),
+    Setting(
+        "query_timeout_s",
+        10.0,
+        "Time limit of one SPARQL query, in seconds; past it the query is cancelled (503).",
+    ),
     Setting("max_query_bytes", 100_000, "Largest SPARQL query text accepted, in bytes (413 beyond)."),
-    Setting("max_results", 10_000, "Most result rows/triples returned by /sparql; cut results say so in a header."),
+    Setting(
+        "max_results", 10_000, "Most result rows/triples returned by /sparql; cut results say so in a header."
+    ),
     Setting("max_nesting", 64, "Deepest nesting of brackets and braces allowed in a query (400 beyond)."),
-    Setting("rate_limit_per_minute", 600, "Requests per minute per client address on /sparql and POSTs (0: no limit)."),
-    Setting("service_allowlist", "", "Comma-separated endpoint IRIs that SERVICE may call; empty: SERVICE refused."),
+    Setting(
+        "rate_limit_per_minute",
+        600,
+        "Requests per minute per client address on /sparql and POSTs (0: no limit).",
+    ),
+    Setting(
+        "service_allowlist",
+        "",
+        "Comma-separated endpoint IRIs that SERVICE may call; empty: SERVICE refused.",
+    ),
+    Setting(
+        "query_workers",
+        2,
+        "Processes per server process that run /sparql queries; a query past its time limit is killed.",
+    ),
+    Setting("cors_allow_origin", "*", "Access-Control-Allow-Origin sent by /sparql (empty: no CORS)."),
     Setting("store_url", "", "A remote SPARQL 1.1 endpoint to use as the store instead of the embedded one."),
-    Setting("store_update_url", "", "The remote store's update / Graph Store Protocol base (default: store_url)."),
+    Setting(
+        "store_update_url", "", "The remote store's update / Graph Store Protocol base (default: store_url)."
+    ),
     Setting("page_size", 50, "Rows per page on listings and incoming links."),
-    Setting("max_body_bytes", 2_000_000, "Largest contribution or validation body accepted, in bytes (413 beyond)."),
-    Setting("inbox_path", str(PROJECT_ROOT / "inbox" / "contributions.sqlite"), "SQLite inbox of contributions."),
-    Setting("maintainer_token", "", "Token for accepting or rejecting contributions over HTTP; empty: disabled."),
-    Setting("contribution_rate_per_minute", 30, "POSTs per minute per client to /validate and /contributions."),
+    Setting(
+        "max_body_bytes",
+        2_000_000,
+        "Largest contribution or validation body accepted, in bytes (413 beyond).",
+    ),
+    Setting(
+        "inbox_path", str(PROJECT_ROOT / "inbox" / "contributions.sqlite"), "SQLite inbox of contributions."
+    ),
+    Setting(
+        "maintainer_token", "", "Token for accepting or rejecting contributions over HTTP; empty: disabled."
+    ),
+    Setting(
+        "contribution_rate_per_minute", 30, "POSTs per minute per client to /validate and /contributions."
+    ),
+    Setting("contribution_max_triples", 20_000, "Most triples in one contribution (413 beyond)."),
+    Setting("contribution_max_literal_chars", 100_000, "Longest literal in a contribution, in characters (413)."),
+    Setting("contribution_max_nesting", 64, "Deepest JSON / XML nesting accepted in a contribution (400 beyond)."),
+    Setting("maintainer_name", "maintainer", "Who accepts contributions over HTTP (written into their provenance)."),
+    Setting(
+        "inference",
+        "owlrl",
+        "How `build` computes the inferred graph: owlrl (OWL 2 RL in Python) or rules (the same rules as"
+        " SPARQL on pyoxigraph; same entailments, fast at a million triples; see docs/performance.md).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

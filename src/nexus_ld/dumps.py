@@ -6,8 +6,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import shutil
 from pathlib import Path
-
 
 from .formats import RDF_FORMATS
 from .store import Store
@@ -15,13 +15,18 @@ from .store import Store
 WHOLE = ("nquads", "trig")
 PER_GRAPH = ("turtle", "jsonld")
 SUMS_FILE = "SHA256SUMS"
+SOURCES_DIR = "sources"
 
 
 def _write_gz(path: Path, data: bytes) -> dict:
     # mtime=0: the same data gives the same file and checksum.
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(data)
-    return {"file": path.name, "bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return {
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
 
 
 def write_dumps(store: Store, folder: Path, release: str) -> list[dict]:
@@ -60,4 +65,13 @@ def read_sums(folder: Path) -> dict[str, str]:
     return {name.strip(): digest for digest, name in (line.split("  ", 1) for line in lines if line)}
 
 
-
+def copy_source_texts(project: Path, build: Path) -> list[str]:
+    """Copy the source texts (``data/sources/*.txt``) into ``build/sources/`` so that the server
+    shows a source's text from the build it serves, whatever project folder it runs in."""
+    target = Path(build) / SOURCES_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    names = []
+    for path in sorted((Path(project) / "data" / SOURCES_DIR).glob("*.txt")):
+        shutil.copyfile(path, target / path.name)
+        names.append(path.name)
+    return names

@@ -65,3 +65,39 @@ def by_media_type(media_type: str, table: dict[str, Format] = RDF_FORMATS) -> Fo
     """The format sending or accepting ``media_type`` (parameters such as charset ignored)."""
     media_type = media_type.split(";")[0].strip().lower()
     return next((f for f in table.values() if media_type in f.media_types), None)
+
+
+# Names clients send in a `format` parameter that are not our names or suffixes (SPARQLWrapper sends
+# `xml` and `json` for CONSTRUCT results too, meaning RDF/XML and JSON-LD).
+_ALIASES = {"json-ld": "jsonld", "rdf+xml": "rdfxml", "n-triples": "ntriples", "n-quads": "nquads"}
+
+# The W3C format IRIs (http://www.w3.org/ns/formats/), by format name: for the service description.
+W3C_FORMATS = {
+    name: "http://www.w3.org/ns/formats/" + local
+    for name, local in {
+        "turtle": "Turtle",
+        "ntriples": "N-Triples",
+        "jsonld": "JSON-LD",
+        "rdfxml": "RDF_XML",
+        "nquads": "N-Quads",
+        "trig": "TriG",
+        "json": "SPARQL_Results_JSON",
+        "xml": "SPARQL_Results_XML",
+        "csv": "SPARQL_Results_CSV",
+        "tsv": "SPARQL_Results_TSV",
+    }.items()
+}
+
+
+def lookup(value: str, table: dict[str, Format]) -> Format | None:
+    """The format of ``table`` that a ``format`` parameter names: a name, a suffix or a media type."""
+    value = value.strip().lower()
+    if "/" in value:
+        return by_media_type(value, table)
+    value = _ALIASES.get(value, value)
+    if value in table:
+        return table[value]
+    rdf_aliases = {"json": "jsonld", "xml": "rdf", "owl": "rdf", "n3": "ttl"}
+    if any(f.rdf is not None for f in table.values()):
+        value = rdf_aliases.get(value, value)
+    return next((f for f in table.values() if f.suffix == value), None)

@@ -21,12 +21,17 @@ from .namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
 STORE_DIR = "store"
 RELEASE_FILE = "release.json"
 
+# The graphs a query without GRAPH / default-graph-uri reads; see Store.query.
+DEFAULT_GRAPHS = ("ontology", "data", "sources", "inferred")
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 def prefixes_for(base: str) -> dict[str, str]:
     """The prefix map with nexus-ld namespaces moved onto ``base``."""
-    return {k: (base + v[len(DEFAULT_BASE) :] if v.startswith(DEFAULT_BASE) else v) for k, v in PREFIXES.items()}
+    return {
+        k: (base + v[len(DEFAULT_BASE) :] if v.startswith(DEFAULT_BASE) else v) for k, v in PREFIXES.items()
+    }
 
 
 @cache
@@ -55,6 +60,7 @@ class Store:
         self.base = base
         self.prefixes = prefixes_for(base)
         self.graphs = {name: ox.NamedNode(graph_iri(name, base)) for name in GRAPHS}
+        self.default_graph = [self.graphs[name] for name in DEFAULT_GRAPHS]
         self.release: Mapping[str, Any] = release or {}
 
     @classmethod
@@ -75,13 +81,14 @@ class Store:
         text: str,
         substitutions: Mapping[str, Any] | None = None,
         *,
-        union_default_graph: bool = True,
         default_graph: list[ox.NamedNode] | None = None,
         named_graphs: list[ox.NamedNode] | None = None,
     ) -> Any:
         """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> value).
 
-        The default graph is the union of all published graphs unless ``default_graph`` names graphs.
+        The default graph is the merge of the ontology, data, sources and inferred graphs (``DEFAULT_GRAPHS``)
+        unless ``default_graph`` names graphs. The truthy graph is left out of it because it restates
+        data triples (a union would answer each of them twice); name it with GRAPH or default-graph-uri.
 
         Raises:
             BadRequest: when the query does not parse (the parser's message and position).
@@ -92,8 +99,7 @@ class Store:
                 text,
                 prefixes=self.prefixes,
                 substitutions=subs or None,
-                use_default_graph_as_union=union_default_graph and default_graph is None,
-                default_graph=default_graph,
+                default_graph=self.default_graph if default_graph is None else default_graph,
                 named_graphs=named_graphs,
             )
         except SyntaxError as exc:

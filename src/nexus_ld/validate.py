@@ -24,7 +24,6 @@ from rdflib.term import Node
 NXSH = "https://w3id.org/nexus-ld/shapes#"
 TRUTHY_GRAPH = URIRef(NXSH + "TruthyGraph")
 APPLIES_TO = URIRef(NXSH + "appliesTo")
-PREFIXES = URIRef(NXSH + "prefixes")
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _SEVERITY_IRIS = {name: iri for iri, name in SEVERITIES.items()}
@@ -35,7 +34,8 @@ class Result:
     """One validation result, from a shape or from a Python check.
 
     ``shape`` is the named shape a reader looks up (the node shape owning a blank property shape);
-    ``source_shape`` is the report's ``sh:sourceShape`` as given.
+    ``source_shape`` is the report's ``sh:sourceShape`` as given. ``context`` names the IRI a blank
+    ``focus`` hangs from (the claim of an evidence node or of a time instant), so that a reader finds it.
     """
 
     focus: Node
@@ -45,9 +45,13 @@ class Result:
     severity: str = "Violation"
     shape: Node | None = None
     source_shape: Node | None = None
+    context: URIRef | None = None
 
     def line(self) -> str:
-        where = _short(self.focus) + (f" {_short(self.path)}" if self.path is not None else "")
+        where = (
+            _short(self.focus) if self.context is None else f"{_short(self.context)} > {_short(self.focus)}"
+        )
+        where += f" {_short(self.path)}" if self.path is not None else ""
         value = f" (value: {_short(self.value)})" if self.value is not None else ""
         return f"{self.severity}: {where}: {self.message}{value}"
 
@@ -108,7 +112,8 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, *, inference: str = "n
         allow_warnings=True,
         allow_infos=True,
     )
-    results = sorted(parse_results(graph, shapes), key=_sort_key)
+    results = [_with_context(r, combined) for r in parse_results(graph, shapes)]
+    results.sort(key=_sort_key)
     return Report(bool(conforms), graph, render(bool(conforms), results), results)
 
 
@@ -135,7 +140,7 @@ def parse_results(report: Graph, shapes: Graph) -> list[Result]:
 def truthy_shapes(shapes: Graph) -> Graph:
     """The shapes marked ``nxsh:appliesTo nxsh:TruthyGraph``, activated, for validating the truthy graph."""
     selected = Graph()
-    for shape in [*shapes.subjects(APPLIES_TO, TRUTHY_GRAPH), PREFIXES]:
+    for shape in shapes.subjects(APPLIES_TO, TRUTHY_GRAPH):
         selected += shapes.cbd(shape)
     selected.remove((None, SH.deactivated, None))
     return selected
@@ -149,6 +154,25 @@ def render(conforms: bool, results: list[Result]) -> str:
     lines = [f"{head}" + (f": {summary}" if summary else "")]
     lines += [r.line() for r in results]
     return "\n".join(lines)
+
+
+def owner(graph: Graph, node: Node, depth: int = 6) -> URIRef | None:
+    """The nearest IRI from which a blank ``node`` is reached (its claim, event, …), if any."""
+    seen, frontier = {node}, [node]
+    for _ in range(depth):
+        parents = [s for n in frontier for s in graph.subjects(None, n) if s not in seen]
+        named = sorted(p for p in parents if isinstance(p, URIRef))
+        if named:
+            return named[0]
+        seen.update(parents)
+        frontier = parents
+    return None
+
+
+def _with_context(result: Result, graph: Graph) -> Result:
+    if isinstance(result.focus, BNode):
+        return replace(result, context=owner(graph, result.focus))
+    return result
 
 
 def _english(messages: list[Node]) -> Node:
@@ -181,14 +205,18 @@ def _add_result(graph: Graph, report: Node, result: Result) -> None:
     graph.add((node, SH.focusNode, result.focus))
     graph.add((node, SH.resultMessage, Literal(result.message)))
     graph.add((node, SH.resultSeverity, _SEVERITY_IRIS[result.severity]))
-    for prop, term in ((SH.resultPath, result.path), (SH.value, result.value), (SH.sourceShape, result.source_shape)):
+    for prop, term in (
+        (SH.resultPath, result.path),
+        (SH.value, result.value),
+        (SH.sourceShape, result.source_shape),
+    ):
         if term is not None:
             graph.add((node, prop, term))
 
 
 def _sort_key(result: Result) -> tuple[int, str, str, str]:
     rank = list(SEVERITIES.values()).index(result.severity) if result.severity in _SEVERITY_IRIS else 3
-    return (rank, str(result.focus), str(result.path or ""), result.message)
+    return (rank, str(result.context or result.focus), str(result.path or ""), result.message)
 
 
 def _short(term: Node | None) -> str:

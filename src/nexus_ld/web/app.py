@@ -10,7 +10,7 @@ from flask import Flask
 
 from ..config import Settings, load_settings
 from ..store import Store
-from . import errors, health, sparql
+from . import contributions, dumps, errors, health, pages, resources, sparql
 
 EXTENSION = "nexus_ld"
 
@@ -36,5 +36,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = State(settings, Store.open(settings.build))
     errors.register(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(sparql.bp)
+    sparql.init_app(app)  # the /sparql blueprint, its query workers, rate limit and CORS
+    app.register_blueprint(pages.bp)  # home, listings; the HTML of descriptions
+    app.register_blueprint(resources.bp)  # /id/ -> 303 -> /doc/, /ontology
+    app.register_blueprint(dumps.bp)  # /downloads/, VoID
+    contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
     return app

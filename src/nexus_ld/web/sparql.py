@@ -1,42 +1,328 @@
-"""SPARQL 1.1 Protocol endpoint (query only)."""
+"""SPARQL 1.1 Protocol endpoint at /sparql: query only, guarded, with the query UI and the service
+description for a GET without a query.
+
+Request flow: rate limit (429) -> read the protocol request (405/413/415/400, updates 403) ->
+``sparql_guard.inspect`` (size, nesting, updates, SERVICE) -> negotiate the format (406) -> run the
+job with a time limit (``executor``; 503) -> the serialised bytes, with the result cap in headers.
+"""
 
 from __future__ import annotations
 
-import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..config import Settings
 from ..conneg import negotiate
-from ..errors import BadRequest, UnsupportedMediaType
-from ..formats import GRAPH_FORMATS, RESULT_FORMATS
+from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
+from ..executor import Executor, InlineExecutor, Job, QueryFn, WorkerPool
+from ..formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, Format, lookup
+from ..namespaces import graph_iri
+from ..sparql_guard import Limits, QueryInfo, inspect, refuse_update
+from ..store import DEFAULT_GRAPHS, STORE_DIR
+from .ratelimit import RateLimiter
 
 bp = Blueprint("sparql", __name__)
+EXTENSION = "nexus_ld.sparql"
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+# Headers a browser script may read across origins (the result cap must never be silent).
+EXPOSED = "Nexus-Result-Limit, Nexus-Result-Count, Nexus-Result-Truncated, Retry-After"
 
 
-def _query_text() -> str:
-    if request.method == "GET":
-        text = request.args.get("query")
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        text = request.form.get("query")
-    elif request.mimetype == "application/sparql-query":
-        text = request.get_data(as_text=True)
+@dataclass(frozen=True)
+class Example:
+    """An example query offered by name in the query UI (from the top-level queries/*.rq)."""
+
+    name: str
+    title: str
+    query: str
+
+
+@dataclass
+class Endpoint:
+    """Per-app state of the endpoint; nothing in it changes after start-up (the limiter counts)."""
+
+    settings: Settings
+    limits: Limits
+    executor: Executor
+    limiter: RateLimiter | None
+    examples: tuple[Example, ...]
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    text: str | None
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    formats: tuple[str, ...]  # `format` parameters; clients repeat it (SPARQLWrapper sends name and type)
+
+
+def load_examples(folder: Path) -> tuple[Example, ...]:
+    """The ``*.rq`` files of ``folder``, titled by their first comment line."""
+    examples = []
+    for path in sorted(folder.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        title = first.lstrip("#").strip() if first.startswith("#") else path.stem
+        examples.append(Example(path.stem, title, text))
+    return tuple(examples)
+
+
+def init_app(app: Flask) -> None:
+    """Register the endpoint: its executor (a worker pool on the embedded store), limiter, CORS."""
+    state = app.extensions["nexus_ld"]
+    settings: Settings = state.settings
+    if settings.store_url:
+        # A remote store's HTTP client stops the work at its timeout; no process to kill.
+        executor: Executor = InlineExecutor(_remote_query(state.store))
     else:
-        raise UnsupportedMediaType(
-            f"POST a query as application/x-www-form-urlencoded or application/sparql-query, not {request.mimetype!r}"
+        executor = WorkerPool(str(settings.build / STORE_DIR), state.store.prefixes, settings.query_workers)
+    limit = settings.rate_limit_per_minute
+    app.extensions[EXTENSION] = Endpoint(
+        settings,
+        Limits.from_settings(settings),
+        executor,
+        RateLimiter(limit) if limit > 0 else None,
+        load_examples(settings.project / "queries"),
+    )
+    app.register_blueprint(bp)
+    app.after_request(_cors)
+
+
+def _graphs(iris: tuple[str, ...] | None) -> list[ox.NamedNode] | None:
+    return None if iris is None else [ox.NamedNode(i) for i in iris]
+
+
+def _remote_query(store: Any) -> QueryFn:
+    """A QueryFn over the app's store object (``Store.query``'s signature)."""
+
+    def query(job: Job) -> Any:
+        return store.query(
+            job.text,
+            default_graph=_graphs(job.default_graph),
+            named_graphs=_graphs(job.named_graphs),
         )
-    if not text:
-        raise BadRequest("no query: pass the SPARQL text as the 'query' parameter")
-    return text
+
+    return query
+
+
+def _endpoint() -> Endpoint:
+    return current_app.extensions[EXTENSION]
+
+
+def _cors(response: Response) -> Response:
+    origin = _endpoint().settings.cors_allow_origin
+    if origin and request.path == "/sparql":
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED
+        if origin != "*":
+            response.vary.add("Origin")
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            asked = request.headers.get("Access-Control-Request-Headers")
+            response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.before_request
+def _rate_limit() -> None:
+    limiter = _endpoint().limiter
+    if limiter is None or request.method == "OPTIONS":
+        return
+    client = request.remote_addr or "unknown"
+    wait = limiter.hit(client)
+    if wait:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"more than {limiter.per_minute} requests per minute from {client} "
+            f"(setting rate_limit_per_minute); retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+def _one(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise BadRequest(f"give one '{name}' parameter, not {len(values)}")
+    return values[0] if values else None
+
+
+def _read_body(limit: int) -> bytes:
+    """The request body, refused (413) past ``limit`` bytes whatever its transfer encoding.
+
+    Read once and cached, so that form parsing reuses it; a chunked body is read to at most
+    ``limit + 1`` bytes, never cut silently.
+    """
+    too_large = PayloadTooLarge(
+        f"the request body is larger than {limit} bytes; the query may be at most "
+        f"{_endpoint().limits.max_query_bytes} bytes (setting max_query_bytes)"
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    request.max_content_length = limit + 1
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if len(body) > limit:
+        raise too_large
+    return body
+
+
+def read_request() -> ProtocolRequest:
+    """The query and dataset of a GET, form POST or direct POST (SPARQL 1.1 Protocol §2.1).
+
+    :raises Forbidden: an update (``update=`` or ``application/sparql-update``).
+    :raises UnsupportedMediaType: a POST body of another type.
+    :raises PayloadTooLarge: a body past what ``max_query_bytes`` allows.
+    """
+    max_bytes = _endpoint().limits.max_query_bytes
+    params = request.args
+    if request.method == "POST":
+        if request.mimetype == UPDATE:
+            raise refuse_update(UPDATE)
+        if request.mimetype == FORM:
+            _read_body(3 * max_bytes + 4096)  # percent-encoding triples the size at worst
+            params = request.values
+        elif request.mimetype == QUERY:
+            text = _read_body(max_bytes).decode(request.mimetype_params.get("charset", "utf-8"), "replace")
+            if not text.strip():
+                raise BadRequest(
+                    "the POST body is empty: send the SPARQL query text as application/sparql-query"
+                )
+            return _protocol_request(request.args, text)
+        else:
+            raise UnsupportedMediaType(
+                f"POST a query as {FORM} (query=...) or as {QUERY}, "
+                f"not {request.mimetype or 'an untyped body'!r}"
+            )
+    if "update" in params:
+        raise refuse_update("the update parameter")
+    text = _one(params.getlist("query"), "query")
+    if request.method == "POST" and not text:
+        raise BadRequest("no query: pass the SPARQL text in the form field 'query'")
+    return _protocol_request(params, text)
+
+
+def _protocol_request(params, text: str | None) -> ProtocolRequest:  # noqa: ANN001 - a MultiDict
+    return ProtocolRequest(
+        text,
+        tuple(params.getlist("default-graph-uri")),
+        tuple(params.getlist("named-graph-uri")),
+        tuple(params.getlist("format")),
+    )
+
+
+def _choose(table: dict[str, Format], wanted: tuple[str, ...], default: Format) -> Format:
+    """The first format a ``format`` parameter names, else the one the Accept header prefers."""
+    if wanted:
+        fmt = next((f for f in (lookup(w, table) for w in wanted) if f), None)
+        if fmt is None:
+            offered = ", ".join(f"{f.name} ({f.media_type})" for f in table.values())
+            asked = " or ".join(f"format={w!r}" for w in wanted)
+            raise NotAcceptable(f"{asked} is not offered for this query; offered: {offered}")
+        return fmt
+    return negotiate(request.headers.get("Accept"), table.values(), default)
+
+
+def _formats(info: QueryInfo, wanted: tuple[str, ...]) -> tuple[str, str]:
+    """(results format, graph format) names; the one the query form needs is negotiated strictly."""
+    if info.form is None:  # the parser will answer; any format will do
+        return "json", "turtle"
+    if info.returns_graph:
+        return "json", _choose(RDF_FORMATS, wanted, RDF_FORMATS["turtle"]).name
+    return _choose(RESULT_FORMATS, wanted, RESULT_FORMATS["json"]).name, "turtle"
+
+
+def _iris(values: tuple[str, ...], name: str) -> tuple[str, ...]:
+    for iri in values:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            raise BadRequest(f"{name} must be an absolute IRI, not {iri!r}") from None
+    return values
+
+
+def make_job(req: ProtocolRequest, info: QueryInfo, endpoint: Endpoint) -> Job:
+    """The job for a checked query. The default graph is the merge of the published graphs except
+    truthy (``store.DEFAULT_GRAPHS``), unless the query has FROM / FROM NAMED or the request names
+    graphs (then those, per the Protocol)."""
+    results, graph = _formats(info, req.formats)
+    dataset_given = bool(req.default_graphs or req.named_graphs)
+    if dataset_given:
+        default = _iris(req.default_graphs, "default-graph-uri")
+        named = _iris(req.named_graphs, "named-graph-uri")
+    elif info.has_dataset:
+        default = named = None
+    else:
+        default, named = tuple(graph_iri(name, endpoint.settings.base) for name in DEFAULT_GRAPHS), None
+    return Job(
+        text=req.text or "",
+        results_format=results,
+        graph_format=graph,
+        max_results=endpoint.settings.max_results,
+        default_graph=default,
+        named_graphs=named,
+    )
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
-    store = current_app.extensions["nexus_ld"].store
-    result = store.query(_query_text())
-    accept = request.headers.get("Accept")
-    if isinstance(result, ox.QueryTriples):
-        fmt = negotiate(accept, GRAPH_FORMATS.values())
-        body = ox.serialize(result, format=fmt.rdf)
-    else:
-        fmt = negotiate(accept, RESULT_FORMATS.values())
-        body = result.serialize(format=fmt.results)
+    """The SPARQL 1.1 Protocol query operation (GET and POST), or the description / UI without a query."""
+    endpoint = _endpoint()
+    req = read_request()
+    if req.text is None:
+        return _describe(endpoint, req.formats)
+    if not req.text.strip():
+        raise BadRequest("the query parameter is empty: pass the SPARQL text as query=...")
+    info = inspect(req.text, endpoint.limits, current_app.extensions["nexus_ld"].store.prefixes)
+    job = make_job(req, info, endpoint)
+    outcome = endpoint.executor.run(job, endpoint.settings.query_timeout_s)
+    fmt = (RDF_FORMATS if outcome.graph else RESULT_FORMATS)[outcome.format]
+    headers = {
+        "Vary": "Accept",
+        "Nexus-Result-Limit": str(job.max_results),
+        "Nexus-Result-Count": str(outcome.count),
+        "Nexus-Result-Truncated": "true" if outcome.truncated else "false",
+    }
+    return Response(outcome.body, mimetype=fmt.media_type, headers=headers)
+
+
+def _describe(endpoint: Endpoint, wanted: tuple[str, ...]) -> Response:
+    """The Service Description for RDF clients, the query UI for browsers."""
+    offers = {**RDF_FORMATS, "html": HTML}
+    fmt = _choose(offers, wanted, RDF_FORMATS["turtle"])
+    here = url_for("sparql.sparql", _external=True)
+    if fmt is HTML:
+        page = render_template(
+            "sparql.html",
+            endpoint_url=here,
+            examples=[e.__dict__ for e in endpoint.examples],
+            settings=endpoint.settings,
+        )
+        link = f'<{here}>; rel="alternate"; type="text/turtle"'
+        return Response(page, mimetype="text/html", headers={"Vary": "Accept", "Link": link})
+    body = ox.serialize(service_description(here), format=fmt.rdf)
     return Response(body, mimetype=fmt.media_type, headers={"Vary": "Accept"})
+
+
+def service_description(here: str) -> list[ox.Triple]:
+    """The SD triples of the endpoint at ``here``: the .rq part plus the result formats."""
+    store = current_app.extensions["nexus_ld"].store
+    subs = {"service": here, "dataset": here + "#dataset", "defaultGraph": here + "#default-graph"}
+    triples = list(store.named("service-description", subs))
+    service = ox.NamedNode(here)
+    triples += [
+        ox.Triple(service, ox.NamedNode(SD + "resultFormat"), ox.NamedNode(W3C_FORMATS[name]))
+        for name in [*RESULT_FORMATS, *RDF_FORMATS]
+    ]
+    return triples

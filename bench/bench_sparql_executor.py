@@ -1,0 +1,72 @@
+"""Overhead of running /sparql queries in the killable worker pool instead of in the server thread.
+
+    python bench/bench_sparql_executor.py --build-dir build [--n 300]
+
+Prints p50 / p95 in milliseconds per query shape for: pyoxigraph in-process with its own (Rust)
+serialiser, the same job in-process through ``executor.run_job``, and through ``WorkerPool``.
+No asserts: numbers for the closing note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from nexus_ld.executor import InlineExecutor, Job, WorkerPool, oxigraph_query
+from nexus_ld.store import Store
+
+SHAPES = {
+    "ask": "ASK { group:ttp rdfs:label ?l }",
+    "entity CONSTRUCT": "CONSTRUCT { group:ttp ?p ?o } WHERE { group:ttp ?p ?o }",
+    "select 100 rows": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 100",
+    "select 5000 rows": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 5000",
+    "2-hop filter": (
+        "SELECT ?c ?e ?d WHERE { ?c nx:asserts ?e . ?e ?p ?t . ?t ?q ?d "
+        "FILTER(datatype(?d) = xsd:date && ?d > '2010-01-01'^^xsd:date) }"
+    ),
+}
+
+
+def timed(fn, n: int) -> tuple[float, float]:
+    fn()  # warm up
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", default="build", type=Path)
+    parser.add_argument("--n", default=300, type=int)
+    args = parser.parse_args()
+    store = Store.open(args.build_dir)
+    pool = WorkerPool(str(args.build_dir / "store"), store.prefixes, 2)
+    inline = InlineExecutor(oxigraph_query(store.ox, store.prefixes))
+    print(f"{'shape':18} {'rust p50':>9} {'inline p50':>11} {'pool p50':>9} {'pool p95':>9} {'overhead':>9}")
+    for name, text in SHAPES.items():
+        is_graph = text.startswith("CONSTRUCT")
+        job = Job(text, "json", "turtle", 10_000)
+
+        def rust(text=text, is_graph=is_graph):
+            result = store.ox.query(text, prefixes=store.prefixes, use_default_graph_as_union=True)
+            if is_graph:
+                return ox.serialize(result, format=ox.RdfFormat.TURTLE)
+            return result.serialize(format=ox.QueryResultsFormat.JSON)
+
+        r50, _ = timed(rust, args.n)
+        i50, _ = timed(lambda job=job: inline.run(job, 10), args.n)
+        p50, p95 = timed(lambda job=job: pool.run(job, 10), args.n)
+        print(f"{name:18} {r50:9.3f} {i50:11.3f} {p50:9.3f} {p95:9.3f} {p50 - i50:+9.3f}")
+    pool.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The servers under test, one table: how to start each on the same built data.
+
+- ``nexus-ld serve``: the development server (Flask, threaded), on the built store.
+- ``nexus-ld gunicorn``: the production command, ``gunicorn -w 2 'nexus_ld.web.app:create_app()'``.
+- ``oxigraph serve``: Oxigraph's own server (PyPI ``oxigraph``), read-only on the *same* store
+  directory, default graph = union of the named graphs, as nexus-ld's.
+- ``rdflib-endpoint``: rdflib-endpoint (PyPI) on the N-Quads dump of the same store.
+- ``nexus-ld remote``: nexus-ld with ``store_url`` on a separate ``oxigraph serve`` (scale-out).
+
+The benchmark turns nexus-ld's per-client rate limit off (``rate_limit_per_minute = 0``): the
+load generator is one client, and the other servers have no such limit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from procs import Server, free_port
+
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str | None:
+    """A console script of this venv, else one on PATH."""
+    local = BIN / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def nexus_env(build: Path, project: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")}
+    env["NEXUS_LD_BUILD_DIR"] = str(build)
+    env["NEXUS_LD_PROJECT_DIR"] = str(project)
+    env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"
+    for key, value in settings.items():
+        env["NEXUS_LD_" + key.upper()] = value
+    return env
+
+
+@dataclass
+class Spec:
+    name: str
+    label: str
+    needs: str  # the executable that must exist
+
+
+SPECS = [
+    Spec("nexus-serve", "nexus-ld serve (Flask dev server)", "nexus-ld"),
+    Spec("nexus-gunicorn", "nexus-ld under gunicorn, 2 workers", "gunicorn"),
+    Spec("oxigraph", "oxigraph serve-read-only", "oxigraph"),
+    Spec("rdflib-endpoint", "rdflib-endpoint", "rdflib-endpoint"),
+]
+
+
+def make(name: str, build: Path, project: Path, nquads: Path | None = None, store_url: str = "",
+         workers: int = 2) -> Server:
+    """A ``Server`` for ``name`` on a free port (not started)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    if name == "nexus-serve":
+        return Server(name, [tool("nexus-ld"), "serve", "--port", str(port)], url, url + "/sparql",
+                      nexus_env(build, project))
+    if name == "nexus-gunicorn":
+        argv = [tool("gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--worker-class", "gthread",
+                "--threads", "4", "--log-level", "warning", "nexus_ld.web.app:create_app()"]
+        return Server(name, argv, url, url + "/sparql", nexus_env(build, project))
+    if name == "nexus-remote":
+        argv = [tool("nexus-ld"), "serve", "--port", str(port), "--store", store_url]
+        return Server(name, argv, url, url + "/sparql", nexus_env(build, project, store_url=store_url))
+    if name == "nexus-remote-gunicorn":
+        argv = [tool("gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--worker-class", "gthread",
+                "--threads", "4", "--log-level", "warning", "nexus_ld.web.app:create_app()"]
+        return Server(name, argv, url, url + "/sparql", nexus_env(build, project, store_url=store_url))
+    if name == "oxigraph":
+        argv = [tool("oxigraph"), "serve-read-only", "--location", str(build / "store"), "--bind",
+                f"127.0.0.1:{port}", "--union-default-graph"]
+        return Server(name, argv, url, url + "/query")
+    if name == "rdflib-endpoint":
+        argv = [tool("rdflib-endpoint"), "serve", "--host", "127.0.0.1", "--port", str(port), str(nquads)]
+        return Server(name, argv, url, url + "/")  # its SPARQL endpoint is the root path
+    raise KeyError(name)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The two commands of the README's quick start, on a fresh machine with Python 3.11+:
+#   ./dev.sh serve [nexus-ld serve options]   set up, build the bundled data, serve on 127.0.0.1:8000
+#   ./dev.sh test  [pytest options]           set up (with test tools and Chromium) and run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+setup() {  # $1: pip extras
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || { echo "nexus-ld needs Python 3.11 or newer ($PYTHON is $("$PYTHON" -V 2>&1))" >&2; exit 2; }
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
+}
+
+need_chromium() {  # the page tests drive Debian's Chromium through Playwright
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing Debian's chromium for the browser tests" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "the browser tests need Chromium: install it (Debian: sudo apt-get install chromium)" >&2
+        exit 2
+    fi
+}
+
+case "${1:-}" in
+    serve)
+        shift
+        setup serve
+        exec "$VENV/bin/nexus-ld" serve "$@"
+        ;;
+    test)
+        shift
+        setup test
+        need_chromium
+        set +e
+        "$VENV/bin/python" -m pytest "$@"
+        status=$?
+        set -e
+        # pytest's exit 5 means no test ran: that is a failure, not a pass.
+        [ "$status" = 5 ] && { echo "no tests ran" >&2; exit 1; }
+        exit "$status"
+        ;;
+    *)
+        echo "usage: ./dev.sh serve [options] | ./dev.sh test [pytest options]" >&2
+        exit 2
+        ;;
+esac

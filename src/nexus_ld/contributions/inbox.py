@@ -1,0 +1,226 @@
+"""The inbox: contributions that conform, stored durably until a maintainer accepts or rejects them.
+
+SQLite in WAL mode with ``synchronous=FULL``: a row is written in one transaction, so after the
+``COMMIT`` returns it survives a killed process (``kill -9``) or a power cut, and a half-written row
+never becomes visible. Each row keeps the body byte for byte, when it was received, its size,
+SHA-256, format, the submitter's note and the validation report. A body already in the inbox
+(same SHA-256) is a duplicate (409), whatever its status.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadRequest, NexusError, NotFound
+
+STATUSES = ("pending", "accepted", "rejected")
+MAX_NOTE_CHARS = 2_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS contributions (
+    id          TEXT PRIMARY KEY,
+    received    TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL UNIQUE,
+    format      TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    body        BLOB NOT NULL,
+    report      TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+    decided     TEXT,
+    decided_by  TEXT,
+    reason      TEXT,
+    file        TEXT
+);
+CREATE INDEX IF NOT EXISTS contributions_status ON contributions (status, received);
+"""
+
+
+class Duplicate(NexusError):
+    """The same body was submitted before."""
+
+    status, title = 409, "Duplicate contribution"
+
+    def __init__(self, existing: Entry) -> None:
+        super().__init__(
+            f"this exact contribution was already received as {existing.id} ({existing.status}); "
+            f"see /contributions/{existing.id}",
+            headers={"Location": f"/contributions/{existing.id}"},
+        )
+        self.existing = existing
+
+
+class NotPending(NexusError):
+    status, title = 409, "Already decided"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One contribution in the inbox."""
+
+    id: str
+    received: str
+    size: int
+    sha256: str
+    format: str
+    note: str
+    status: str
+    report: dict[str, Any]
+    decided: str | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+    file: str | None = None
+    body: bytes = b""
+
+    def summary(self) -> dict[str, Any]:
+        """The public view: everything but the body."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "received": self.received,
+            "size": self.size,
+            "sha256": self.sha256,
+            "format": self.format,
+            "note": self.note,
+            "decided": self.decided,
+            "decided_by": self.decided_by,
+            "reason": self.reason,
+            "file": self.file,
+            "report": self.report,
+        }
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second (what the inbox records)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Inbox:
+    """The SQLite inbox at ``path`` (created on first use). Safe to share between threads and processes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # a COMMIT is on disk when it returns
+            db.row_factory = sqlite3.Row
+            yield db
+        finally:
+            db.close()
+
+    def add(self, *, body: bytes, sha256: str, fmt: str, report: dict[str, Any], note: str = "") -> Entry:
+        """Store a conforming contribution as pending, in one transaction.
+
+        Raises:
+            Duplicate: a contribution with the same SHA-256 is in the inbox.
+            BadRequest: the note is too long.
+        """
+        if len(note) > MAX_NOTE_CHARS:
+            raise BadRequest(f"the note has {len(note)} characters; at most {MAX_NOTE_CHARS}")
+        entry_id = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+        received = now()
+        with self._connect() as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(
+                    "INSERT INTO contributions (id, received, size, sha256, format, note, body, report) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (entry_id, received, len(body), sha256, fmt, note, body, json.dumps(report)),
+                )
+                db.execute("COMMIT")
+            except sqlite3.IntegrityError:
+                db.execute("ROLLBACK")
+                existing = self.find_sha256(sha256)
+                if existing is None:  # pragma: no cover - an id collision: 1 in 2**32 per day
+                    raise
+                raise Duplicate(existing) from None
+        return self.get(entry_id)
+
+    def get(self, entry_id: str, *, with_body: bool = False) -> Entry:
+        """The contribution ``entry_id``.
+
+        Raises:
+            NotFound: no such contribution.
+        """
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM contributions WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no contribution {entry_id!r}; `nexus-ld contributions list` shows them")
+        return _entry(row, with_body)
+
+    def find_sha256(self, sha256: str) -> Entry | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM contributions WHERE sha256 = ?", (sha256,)).fetchone()
+        return _entry(row, False) if row else None
+
+    def list(self, status: str | None = None) -> list[Entry]:
+        """Contributions, oldest first, optionally only those with ``status``."""
+        with self._connect() as db:
+            if status:
+                rows = db.execute(
+                    "SELECT * FROM contributions WHERE status = ? ORDER BY received, id", (status,)
+                )
+            else:
+                rows = db.execute("SELECT * FROM contributions ORDER BY received, id")
+            return [_entry(row, False) for row in rows.fetchall()]
+
+    def decide(
+        self, entry_id: str, status: str, by: str, *, reason: str = "", file: str | None = None
+    ) -> Entry:
+        """Mark a pending contribution accepted or rejected (atomically; only once).
+
+        Raises:
+            NotFound: no such contribution.
+            NotPending: it was already accepted or rejected.
+        """
+        if status not in ("accepted", "rejected"):
+            raise BadRequest(f"status must be accepted or rejected, not {status!r}")
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            changed = db.execute(
+                "UPDATE contributions SET status = ?, decided = ?, decided_by = ?, reason = ?, file = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (status, now(), by, reason, file, entry_id),
+            ).rowcount
+            db.execute("COMMIT")
+        if not changed:
+            entry = self.get(entry_id)
+            raise NotPending(f"contribution {entry_id} was already {entry.status} ({entry.decided})")
+        return self.get(entry_id)
+
+    def count(self) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT count(*) FROM contributions").fetchone()[0]
+
+
+def _entry(row: sqlite3.Row, with_body: bool) -> Entry:
+    return Entry(
+        id=row["id"],
+        received=row["received"],
+        size=row["size"],
+        sha256=row["sha256"],
+        format=row["format"],
+        note=row["note"],
+        status=row["status"],
+        report=json.loads(row["report"]),
+        decided=row["decided"],
+        decided_by=row["decided_by"],
+        reason=row["reason"],
+        file=row["file"],
+        body=bytes(row["body"]) if with_body else b"",
+    )

@@ -1,0 +1,116 @@
+"""The maintainers' decision: accept a pending contribution into ``data/contributions/``, or reject it.
+
+Accepting re-validates the contribution against the current build (the store may have moved on since
+it was submitted), then writes ``data/contributions/<id>.ttl``: the triples as submitted plus a
+provenance record (an ``nx:Contribution``: received when, SHA-256, the submitter's note, accepted by
+whom and when). A new source that shipped its text gets the text in ``data/sources/`` and the usual
+``nx:textFile`` + ``nx:sha256``, so that the build checks its quotes like any other. Files are written
+to a temporary name, fsynced and renamed: a crash leaves either no file or the whole file. Nothing is
+published until the next ``nexus-ld build``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, XSD
+
+from .. import formats
+from ..errors import BadRequest, Unprocessable
+from ..namespaces import NX, PREFIXES
+from .inbox import Entry, Inbox, now
+from .report import to_text
+from .rules import SCHEMA
+from .service import Validator
+
+FOLDER = "contributions"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file, fsync and rename (all or nothing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path) -> Graph:
+    """The contribution's triples with its provenance record; inline source texts moved to files."""
+    out = Graph()
+    for prefix, namespace in PREFIXES.items():
+        out.bind(prefix, namespace)
+    out.bind("dcterms", DCTERMS)
+    out.bind("schema", SCHEMA)
+    out += graph
+    for source, text in list(out.subject_objects(SCHEMA.text)):
+        raw = str(text).encode("utf-8")
+        name = f"contribution-{entry.id}-{_slug(str(source))}.txt"
+        write_atomically(sources_dir / name, raw)
+        out.remove((source, SCHEMA.text, text))
+        out.add((source, NX.textFile, Literal(name)))
+        out.add((source, NX.sha256, Literal(hashlib.sha256(raw).hexdigest(), datatype=XSD.hexBinary)))
+    record = BNode()
+    out.add((record, RDF.type, NX.Contribution))
+    out.add((record, DCTERMS.identifier, Literal(entry.id)))
+    out.add((record, DCTERMS.dateSubmitted, Literal(entry.received, datatype=XSD.dateTime)))
+    out.add((record, DCTERMS.dateAccepted, Literal(accepted, datatype=XSD.dateTime)))
+    out.add((record, SCHEMA.editor, Literal(by)))
+    out.add((record, DCTERMS.source, Literal(f"sha256:{entry.sha256}")))
+    if entry.note:
+        out.add((record, DCTERMS.description, Literal(entry.note)))
+    for subject in sorted({s for s in graph.subjects() if isinstance(s, URIRef)}):
+        out.add((record, DCTERMS.hasPart, subject))
+    return out
+
+
+def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
+    """Accept a pending contribution: re-validate, write its file, mark it accepted.
+
+    Raises:
+        NotFound: no such contribution.
+        NotPending: already decided.
+        Unprocessable: it no longer conforms to the current build (the report says why).
+    """
+    entry = inbox.get(entry_id, with_body=True)
+    if entry.status != "pending":
+        inbox.decide(entry_id, "accepted", by)  # raises NotPending with the details
+    fmt = formats.RDF_FORMATS[entry.format]
+    outcome = validator.check(validator.parse(entry.body, fmt, entry_id))
+    if not outcome.conforms:
+        raise Unprocessable(
+            "it no longer conforms to the current build; reject it or ask for a new version:\n"
+            + to_text(outcome, entry_id)
+        )
+    data_dir = validator.data_dir
+    accepted = now()
+    graph = accepted_graph(entry, outcome.parsed.graph, by, accepted, data_dir / "sources")
+    header = (
+        f"# Contribution {entry.id}: received {entry.received}, accepted {accepted} by {by}.\n"
+        f"# Submitted as {entry.format}, {entry.size} bytes, sha256 {entry.sha256}.\n"
+    )
+    path = data_dir / FOLDER / f"{entry.id}.ttl"
+    write_atomically(path, header.encode("utf-8") + graph.serialize(format="turtle", encoding="utf-8"))
+    return inbox.decide(entry_id, "accepted", by, file=str(path.relative_to(data_dir.parent)))
+
+
+def reject(inbox: Inbox, entry_id: str, by: str, reason: str) -> Entry:
+    """Reject a pending contribution, keeping the reason (shown on its status page)."""
+    if not reason.strip():
+        raise BadRequest("say why: a rejection needs a reason (--reason / reason=)")
+    return inbox.decide(entry_id, "rejected", by, reason=reason.strip())
+
+
+def _slug(iri: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", iri.rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")[:60] or "source"

@@ -1,0 +1,342 @@
+"""Run user SPARQL queries with a time limit that really stops the work.
+
+pyoxigraph cannot cancel a running query from Python, so the embedded store's user queries run in a
+small pool of worker processes, each opening the built store read-only. A query past its time limit
+gets its worker killed (SIGKILL) and replaced; the request gets a 503 naming ``query_timeout_s``.
+A worker that crashes (a parser stack overflow, say) is replaced the same way. The worker serialises
+the result, capped at ``max_results``, so only bytes cross the pipe.
+
+``InlineExecutor`` runs the same job in the calling thread, for stores whose own client stops the work
+(a remote SPARQL endpoint answers through an HTTP client with a timeout).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from itertools import islice
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from .errors import BadRequest, NexusError, QueryTimeout, StoreUnavailable
+from .formats import RDF_FORMATS, RESULT_FORMATS, Format
+
+STARTUP_TIMEOUT_S = 60.0  # opening the store in a fresh worker; not counted in the query's time
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run: its text, the dataset and the negotiated output format (by name)."""
+
+    text: str
+    results_format: str  # a RESULT_FORMATS name, for SELECT / ASK
+    graph_format: str  # an RDF_FORMATS name, for CONSTRUCT / DESCRIBE
+    max_results: int
+    default_graph: tuple[str, ...] | None = None  # graph IRIs; None: the query's FROM, or the store's
+    named_graphs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A serialised result. ``truncated`` says rows past ``max_results`` were cut."""
+
+    body: bytes
+    format: str
+    graph: bool
+    count: int
+    truncated: bool
+
+
+QueryFn = Callable[[Job], Any]
+
+
+class _Full(Exception):
+    """Raised by _LineSink to stop pyoxigraph's serialiser: enough rows were written."""
+
+
+class _LineSink:
+    """A binary sink for pyoxigraph's streaming serialiser that keeps ``limit`` lines at most.
+
+    In SPARQL TSV every solution is exactly one line (newlines in literals are escaped), so lines
+    count rows exactly, and the serialiser writes in small buffers: memory stays bounded.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.limit = limit
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        if not self.full:  # after _Full, the serialiser's buffer is flushed again on drop: ignore it
+            chunk = bytes(data)
+            self.parts.append(chunk)
+            self.lines += chunk.count(b"\n")
+            if self.lines >= self.limit:
+                self.full = True
+                raise _Full
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _capped_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> tuple[bytes, int, bool]:
+    """(body, rows, truncated) for at most ``max_rows`` solutions, serialised by pyoxigraph.
+
+    pyoxigraph serialises only a whole result, so the rows go out as TSV (lossless for RDF terms),
+    are cut at the cap, and — for another format — parsed back and written again, all in Rust.
+    """
+    sink = _LineSink(max_rows + 2)  # the header, the rows kept, and one more to know there were more
+    try:
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    except _Full:
+        pass
+    body = b"".join(sink.parts)
+    truncated = body.count(b"\n") > max_rows + 1
+    if truncated:
+        end = -1
+        for _ in range(max_rows + 1):
+            end = body.index(b"\n", end + 1)
+        body = body[: end + 1]
+    rows = body.count(b"\n") - 1
+    if fmt.results != ox.QueryResultsFormat.TSV:
+        body = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.results)
+    return body, rows, truncated
+
+
+def run_job(query: QueryFn, job: Job) -> Outcome:
+    """Evaluate ``job`` with ``query`` and serialise at most ``job.max_results`` rows or triples.
+
+    :raises BadRequest: the query does not parse or fails while evaluating.
+    """
+    try:
+        result = query(job)
+        if isinstance(result, ox.QueryBoolean):
+            fmt = RESULT_FORMATS[job.results_format]
+            return Outcome(result.serialize(format=fmt.results), fmt.name, False, 1, False)
+        if isinstance(result, ox.QuerySolutions):
+            fmt = RESULT_FORMATS[job.results_format]
+            body, rows, truncated = _capped_solutions(result, fmt, job.max_results)
+            return Outcome(body, fmt.name, False, rows, truncated)
+        # CONSTRUCT / DESCRIBE: QueryTriples, or any iterable of triples (a remote store's answer)
+        fmt = RDF_FORMATS[job.graph_format]
+        triples = list(islice(result, job.max_results + 1))
+        kept = triples[: job.max_results]
+        body = ox.serialize(kept, format=fmt.rdf)
+        return Outcome(body, fmt.name, True, len(kept), len(triples) > job.max_results)
+    except SyntaxError as exc:
+        raise BadRequest(f"query does not parse: {exc.msg}") from None
+    except (ValueError, RuntimeError) as exc:
+        # pyoxigraph reports evaluation errors (a type error in a function, a bad SERVICE answer) so.
+        raise BadRequest(f"the query failed: {exc}") from None
+
+
+def _graph(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def oxigraph_query(store: ox.Store, prefixes: Mapping[str, str]) -> QueryFn:
+    """A QueryFn over a pyoxigraph store, with the nexus-ld prefixes predeclared."""
+
+    def query(job: Job) -> Any:
+        return store.query(
+            job.text,
+            prefixes=dict(prefixes),
+            default_graph=None if job.default_graph is None else [_graph(i) for i in job.default_graph],
+            named_graphs=None if job.named_graphs is None else [_graph(i) for i in job.named_graphs],
+        )
+
+    return query
+
+
+class Executor(Protocol):
+    def run(self, job: Job, timeout: float) -> Outcome: ...
+
+    def pids(self) -> list[int]: ...
+
+
+class InlineExecutor:
+    """Runs jobs in the calling thread (for stores that stop their own work on a timeout)."""
+
+    def __init__(self, query: QueryFn) -> None:
+        self._query = query
+
+    def run(self, job: Job, timeout: float) -> Outcome:  # noqa: ARG002 - the store enforces it
+        return run_job(self._query, job)
+
+    def pids(self) -> list[int]:
+        return []
+
+
+def _worker_main(conn: Connection, store_path: str) -> None:
+    """Worker process: open the store read-only, then answer jobs until the socket closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server, which then kills us
+    prefixes = conn.recv()
+    try:
+        store = ox.Store.read_only(store_path)
+    except OSError as exc:
+        conn.send(("failed", f"cannot open the store at {store_path}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    query = oxigraph_query(store, prefixes)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return  # the server went away
+        try:
+            conn.send(("ok", run_job(query, job)))
+        except NexusError as exc:
+            conn.send(("raise", exc))
+        except OSError as exc:
+            conn.send(("raise", StoreUnavailable(f"the store could not be read: {exc}")))
+
+
+def worker_entry() -> None:
+    """``python -c 'from nexus_ld.executor import worker_entry; worker_entry()' FD STORE``."""
+    _worker_main(Connection(int(sys.argv[1])), sys.argv[2])
+
+
+# A fresh interpreter, not multiprocessing's spawn: spawn re-imports the server's __main__ module,
+# which breaks for scripts without a main guard; this imports only pyoxigraph and this module.
+_WORKER_CODE = "from nexus_ld.executor import worker_entry; worker_entry()"
+
+
+class _Worker:
+    def __init__(self, store_path: str, prefixes: dict[str, str]) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_CODE, str(theirs.fileno()), store_path],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        self.conn = Connection(ours.detach())
+        self.conn.send(prefixes)
+        self.ready = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        if not self.conn.poll(STARTUP_TIMEOUT_S):
+            raise StoreUnavailable(f"a query worker did not start within {STARTUP_TIMEOUT_S:g} s")
+        status, value = self.conn.recv()
+        if status != "ready":
+            raise StoreUnavailable(value)
+        self.ready = True
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(5)
+        self.conn.close()
+
+
+def _kill_all(workers: set[_Worker]) -> None:
+    for worker in list(workers):
+        worker.kill()
+    workers.clear()
+
+
+class WorkerPool:
+    """A pool of ``size`` query processes over a read-only store, started on first use.
+
+    State is per process: after a fork (gunicorn ``--preload``) the child starts its own workers.
+    """
+
+    def __init__(self, store_path: str, prefixes: Mapping[str, str], size: int) -> None:
+        self.store_path = store_path
+        self.prefixes = dict(prefixes)
+        self.size = max(1, size)
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._workers: set[_Worker] = set()
+        # Kill the workers when the pool is dropped (tests make many apps) or the process exits.
+        self._finalizer = weakref.finalize(self, _kill_all, self._workers)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.store_path, self.prefixes)
+        self._workers.add(worker)
+        return worker
+
+    def _ensure_started(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            # A forked child must not share its parent's pipes: forget them, start fresh.
+            self._workers.clear()
+            self._idle = queue.LifoQueue()
+            for _ in range(self.size):
+                self._idle.put(self._spawn())
+            self._pid = os.getpid()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._workers.discard(worker)
+        self._idle.put(self._spawn())
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and monitoring)."""
+        return sorted(w.pid for w in list(self._workers) if w.proc.poll() is None)
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._finalizer()
+
+    def run(self, job: Job, timeout: float) -> Outcome:
+        """Run ``job`` in a worker; past ``timeout`` seconds the worker is killed.
+
+        :raises QueryTimeout: the query ran past ``timeout`` or no worker became free in time (503).
+        :raises BadRequest: the query does not parse or fails.
+        :raises StoreUnavailable: a worker could not start or died during the query.
+        """
+        self._ensure_started()
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise QueryTimeout(
+                f"all {self.size} query workers stayed busy for {timeout:g} s; retry shortly "
+                "(settings query_workers, query_timeout_s)",
+                headers={"Retry-After": str(max(1, round(timeout)))},
+            ) from None
+        healthy = False
+        try:
+            worker.wait_ready()
+            worker.conn.send(job)
+            if not worker.conn.poll(timeout):
+                raise QueryTimeout(
+                    f"the query ran longer than {timeout:g} s and was stopped (setting query_timeout_s); "
+                    "add a LIMIT, narrow the patterns or bind more variables"
+                )
+            status, value = worker.conn.recv()
+            healthy = True
+        except (EOFError, OSError, BrokenPipeError):
+            raise StoreUnavailable(
+                "the query stopped its worker process; it was replaced (simplify the query and retry)"
+            ) from None
+        finally:
+            if healthy:
+                self._idle.put(worker)
+            else:
+                self._replace(worker)
+        if status == "raise":
+            raise value
+        return value

@@ -1,0 +1,253 @@
+"""Contributions over HTTP: dry-run validation, submission, status, the maintainers' decision, the form.
+
+Request flow: rate limit (429) -> size before reading (413) -> inflate with a bound (413) -> format
+from Content-Type or ``format=`` (415) -> parse with limits (400/413) -> validate in context -> answer.
+
+- ``POST /validate``: 200 with the report whether or not it conforms; nothing is stored.
+- ``POST /contributions``: 201 + Location when it conforms (stored as pending), 422 with the report
+  when it does not, 409 for a duplicate.
+- ``GET /contributions/<id>``: status and report (JSON, or HTML for browsers).
+- ``POST /contributions/<id>/accept|reject``: ``Authorization: Bearer <maintainer_token>``.
+- ``GET|POST /contribute``: a page to paste or upload a file and read the report.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import formats
+from ..config import Settings
+from ..contributions import review
+from ..contributions.inbox import Inbox
+from ..contributions.parse import check_size, choose_format, inflate
+from ..contributions.report import grouped, to_dict, to_text, to_turtle
+from ..contributions.service import Outcome, Validator
+from ..errors import BadRequest, Forbidden, NexusError, PayloadTooLarge, TooManyRequests, Unauthorized
+from .ratelimit import RateLimiter
+
+EXTENSION = "nexus_ld.contributions"
+MAX_NOTE = 2_000
+
+bp = Blueprint("contributions", __name__)
+
+
+@dataclass
+class Contributions:
+    """What the views share: settings, the validator (shapes, ontology, store), the inbox, the limiter."""
+
+    settings: Settings
+    validator: Validator
+    inbox: Inbox
+    limiter: RateLimiter | None
+
+
+def init_app(app: Flask) -> None:
+    """Register the views on ``app`` (whose store is already open)."""
+    state = app.extensions["nexus_ld"]
+    settings: Settings = state.settings
+    rate = settings.contribution_rate_per_minute
+    app.extensions[EXTENSION] = Contributions(
+        settings,
+        Validator.from_settings(settings, state.store),
+        Inbox(settings.inbox_path),
+        RateLimiter(rate) if rate > 0 else None,
+    )
+    app.register_blueprint(bp)
+
+
+def _state() -> Contributions:
+    return current_app.extensions[EXTENSION]
+
+
+def _rate_limit() -> None:
+    limiter = _state().limiter
+    if limiter is None:
+        return
+    client = request.remote_addr or "unknown"
+    wait = limiter.hit(client)
+    if wait:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"more than {limiter.per_minute} contributions or validations per minute from {client} "
+            f"(setting contribution_rate_per_minute); retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+def _body() -> tuple[bytes, formats.Format]:
+    """The request body (size-checked before reading, inflated with a bound) and its RDF format."""
+    limit = _state().settings.max_body_bytes
+    if request.content_length is not None:
+        check_size(request.content_length, limit)
+    fmt = choose_format(explicit=request.args.get("format"), media_type=request.headers.get("Content-Type"))
+    request.max_content_length = limit  # a chunked body is cut at the limit while being read
+    try:
+        data = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes (setting max_body_bytes)") from None
+    return inflate(data, request.headers.get("Content-Encoding", ""), limit), fmt
+
+
+def _note(value: str | None) -> str:
+    note = (value or "").strip()
+    if len(note) > MAX_NOTE:
+        raise BadRequest(f"the note has {len(note)} characters; at most {MAX_NOTE}")
+    return note
+
+
+def _report_response(outcome: Outcome, status: int, extra: dict[str, Any] | None = None) -> Response:
+    """The report as JSON (default), Turtle (the SHACL report) or plain text, per Accept."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/turtle", "text/plain"])
+    if best == "text/turtle" and request.accept_mimetypes["text/turtle"] > request.accept_mimetypes["*/*"]:
+        response = Response(to_turtle(outcome), mimetype="text/turtle")
+    elif best == "text/plain" and request.accept_mimetypes["text/plain"] > request.accept_mimetypes["*/*"]:
+        response = Response(to_text(outcome, "contribution") + "\n", mimetype="text/plain")
+    else:
+        response = jsonify({**(extra or {}), "report": to_dict(outcome)})
+    response.status_code = status
+    response.vary.add("Accept")
+    return response
+
+
+@bp.post("/validate")
+def validate_body() -> Response:
+    """Dry run: the validation report of the body; nothing is stored."""
+    _rate_limit()
+    data, fmt = _body()
+    state = _state()
+    outcome = state.validator.check(state.validator.parse(data, fmt, "body"))
+    return _report_response(outcome, 200)
+
+
+@bp.post("/contributions")
+def submit() -> Response:
+    """Store a conforming contribution as pending (201), or answer its report (422)."""
+    _rate_limit()
+    data, fmt = _body()
+    note = _note(request.args.get("note"))
+    entry, outcome = _submit(data, fmt, note)
+    if entry is None:
+        return _report_response(outcome, 422, {"stored": False})
+    location = url_for("contributions.status", entry_id=entry.id)
+    response = _report_response(outcome, 201, {"id": entry.id, "status": entry.status, "location": location})
+    response.headers["Location"] = location
+    return response
+
+
+def _submit(data: bytes, fmt: formats.Format, note: str) -> tuple[Any, Outcome]:
+    state = _state()
+    parsed = state.validator.parse(data, fmt, "body")
+    outcome = state.validator.check(parsed)
+    if not outcome.conforms:
+        return None, outcome
+    entry = state.inbox.add(body=data, sha256=parsed.sha256, fmt=fmt.name, report=to_dict(outcome), note=note)
+    return entry, outcome
+
+
+@bp.get("/contributions/<entry_id>")
+def status(entry_id: str) -> Response | str:
+    """A contribution's status, dates, reason and report."""
+    entry = _state().inbox.get(entry_id)
+    if _wants_html():
+        return render_template("contribution.html", title=f"Contribution {entry.id}", entry=entry)
+    return jsonify(entry.summary())
+
+
+def _maintainer() -> str:
+    """Check ``Authorization: Bearer <token>`` against the configured token in constant time."""
+    settings = _state().settings
+    expected = settings.maintainer_token
+    if not expected:
+        raise Forbidden("accepting and rejecting over HTTP is disabled (setting maintainer_token is empty)")
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise Unauthorized(
+            "a maintainer token is needed: send Authorization: Bearer <maintainer_token>",
+            headers={"WWW-Authenticate": 'Bearer realm="nexus-ld maintainers"'},
+        )
+    return settings.maintainer_name
+
+
+@bp.post("/contributions/<entry_id>/accept")
+def accept(entry_id: str) -> Response:
+    """Accept: write data/contributions/<id>.ttl (published by the next build)."""
+    by = _maintainer()
+    state = _state()
+    entry = review.accept(state.inbox, state.validator, entry_id, by)
+    return jsonify(entry.summary())
+
+
+@bp.post("/contributions/<entry_id>/reject")
+def reject(entry_id: str) -> Response:
+    """Reject with a reason (form field, JSON ``reason`` or ``?reason=``)."""
+    by = _maintainer()
+    payload = request.get_json(silent=True) if request.is_json else None
+    reason = (payload or {}).get("reason") or request.values.get("reason", "")
+    entry = review.reject(_state().inbox, entry_id, by, str(reason))
+    return jsonify(entry.summary())
+
+
+@bp.route("/contribute", methods=["GET", "POST"])
+def contribute() -> str | tuple[str, int]:
+    """The browser page: paste or upload, then validate or submit; the report rendered readably."""
+    if request.method == "GET":
+        return render_template("contribute.html", title="Contribute", formats=formats.RDF_FORMATS)
+    _rate_limit()
+    limit = _state().settings.max_body_bytes
+    form_values: dict[str, Any] = {}
+    try:
+        if request.content_length is None or request.content_length > limit + 64_000:
+            raise PayloadTooLarge(f"the form is larger than {limit} bytes (setting max_body_bytes)")
+        request.max_content_length = limit + 64_000
+        text, upload = request.form.get("text", ""), request.files.get("file")
+        form_values = {
+            "text": text[:limit],
+            "note": request.form.get("note", ""),
+            "format": request.form.get("format"),
+        }
+        data = upload.read(limit + 1) if upload and upload.filename else text.encode("utf-8")
+        check_size(len(data), limit)
+        fmt = choose_format(
+            explicit=request.form.get("format") or None,
+            filename=upload.filename if upload and upload.filename else "contribution.ttl",
+        )
+        note = _note(request.form.get("note"))
+        if request.form.get("action") == "submit":
+            entry, outcome = _submit(data, fmt, note)
+        else:
+            entry, outcome = None, _state().validator.check(_state().validator.parse(data, fmt, "form"))
+    except RequestEntityTooLarge:
+        error = PayloadTooLarge(f"the form is larger than {limit} bytes (setting max_body_bytes)")
+        return _form_error(error, form_values)
+    except NexusError as error:
+        return _form_error(error, form_values)
+    page = render_template(
+        "contribute.html",
+        title="Contribute",
+        formats=formats.RDF_FORMATS,
+        outcome=outcome,
+        groups=grouped(outcome),
+        entry=entry,
+        submitted=request.form.get("action") == "submit",
+        values=form_values,
+    )
+    return page, (201 if entry else 422 if request.form.get("action") == "submit" else 200)
+
+
+def _form_error(error: NexusError, values: dict[str, Any]) -> tuple[str, int]:
+    page = render_template(
+        "contribute.html", title="Contribute", formats=formats.RDF_FORMATS, error=error, values=values
+    )
+    return page, error.status
+
+
+def _wants_html() -> bool:
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"] and accept["text/html"] > accept["*/*"]

@@ -1,0 +1,31 @@
+// The query UI: YASGUI (vendored, no CDN) on this endpoint, with the example queries offered by name.
+(function () {
+  "use strict";
+  var root = document.getElementById("yasgui");
+  var endpoint = root.getAttribute("data-endpoint");
+  var examples = JSON.parse(document.getElementById("nx-examples").textContent);
+
+  // Nothing leaves this site: no LOV term look-ups, no other endpoints in the catalogue.
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+  Yasgui.defaults.endpointCatalogueOptions.getData = function () {
+    return [{ endpoint: endpoint }];
+  };
+  Yasgui.defaults.requestConfig.endpoint = endpoint;
+
+  var yasgui = new Yasgui(root, {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    copyEndpointOnNewTab: false,
+    persistenceId: "nexus-ld-yasgui",
+  });
+
+  document.getElementById("nx-example").addEventListener("change", function (event) {
+    var example = examples[Number(event.target.value)];
+    if (!example) return;
+    yasgui.addTab(true, {
+      name: example.title.length > 40 ? example.title.slice(0, 39) + "…" : example.title,
+      yasqe: { value: example.query },
+      requestConfig: { endpoint: endpoint, method: "POST" },
+    });
+    event.target.value = "";
+  });
+})();

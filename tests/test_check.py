@@ -1,0 +1,248 @@
+"""check.py and the Report it returns, on real files (the shipped source text, reference lists, ontology)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.namespace import XSD as XSD_NS
+
+from nexus_ld import check, load
+from nexus_ld.validate import Report, Result, owner, truthy_shapes, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = Path(__file__).resolve().parent / "data" / "good" / "claims.ttl"
+NX = "https://w3id.org/nexus-ld/ontology#"
+ID = "https://w3id.org/nexus-ld/id/"
+
+PREFIXES = """
+@prefix nx: <https://w3id.org/nexus-ld/ontology#> .
+@prefix claim: <https://w3id.org/nexus-ld/id/claim/> .
+@prefix group: <https://w3id.org/nexus-ld/id/group/> .
+@prefix org: <https://w3id.org/nexus-ld/id/org/> .
+@prefix status: <https://w3id.org/nexus-ld/id/status/> .
+@prefix time: <http://www.w3.org/2006/time#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    return load.parse_files(load.ontology_files(ROOT))
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return load.parse_files(load.shape_files(ROOT))
+
+
+@pytest.fixture(scope="module")
+def entities() -> Graph:
+    return load.parse_files(sorted((ROOT / "data").glob("*.ttl")))
+
+
+@pytest.fixture(scope="module")
+def good(entities: Graph) -> Graph:
+    return entities + load.parse_file(GOOD)
+
+
+def turtle(text: str) -> Graph:
+    return Graph().parse(data=PREFIXES + text, format="turtle")
+
+
+def messages(results: list[Result]) -> list[str]:
+    return [r.message for r in results]
+
+
+# --- sources and quotes -----------------------------------------------------------------------------
+
+
+def test_quotes_of_good_fixture_fit_the_source(good: Graph) -> None:
+    assert check.check_quotes(good, ROOT / "data" / "sources") == []
+
+
+def test_changed_source_text_fails_its_checksum(good: Graph, tmp_path: Path) -> None:
+    text = (ROOT / "data" / "sources" / "ttp-aq-isis-nexus.txt").read_text(encoding="utf-8")
+    (tmp_path / "ttp-aq-isis-nexus.txt").write_text(
+        text.replace("Pakistani state", "Pakistani State"), encoding="utf-8"
+    )
+    results = check.check_quotes(good, tmp_path)
+    assert len(results) == 1
+    assert results[0].message.startswith("Checksum mismatch: data/sources/ttp-aq-isis-nexus.txt")
+    assert results[0].focus == URIRef(ID + "source/ttp-aq-isis-nexus")
+
+
+def test_missing_source_text_is_reported(good: Graph, tmp_path: Path) -> None:
+    results = check.check_quotes(good, tmp_path)
+    assert messages(results) == ["Source text file not found: data/sources/ttp-aq-isis-nexus.txt"]
+
+
+def test_shifted_offsets_are_reported_with_the_right_place(good: Graph) -> None:
+    data = Graph() + good
+    position = next(data.subjects(URIRef("http://www.w3.org/ns/oa#start"), Literal(1030)))
+    data.set((position, URIRef("http://www.w3.org/ns/oa#start"), Literal(1029)))
+    data.set((position, URIRef("http://www.w3.org/ns/oa#end"), Literal(1096)))
+    results = check.check_quotes(data, ROOT / "data" / "sources")
+    assert messages(results) == [
+        "Quote check: the quote is not at offsets 1029-1096 (it occurs at 1030-1097)"
+    ]
+    assert results[0].focus == URIRef(ID + "claim/fixture-ttp-objective")
+
+
+# --- dates -----------------------------------------------------------------------------------------
+
+
+def test_date_whose_day_is_in_the_quote_passes(good: Graph) -> None:
+    # claim:fixture-benjamin-ideological-guidance: 2010-09-01, quoted as "1st September 2010"
+    assert check.check_dates(good) == []
+
+
+def test_other_day_missing_from_quote_is_a_warning(good: Graph) -> None:
+    data = Graph() + good
+    data.remove((None, URIRef("http://www.w3.org/2006/time#inXSDDate"), None))
+    instant = next(
+        data.objects(URIRef(ID + "claim/fixture-benjamin-ideological-guidance"), URIRef(NX + "statedAt"))
+    )
+    data.add(
+        (
+            instant,
+            URIRef("http://www.w3.org/2006/time#inXSDDate"),
+            Literal("2010-09-02", datatype=XSD_NS.date),
+        )
+    )
+    (result,) = check.check_dates(data)
+    assert result.severity == "Warning"
+    assert "does not contain day 2" in result.message
+    assert result.context == URIRef(ID + "claim/fixture-benjamin-ideological-guidance")
+
+
+def test_date_reached_by_no_claim_is_left_alone() -> None:
+    data = turtle('[] a time:Instant ; time:inXSDDate "2007-01-01"^^xsd:date .')
+    assert check.check_dates(data) == []
+
+
+# --- reference lists, vocabulary, IRIs ------------------------------------------------------------------
+
+
+def test_reference_lists_are_read_from_the_tsv_files() -> None:
+    qids = check.reference_column(ROOT / "data" / "reference" / "wikidata.tsv", "wikidata_qid")
+    assert {"Q34490", "Q2429253", "Q843"} <= qids
+    assert "wikidata_qid" not in qids
+    assert check.reference_column(ROOT / "data" / "reference" / "un-sanctions.tsv", "un_reference") == {
+        "QDi.006"
+    }
+
+
+def test_entity_files_use_only_confirmed_identifiers(entities: Graph) -> None:
+    assert check.check_references(entities, ROOT / "data" / "reference") == []
+
+
+def test_standard_and_ontology_classes_are_known(good: Graph, ontology: Graph) -> None:
+    assert check.check_classes(good, ontology) == []
+    (result,) = check.check_classes(turtle("group:x a nx:Claimm ."), ontology)
+    assert result.message == f"Unknown class {NX}Claimm: not declared in ontology/ (typo?)"
+
+
+def test_other_base_flags_every_nexus_iri(good: Graph) -> None:
+    assert check.check_iris(good) == []
+    results = check.check_iris(good, base="https://w3id.org/other/")
+    assert results
+    assert all(
+        r.message.startswith("IRI outside the canonical base https://w3id.org/other/") for r in results
+    )
+
+
+# --- the truthy graph ------------------------------------------------------------------------------
+
+
+def test_truthy_triple_from_an_allegation_leaks(entities: Graph, ontology: Graph, shapes: Graph) -> None:
+    claims = turtle(
+        """
+        claim:raw-funds a nx:Claim ; nx:status status:allegation ;
+            rdf:subject org:raw ; rdf:predicate nx:funded ; rdf:object group:ttp .
+        claim:ttp-aim a nx:Claim ; nx:status status:reported-fact ;
+            rdf:subject group:ttp ; rdf:predicate nx:aim ; rdf:object "resistance"@en .
+        """
+    )
+    truthy = turtle('org:raw nx:funded group:ttp . group:ttp nx:aim "resistance"@en .')
+    report = check.check_truthy(truthy, entities + claims, ontology, shapes)
+    assert not report.conforms
+    (leak,) = report.violations
+    assert leak.message.startswith("Allegation leaking into the truthy graph")
+    assert leak.focus == URIRef(ID + "org/raw")
+
+
+def test_truthy_shapes_are_inactive_on_the_data(shapes: Graph) -> None:
+    active = truthy_shapes(shapes)
+    assert (None, SH.deactivated, None) not in active
+    assert len(set(active.subjects(RDF.type, SH.NodeShape))) == 4
+    assert all((s, SH.deactivated, Literal(True)) in shapes for s in active.subjects(RDF.type, SH.NodeShape))
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def test_merge_adds_results_to_graph_text_and_conformance(
+    good: Graph, ontology: Graph, shapes: Graph
+) -> None:
+    report = validate(good, shapes, ontology)
+    assert report.conforms and report.results == []
+    warning = Result(URIRef(ID + "claim/x"), "soft", severity="Warning")
+    violation = Result(URIRef(ID + "claim/y"), "hard", path=URIRef(NX + "status"))
+    softly = report.merge([warning])
+    assert softly.conforms
+    merged = softly.merge([violation])
+    assert not merged.conforms
+    assert merged.results == [violation, warning]
+    assert len(list(merged.graph.objects(None, SH.result))) == 2
+    assert (None, SH.conforms, Literal(False)) in merged.graph
+    assert "Violation: <https://w3id.org/nexus-ld/id/claim/y>" in merged.text
+    assert report.results == []  # frozen: merge returns a new report
+
+
+def test_from_results_makes_a_report_of_findings_alone() -> None:
+    report = Report.from_results([Result(URIRef(ID + "claim/x"), "hard")])
+    assert not report.conforms
+    assert report.text.startswith("Does not conform: 1 violation")
+
+
+def test_validate_leaves_the_data_graph_alone(good: Graph, ontology: Graph, shapes: Graph) -> None:
+    before = len(good)
+    validate(good, shapes, ontology)
+    assert len(good) == before
+
+
+def test_blank_focus_is_named_by_its_claim(good: Graph) -> None:
+    evidence = next(good.objects(URIRef(ID + "claim/fixture-ttp-objective"), URIRef(NX + "evidence")))
+    assert owner(good, evidence) == URIRef(ID + "claim/fixture-ttp-objective")
+
+
+# --- the whole project -----------------------------------------------------------------------------
+
+
+def test_check_project_on_a_copy_of_the_project(tmp_path: Path) -> None:
+    for folder in ("ontology", "shapes"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    (tmp_path / "data" / "claims").mkdir(parents=True)
+    for path in (ROOT / "data").glob("*.ttl"):
+        shutil.copy(path, tmp_path / "data")
+    shutil.copytree(ROOT / "data" / "sources", tmp_path / "data" / "sources")
+    shutil.copytree(ROOT / "data" / "reference", tmp_path / "data" / "reference")
+    shutil.copy(GOOD, tmp_path / "data" / "claims" / "good.ttl")
+    report = check.check_project(load.load_project(tmp_path))
+    assert report.conforms, report.text
+    assert report.results == []
+
+    (tmp_path / "data" / "reference" / "wikidata.tsv").write_text(
+        "label_in_article\twikidata_qid\n", encoding="utf-8"
+    )
+    report = check.check_project(load.load_project(tmp_path))
+    assert not report.conforms
+    assert any(
+        "Wikidata ID Q34490 is not in data/reference/wikidata.tsv" in m for m in messages(report.results)
+    )

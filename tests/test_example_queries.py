@@ -1,0 +1,154 @@
+"""Every example query in queries/ answers what the article says (checked against its text)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SOURCE_TEXT
+
+QUERIES = sorted((ROOT / "queries").glob("*.rq"))
+
+
+def rows(store, name: str) -> list[dict[str, str]]:
+    result = store.query((ROOT / "queries" / name).read_text(encoding="utf-8"))
+    names = [v.value for v in result.variables]
+    return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in result]
+
+
+def test_there_are_at_least_twelve_titled_examples():
+    assert len(QUERIES) >= 12
+    for path in QUERIES:
+        assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name} needs a title comment"
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=lambda p: p.name)
+def test_every_example_runs_and_answers(store, path: Path):
+    result = rows(store, path.name)
+    assert result, f"{path.name} returned nothing"
+    for row in result:
+        for key in ("quote",):
+            if row.get(key):
+                assert row[key] in SOURCE_TEXT, f"{path.name}: quote not verbatim: {row[key]!r}"
+
+
+def test_ttp_leaders_in_order(store):
+    result = rows(store, "01-ttp-leaders.rq")
+    first_seen = []
+    for row in result:
+        if row["leaderName"] not in first_seen:
+            first_seen.append(row["leaderName"])
+    assert first_seen == ["Baitullah Mehsud", "Mullah Fazlullah", "Noor Wali Mehsud"]
+    starts = {r["leaderName"]: r["from"] for r in result}
+    assert starts == {"Baitullah Mehsud": "2007", "Mullah Fazlullah": "2013", "Noor Wali Mehsud": "2018"}
+    assert {r["until"] for r in result if r["leaderName"] == "Mullah Fazlullah"} == {"2018-06"}
+
+
+def test_splits_and_rejoinings(store):
+    result = rows(store, "02-splits-and-rejoinings.rq")
+    joined = {(r["groupName"], r["when"]) for r in result if r["kind"].startswith("joined")}
+    assert joined == {
+        ("Hakimullah Mehsud Group", "2020-07"),
+        ("Amjad Farouqi group", "2020-07"),
+        ("Jamaat-ul-Ahrar", "2020-08"),
+        ("Hizb-ul-Ahrar", "2020-08"),
+    }
+    split = {(r["groupName"], r["when"]) for r in result if r["kind"] == "split from TTP"}
+    assert ("TTP splinter group under Omar Khalid Khorasani (2014)", "2014") in split
+    # The rejoinings are what TTP announced: an official statement by TTP, not a bare fact.
+    assert all(r["saidBy"] == "Tehrik-e-Taliban Pakistan" for r in result if r["kind"].startswith("joined"))
+
+
+def test_allegations_name_who_alleges(store):
+    result = rows(store, "03-allegations.rq")
+    by = {(r["allegedBy"], r["concerning"]) for r in result}
+    assert any(a == "Pakistani military and civilian leadership" and "Research and Analysis Wing" in c for a, c in by)
+    assert any(a == "Latif Mehsud" for a, _ in by)
+    assert all(r["role"] for r in result)
+
+
+def test_reported_facts_only_between_ttp_and_isis(store):
+    result = rows(store, "04-reported-facts-ttp-isis.rq")
+    props = {r["property"] for r in result}
+    # The UN report's funding claim is an official statement, so "funded" must not be a plain fact here.
+    assert "funded" not in props
+    assert "allied with" in props
+
+
+def test_attacks_claimed_in_2021(store):
+    result = rows(store, "05-attacks-claimed-2021.rq")
+    assert {r["when"] for r in result} >= {"2021-04"}
+    assert any("Serena Hotel" in r["attackName"] for r in result)
+    assert {r["claimedBy"] for r in result} == {"Tehrik-e-Taliban Pakistan"}
+    assert {r["status"] for r in result} == {"claim of responsibility"}
+
+
+def test_un_report(store):
+    result = rows(store, "06-un-report.rq")
+    summaries = " ".join(r["summary"] for r in result)
+    assert "funds" in summaries and "reunification" in summaries
+    assert any(r["status"] == "forecast" for r in result)
+
+
+def test_everything_about_noor_wali_mehsud(store):
+    result = rows(store, "07-about-noor-wali-mehsud.rq")
+    quotes = " ".join(r["quote"] for r in result)
+    assert "Mufti Noor Wali was heavily involved in the TTP’s operations in Karachi." in quotes
+    assert "present TTP Ameer Noor Wali Mehsud" in quotes
+    assert "Tehrik-e-Taliban Pakistan" in {r["saidBy"] for r in result}
+
+
+def test_network_as_of_2014(store):
+    result = rows(store, "08-network-as-of-2014.rq")
+    edges = {(r["fromName"], r["kind"], r["toName"]) for r in result}
+    assert ("Tehrik-e-Taliban Pakistan", "alliance", "al-Qaeda") in edges
+    assert all(int(r["since"] or 0) <= 2014 and int(r["until"] or 9999) >= 2014 for r in result)
+    assert not any(r["toName"] == "Tehrik-e-Taliban Pakistan" and r["kind"] == "membership" for r in result), (
+        "the 2020 rejoinings must not appear in 2014"
+    )
+
+
+def test_claims_by_status(store):
+    result = rows(store, "09-claims-by-status-and-source.rq")
+    statuses = {r["status"] for r in result}
+    assert {"reported fact", "allegation", "assessment", "forecast", "recommendation", "denial"} <= statuses
+
+
+def test_conflicting_claims_include_the_afghan_taliban_denial(store):
+    result = rows(store, "10-conflicting-claims.rq")
+    assert any(r["statusA"] == "denial" and r["byA"] == "Afghan Taliban spokesman (unnamed)" for r in result)
+
+
+def test_forecasts_in_source_order(store):
+    result = rows(store, "11-forecasts.rq")
+    offsets = [SOURCE_TEXT.find(r["quote"]) for r in result]
+    assert offsets == sorted(offsets)
+    assert any("TTP will make an all-out effort" in r["quote"] for r in result)
+
+
+def test_support_for_ttp_keeps_allegations_apart(store):
+    result = rows(store, "12-support-for-ttp.rq")
+    raw = {(r["kind"], r["status"]) for r in result if r["supporterName"] == "Research and Analysis Wing"}
+    assert ("funding", "allegation") in raw and ("training", "allegation") in raw
+    assert all(r["status"] != "reported fact" for r in result if r["supporterName"] == "Research and Analysis Wing")
+    assert ("mediation", "official statement") in {
+        (r["kind"], r["status"]) for r in result if r["supporterName"] == "al-Qaeda"
+    }
+
+
+def test_military_operations_dates(store):
+    result = {r["operationName"]: r["launched"] for r in rows(store, "13-military-operations.rq")}
+    assert result["Operation Zarb-e-Azb"] == "2014-06-15"
+    assert result["Operation Radd-ul-Fasaad"] == "2017-02-22"
+
+
+def test_statistics(store):
+    result = {r["value"] for r in rows(store, "14-statistics.rq")}
+    assert {"1783", "573", "1210", "29", "38", "32", "18"} <= result
+
+
+def test_officials_quoted_with_dates(store):
+    result = rows(store, "15-officials-quoted.rq")
+    said = {r["speaker"]: r["said"] for r in result if r["said"]}
+    assert said.get("Daniel Benjamin") == "2010-09-01"
+    assert said.get("Ned Price") == "2021-05-10"
+    assert "John Brennan" in {r["speaker"] for r in result}

@@ -1,0 +1,196 @@
+"""Server-rendered pages: home, entity, source, listings, claims filters, and escaping of data."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+
+import pytest
+
+from nexus_ld.build import build
+from nexus_ld.config import load_settings
+from tests.conftest import ROOT, SOURCE_TEXT, make_app
+
+BASE = "https://w3id.org/nexus-ld/"
+BROWSER = {"Accept": "text/html"}
+
+
+def page(client, path: str) -> str:
+    r = client.get(path, headers=BROWSER)
+    assert r.status_code == 200, (path, r.status_code)
+    assert r.mimetype == "text/html"
+    return r.get_data(as_text=True)
+
+
+def count(store, query: str) -> int:
+    return int(next(iter(store.query(query)))["n"].value)
+
+
+def test_home_shows_counts_entry_points_and_links(client, store):
+    text = page(client, "/")
+    claims = count(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH graph:data { ?c a nx:Claim } }")
+    groups = count(store, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { ?g a nx:ArmedGroup }")
+    assert f'<a href="/claims">Claims</a> <span class="n">{claims}</span>' in text
+    assert f'<a href="/groups">Armed groups</a> <span class="n">{groups}</span>' in text
+    assert 'href="/doc/group/ttp"' in text  # an entry point
+    for link in ('href="/sparql"', 'href="/downloads/"', 'href="/void.ttl"', 'href="/ontology"'):
+        assert link in text
+    assert '<link rel="alternate" type="text/turtle" href="/void.ttl"' in text
+
+
+def test_entity_page_has_badges_attribution_quote_and_source_link(client):
+    text = page(client, "/doc/group/ttp")
+    assert "<h1>Tehrik-e-Taliban Pakistan</h1>" in text
+    assert "Pakistani Taliban" in text  # an alias
+    assert 'class="badge status-reported-fact">reported fact<' in text
+    assert 'class="badge status-allegation">allegation<' in text
+    card = text[text.index('id="claim-ttp-founded-2007"') :]
+    card = card[: card.index("</article>")]
+    assert "TTP was founded in 2007" in card
+    assert "Author of" in card and "(author)" in card  # who said it, in which role
+    quote = SOURCE_TEXT[315:535]
+    assert html.escape(quote, quote=False).replace("'", "&#39;") in card or quote in html.unescape(card)
+    assert 'href="/doc/source/ttp-aq-isis-nexus#char=315,535"' in card
+    assert "<h2>Relations and events</h2>" in text and '<h3 class="kind">founding</h3>' in text
+    assert "Incoming links (" in text
+
+
+def test_claim_page_shows_the_claim_and_what_it_asserts(client):
+    text = page(client, "/doc/claim/ttp-founded-2007")
+    assert "<h2>This claim</h2>" in text
+    assert 'href="/doc/event/ttp-founding"' in text
+
+
+def test_source_page_highlights_every_passage(client, store):
+    text = page(client, "/doc/source/ttp-aq-isis-nexus")
+    rows = list(store.named("passages", {"r": BASE + "id/source/ttp-aq-isis-nexus"}))
+    spans = {(int(r["start"].value), int(r["end"].value)) for r in rows}
+    assert len(spans) > 20
+    for start, end in spans:
+        assert f'id="char={start},{end}"' in text
+    article = re.search(r'<div class="article">(.*?)</div>', text, re.S).group(1)
+    assert (
+        html.unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", article)) == SOURCE_TEXT
+    )  # the whole text, unchanged
+    assert article.count('class="mark') >= len(spans)
+    # each passage links to its claims
+    assert 'href="/doc/claim/ttp-founded-2007"' in text
+
+
+@pytest.mark.parametrize("kind", ["groups", "people", "events", "places", "sources", "relationships"])
+def test_listings_list_every_member(client, store, kind):
+    classes = {
+        "groups": "nx:ArmedGroup",
+        "people": "schema:Person",
+        "events": "nx:Event",
+        "places": "schema:Place",
+        "sources": "nx:Source",
+        "relationships": "nx:Relationship",
+    }
+    members = {
+        r["x"].value
+        for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a {classes[kind]} FILTER isIRI(?x) }}")
+    }
+    text = page(client, "/" + kind)
+    linked = set(re.findall(r'<td><a href="/doc/([^"]+)">', text))
+    assert linked == {m[len(BASE + "id/") :] for m in members}
+
+
+def test_events_are_ordered_by_time(client):
+    text = page(client, "/events")
+    years = [int(y) for y in re.findall(r"<td>(\d{4})[^<]*</td>", text)]
+    assert years == sorted(years) and len(years) > 3
+
+
+def test_claims_filter_by_status_and_agent(client, store):
+    n = count(
+        store,
+        "SELECT (COUNT(?c) AS ?n) WHERE { GRAPH graph:data { ?c a nx:Claim ; nx:status status:allegation } }",
+    )
+    text = page(client, "/claims?status=allegation")
+    assert f'<p class="lead">{n} claim' in text
+    badges = re.findall(r'<tr><td><span class="badge status-([a-z-]+)"', text)
+    assert badges and set(badges) == {"allegation"}
+    m = count(
+        store,
+        "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH graph:data { "
+        "?c a nx:Claim ; prov:wasAttributedTo person:daniel-benjamin } }",
+    )
+    text = page(client, "/claims?agent=person/daniel-benjamin")
+    assert f'<p class="lead">{m} claim' in text and m > 0
+
+
+def test_claims_filter_rejects_unknown_values(client):
+    r = client.get("/claims?status=rumour", headers={"Accept": "text/plain"})
+    assert r.status_code == 400 and "unknown status 'rumour'" in r.get_data(as_text=True)
+    assert "allegation" in r.get_data(as_text=True)
+    r = client.get("/claims?agent=person/nobody", headers={"Accept": "text/plain"})
+    assert r.status_code == 400
+    r = client.get("/claims?page=-1", headers={"Accept": "text/plain"})
+    assert r.status_code == 400 and "page number" in r.get_data(as_text=True)
+
+
+def test_claims_are_paged(built, store):
+    client = make_app(built, page_size=10).test_client()
+    text = page(client, "/claims?page=2")
+    assert "page 2 of" in text and text.count('<tr><td><span class="badge') == 10
+
+
+def test_every_page_links_the_void_description(client):
+    for path in (
+        "/",
+        "/groups",
+        "/claims",
+        "/doc/group/ttp",
+        "/doc/source/ttp-aq-isis-nexus",
+        "/ontology",
+        "/downloads/",
+    ):
+        text = page(client, path)
+        assert 'rel="alternate" type="text/turtle" href="/void.ttl"' in text, path
+        assert '<a href="/void.ttl">VoID</a>' in text, path
+
+
+@pytest.fixture(scope="module")
+def markup_app(tmp_path_factory):
+    """A build of the project plus one group whose label, alias and comment hold markup."""
+    root = tmp_path_factory.mktemp("markup")
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    (root / "data" / "zz-markup.ttl").write_text(
+        "@prefix nx: <https://w3id.org/nexus-ld/ontology#> .\n"
+        "@prefix group: <https://w3id.org/nexus-ld/id/group/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "group:markup a nx:ArmedGroup ;\n"
+        "    rdfs:label \"<script>alert('x')</script> group\"@en ;\n"
+        '    skos:altLabel "<b onmouseover=\\"x()\\">bold</b>"@en ;\n'
+        '    rdfs:comment "A </script><img src=x onerror=alert(1)> comment & more"@en .\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({"project_dir": str(root), "build_dir": str(root / "build")}, environ={})
+    build(settings)
+    app = make_app(settings)
+    return app
+
+
+def test_markup_in_data_is_escaped_everywhere(markup_app):
+    client = markup_app.test_client()
+    for path in ("/doc/group/markup", "/groups"):
+        text = page(client, path)
+        assert "<script>alert" not in text and "<b onmouseover" not in text and "<img src=x" not in text, path
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; group" in text, path
+    text = page(client, "/doc/group/markup")
+    assert "&lt;b onmouseover=&#34;x()&#34;&gt;bold&lt;/b&gt;" in text
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; comment &amp; more" in text
+    # the embedded JSON-LD cannot close its <script>, and still means the same
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S).group(1)
+    assert "</script" not in script.lower() and "\\u003c/script\\u003e" in script
+    data = json.loads(script)
+    node = next(n for n in data if n["@id"] == BASE + "id/group/markup")
+    labels = [v["@value"] for v in node["http://www.w3.org/2000/01/rdf-schema#label"]]
+    assert labels == ["<script>alert('x')</script> group"]
+    # the title is escaped too
+    assert "<title>&lt;script&gt;" in text
