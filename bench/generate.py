@@ -113,7 +113,9 @@ def parse_size(text: str) -> int:
     try:
         return int(text.replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be one of {', '.join(SIZES)} or a number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"size must be one of {', '.join(SIZES)} or a number, not {text!r}"
+        ) from None
 
 
 def size_label(triples: int) -> str:
@@ -189,21 +191,31 @@ class Generator:
         n_places = max(24, claims // 60)
         n_groups = max(30, claims // 20)
         n_people = max(40, claims // 8)
-        countries = [Entity(f"place:sc-{i:04d}", self.name("{0}istan"), "schema:Country") for i in range(n_countries)]
+        countries = [
+            Entity(f"place:sc-{i:04d}", self.name("{0}istan"), "schema:Country") for i in range(n_countries)
+        ]
         places = []
         for i in range(n_places):
             kind = ("nx:Province", "nx:District", "schema:City", "nx:Region")[i % 4]
             places.append(Entity(f"place:sp-{i:06d}", self.name("{0} {1}"), kind))
         groups = []
         for i in range(n_groups):
-            pattern = self.rng.choice(("Lashkar-e-{0}", "Jamaat-ul-{0}", "Tehrik-e-{0}", "{0} Front", "Jaish-e-{0}"))
+            pattern = self.rng.choice(
+                ("Lashkar-e-{0}", "Jamaat-ul-{0}", "Tehrik-e-{0}", "{0} Front", "Jaish-e-{0}")
+            )
             groups.append(Entity(f"group:sg-{i:06d}", self.name(pattern), self.rng.choice(GROUP_CLASSES)))
-        people = [Entity(f"person:sp-{i:07d}", self.name("{0} {1}"), "schema:Person") for i in range(n_people)]
-        states = [Entity(f"org:ss-{i:04d}", c.label + " (state)", "nx:State") for i, c in enumerate(countries)]
+        people = [
+            Entity(f"person:sp-{i:07d}", self.name("{0} {1}"), "schema:Person") for i in range(n_people)
+        ]
+        states = [
+            Entity(f"org:ss-{i:04d}", c.label + " (state)", "nx:State") for i, c in enumerate(countries)
+        ]
         bodies = [
             Entity(f"org:sb-{2 * i + k:04d}", f"{c.label} {kind_label}", kind)
             for i, c in enumerate(countries)
-            for k, (kind, kind_label) in enumerate((("nx:ArmedForces", "armed forces"), ("nx:IntelligenceAgency", "intelligence")))
+            for k, (kind, kind_label) in enumerate(
+                (("nx:ArmedForces", "armed forces"), ("nx:IntelligenceAgency", "intelligence"))
+            )
         ]
         return World(countries, places, groups, people, states, bodies)
 
@@ -213,9 +225,14 @@ class Generator:
             out.append(f"{c.iri} a schema:Country ; rdfs:label {lit(c.label)}@en .\n")
             self.count.add("place", 2)
         for i, p in enumerate(world.places):
-            parent = world.countries[i % len(world.countries)] if i < 2 * len(world.countries) else world.places[i // 3]
+            parent = (
+                world.countries[i % len(world.countries)]
+                if i < 2 * len(world.countries)
+                else world.places[i // 3]
+            )
             out.append(
-                f"{p.iri} a {p.kind} ; rdfs:label {lit(p.label)}@en ; skos:altLabel {lit(p.label.split()[0])}@en ;\n"
+                f"{p.iri} a {p.kind} ; rdfs:label {lit(p.label)}@en ; skos:altLabel "
+                f"{lit(p.label.split()[0])}@en ;\n"
                 f"    schema:containedInPlace {parent.iri} .\n"
             )
             self.count.add("place", 4)
@@ -226,7 +243,8 @@ class Generator:
             acronym = "".join(w[0] for w in g.label.replace("-", " ").split() if w[0].isupper())
             out.append(
                 f"{g.iri} a {g.kind} ; rdfs:label {lit(g.label)}@en ;\n"
-                f"    skos:altLabel {lit(acronym)}@en, {lit(g.label.replace('-', ' '))}@en ; nx:acronym {lit(acronym)} .\n"
+                f"    skos:altLabel {lit(acronym)}@en, {lit(g.label.replace('-', ' '))}@en ; nx:acronym "
+                f"{lit(acronym)} .\n"
             )
             self.count.add("group", 5)
         (data / "groups.ttl").write_text(PREFIXES + "".join(out), encoding="utf-8")
@@ -234,19 +252,24 @@ class Generator:
         out = []
         for p in world.people:
             last = p.label.partition(" ")[2]
-            out.append(f"{p.iri} a schema:Person ; rdfs:label {lit(p.label)}@en ; skos:altLabel {lit(last)}@en .\n")
+            out.append(
+                f"{p.iri} a schema:Person ; rdfs:label {lit(p.label)}@en ; skos:altLabel {lit(last)}@en .\n"
+            )
             self.count.add("person", 3)
         (data / "people.ttl").write_text(PREFIXES + "".join(out), encoding="utf-8")
 
         out = [
-            "agent:synthetic-media a nx:MediaOrganisation ; rdfs:label \"Synthetic media reports\"@en .\n",
+            'agent:synthetic-media a nx:MediaOrganisation ; rdfs:label "Synthetic media reports"@en .\n',
         ]
         self.count.add("agent", 2)
         for s, c in zip(world.states, world.countries, strict=True):
             out.append(f"{s.iri} a nx:State ; rdfs:label {lit(s.label)}@en ; nx:territory {c.iri} .\n")
             self.count.add("state", 3)
         for i, b in enumerate(world.bodies):
-            out.append(f"{b.iri} a {b.kind} ; rdfs:label {lit(b.label)}@en ; nx:controlledBy {world.states[i // 2].iri} .\n")
+            out.append(
+                f"{b.iri} a {b.kind} ; rdfs:label {lit(b.label)}@en ; nx:controlledBy "
+                f"{world.states[i // 2].iri} .\n"
+            )
             self.count.add("state-body", 3)
         (data / "organisations.ttl").write_text(PREFIXES + "".join(out), encoding="utf-8")
 
@@ -314,7 +337,9 @@ class Generator:
                 cls, verb = rng.choice(EVENT_KINDS)
                 time_ttl, time_words = self.when()
                 node_iri = f"event:se-{index:08d}"
-                role = {"nx:Attack": "nx:perpetrator", "nx:MilitaryOperation": "nx:target"}.get(cls, "nx:participant")
+                role = {"nx:Attack": "nx:perpetrator", "nx:MilitaryOperation": "nx:target"}.get(
+                    cls, "nx:participant"
+                )
                 if cls == "nx:Founding":
                     role = "w3org:resultingOrganization"
                 elif cls == "nx:Split":
@@ -330,7 +355,9 @@ class Generator:
                     body_state = world.bodies[rng.randrange(len(world.bodies))]
                     node = node[:-2] + f" ;\n    nx:conductedBy {body_state.iri} .\n"
                     node_triples += 1
-                sentence = f"{group.label} {verb} {place.label} {time_words}, with {person.label} taking part."
+                sentence = (
+                    f"{group.label} {verb} {place.label} {time_words}, with {person.label} taking part."
+                )
                 body = f"    nx:asserts {node_iri} ;\n"
                 about = f"{group.iri}, {person.iri}, {place.iri}"
                 claim_triples = 1
@@ -360,7 +387,8 @@ class Generator:
                 label = f"{person.label}, {role.replace('-', ' ')} of {group.label}"
                 node = (
                     f"{node_iri} a w3org:Membership ;\n    rdfs:label {lit(label)}@en ;\n"
-                    f"    w3org:member {person.iri} ; w3org:organization {group.iri} ; w3org:role role:{role} ;\n"
+                    f"    w3org:member {person.iri} ; w3org:organization {group.iri} ; w3org:role "
+                    f"role:{role} ;\n"
                     f"    w3org:memberDuring [ a time:Interval ; time:hasBeginning {time_ttl} ] .\n"
                 )
                 node_triples = 10
@@ -471,7 +499,8 @@ class Generator:
                 blocks.append(
                     claim
                     + f"    prov:wasAttributedTo {agent} ;\n"
-                    + f"    prov:qualifiedAttribution [ a prov:Attribution ; prov:agent {agent} ; prov:hadRole arole:{arole} ] ;\n"
+                    + f"    prov:qualifiedAttribution [ a prov:Attribution ; prov:agent {agent} ; "
+                    f"prov:hadRole arole:{arole} ] ;\n"
                     + f"    prov:wasDerivedFrom {sid} ;\n"
                     + f"    nx:evidence [ a oa:SpecificResource ; oa:hasSource {sid} ;\n"
                     + "        oa:hasSelector [ a oa:TextQuoteSelector ;\n"
@@ -482,12 +511,15 @@ class Generator:
                 )
             (claims_dir / f"{number:04d}.ttl").write_text("".join(blocks), encoding="utf-8")
             if number == 1:
-                self.write_contribution(data.parent / "contribution.ttl", world, sid, author, text, pending[0])
+                self.write_contribution(
+                    data.parent / "contribution.ttl", world, sid, author, text, pending[0]
+                )
             sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
             sources_ttl.append(
-                f"{sid} a nx:Source ;\n    rdfs:label {lit(title)}@en ;\n    dcterms:title {lit(title)}@en ;\n"
-                f"    dcterms:creator {author} ;\n    dcterms:language \"en\" ;\n"
-                f"    nx:textFile {lit(text_file)} ;\n    nx:sha256 \"{sha}\"^^xsd:hexBinary .\n"
+                f"{sid} a nx:Source ;\n    rdfs:label {lit(title)}@en ;\n    dcterms:title "
+                f"{lit(title)}@en ;\n"
+                f'    dcterms:creator {author} ;\n    dcterms:language "en" ;\n'
+                f'    nx:textFile {lit(text_file)} ;\n    nx:sha256 "{sha}"^^xsd:hexBinary .\n'
             )
             self.count.add("source", 7)
             authors_ttl.append(f"{author} a nx:Author ; rdfs:label {lit('Author of ' + title)}@en .\n")
@@ -497,20 +529,22 @@ class Generator:
             fh.write("".join(authors_ttl))
         return number
 
-
-    def write_contribution(self, path: Path, world: World, sid: str, author: str, text: str, first: tuple) -> None:
+    def write_contribution(
+        self, path: Path, world: World, sid: str, author: str, text: str, first: tuple
+    ) -> None:
         """A contribution as a user would send it: one new claim quoting a published passage."""
         sentence, start, end = first[4], first[5], first[6]
         group = world.groups[0]
         path.write_text(
             PREFIXES
             + "claim:bench-contribution a nx:Claim ;\n"
-            + f"    rdf:subject {group.iri} ; rdf:predicate nx:ideology ; rdf:object \"Salafi doctrine\"@en ;\n"
+            + f'    rdf:subject {group.iri} ; rdf:predicate nx:ideology ; rdf:object "Salafi doctrine"@en ;\n'
             + f"    nx:about {group.iri} ;\n"
             + f"    nx:summary {lit(group.label + ' is said to follow a Salafi doctrine.')}@en ;\n"
             + "    nx:status status:assessment ;\n"
             + f"    prov:wasAttributedTo {author} ;\n"
-            + f"    prov:qualifiedAttribution [ a prov:Attribution ; prov:agent {author} ; prov:hadRole arole:author ] ;\n"
+            + f"    prov:qualifiedAttribution [ a prov:Attribution ; prov:agent {author} ; prov:hadRole "
+            "arole:author ] ;\n"
             + f"    prov:wasDerivedFrom {sid} ;\n"
             + f"    nx:evidence [ a oa:SpecificResource ; oa:hasSource {sid} ;\n"
             + "        oa:hasSelector [ a oa:TextQuoteSelector ;\n"

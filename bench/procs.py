@@ -128,8 +128,17 @@ def peak_rss_mb(pid: int) -> float:
 class Server:
     """A server under test, started as a child process and polled until it answers a query."""
 
-    def __init__(self, name: str, argv: list[str], url: str, endpoint: str, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        url: str,
+        endpoint: str,
+        env: dict[str, str] | None = None,
+        params: list[tuple[str, str]] | None = None,
+    ):
         self.name = name
+        self.params = params or []  # protocol parameters sent with every query (default-graph-uri)
         self.argv = argv
         self.url = url
         self.endpoint = endpoint  # full URL of its SPARQL endpoint
@@ -155,8 +164,12 @@ class Server:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
                 try:
-                    r = session.get(self.endpoint, params={"query": "ASK {}"}, timeout=2,
-                                    headers={"Accept": "application/sparql-results+json"})
+                    r = session.get(
+                        self.endpoint,
+                        params={"query": "ASK {}"},
+                        timeout=2,
+                        headers={"Accept": "application/sparql-results+json"},
+                    )
                     if r.status_code == 200:
                         self.ready_s = time.perf_counter() - started
                         return self.ready_s

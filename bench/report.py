@@ -69,7 +69,8 @@ def server_table(result: dict) -> list[str]:
             continue
         tp = s.get("throughput") or {}
         lines.append(
-            f"| {name} | {fmt(s.get('ready_s'), 2)} | {fmt(s.get('peak_rss_mb'), 0)} | {fmt(tp.get('rps'), 0)} "
+            f"| {name} | {fmt(s.get('ready_s'), 2)} | {fmt(s.get('peak_rss_mb'), 0)} | "
+            f"{fmt(tp.get('rps'), 0)} "
             f"| {fmt(tp.get('non_2xx'))} |"
         )
     return lines
@@ -107,7 +108,8 @@ def latency_table(result: dict) -> list[str]:
 def markdown(result: dict) -> str:
     m = result["machine"]
     out = [
-        f"# nexus-ld benchmark: {result['size']} ({fmt(result.get('generate', {}).get('data_triples'))} data triples,"
+        f"# nexus-ld benchmark: {result['size']} ({fmt(result.get('generate', {}).get('data_triples'))} "
+        "data triples,"
         f" {fmt(result.get('build', {}).get('triples'))} quads built)",
         "",
         f"Command: `{result['command']}`  ",
@@ -137,18 +139,25 @@ def markdown(result: dict) -> str:
             continue
         notes = step.get("note", "")
         if "entailments" in step:
-            notes = f"{fmt(step['entailments'])} entailments; rdflib load {fmt(step.get('load_seconds'))} s " + notes
+            notes = (
+                f"{fmt(step['entailments'])} entailments; rdflib load {fmt(step.get('load_seconds'))} s "
+                + notes
+            )
         if "stages" in step:
             notes += " stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in step["stages"].items())
         if step.get("error"):
             notes += " " + step["error"][:160]
-        out.append(f"| {label} | {fmt(step.get('seconds'), 2)} | {fmt(step.get('peak_rss_mb'), 0)} | {notes.strip()} |")
+        out.append(
+            f"| {label} | {fmt(step.get('seconds'), 2)} | {fmt(step.get('peak_rss_mb'), 0)} | "
+            f"{notes.strip()} |"
+        )
     c = result.get("contribution")
     if c:
         out += [
             "",
             f"Contribution validation (one new claim, {c.get('n')} runs): p50 {fmt(c.get('p50_ms'))} ms, max "
-            f"{fmt(c.get('max_ms'))} ms, conforms {c.get('conforms')}; validator set-up {fmt(c.get('setup_seconds'), 2)} s.",
+            f"{fmt(c.get('max_ms'))} ms, conforms {c.get('conforms')}; validator set-up "
+            f"{fmt(c.get('setup_seconds'), 2)} s.",
         ]
     out += [
         "",
@@ -173,7 +182,9 @@ def markdown(result: dict) -> str:
 
 def write(result: dict, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{result['size']}.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    (folder / f"{result['size']}.json").write_text(
+        json.dumps(result, indent=2, default=str), encoding="utf-8"
+    )
     (folder / f"{result['size']}.md").write_text(markdown(result), encoding="utf-8")
     combined(folder)
 
@@ -188,10 +199,10 @@ def combined(folder: Path) -> None:
         h = headline(r)
         servers = r.get("servers", {})
 
-        def rps(name: str) -> str:
+        def rps(name: str, servers: dict = servers) -> str:
             return fmt(((servers.get(name) or {}).get("throughput") or {}).get("rps"), 0)
 
-        def p50(name: str, shape: str = "entity-description") -> str:
+        def p50(name: str, shape: str = "entity-description", servers: dict = servers) -> str:
             for t in (servers.get(name) or {}).get("latency", []):
                 if t["shape"] == shape:
                     return fmt(t["p50_ms"], 1)
@@ -201,9 +212,12 @@ def combined(folder: Path) -> None:
         rows.append(
             f"| {r['size']} | {fmt(r.get('build', {}).get('triples') or build.get('triples'))} "
             f"| {fmt(h['load_memory_s'], 2)} | {fmt(build.get('seconds'), 1)} | {fmt(h['check_s'], 1)} "
-            f"| {fmt((r.get('infer_owlrl') or {}).get('seconds'), 1)} | {fmt((r.get('infer_rules-in-store') or {}).get('seconds'), 2)} "
-            f"| {fmt(h['start_to_ready_s'], 2)} | {p50('oxigraph')} | {p50('nexus-gunicorn')} | {fmt(h['worst_latency_ratio'], 2)} "
-            f"| {rps('oxigraph')} | {rps('nexus-gunicorn')} | {rps('nexus-serve')} | {rps('rdflib-endpoint')} "
+            f"| {fmt((r.get('infer_owlrl') or {}).get('seconds'), 1)} | "
+            f"{fmt((r.get('infer_rules-in-store') or {}).get('seconds'), 2)} "
+            f"| {fmt(h['start_to_ready_s'], 2)} | {p50('oxigraph')} | {p50('nexus-gunicorn')} | "
+            f"{fmt(h['worst_latency_ratio'], 2)} "
+            f"| {rps('oxigraph')} | {rps('nexus-gunicorn')} | {rps('nexus-serve')} | "
+            f"{rps('rdflib-endpoint')} "
             f"| {fmt(h['contribution_ms'], 1)} |"
         )
     text = [
@@ -212,9 +226,11 @@ def combined(folder: Path) -> None:
         "Written by `bench/run`; one `<size>.md` / `<size>.json` per size with every number, the machine,",
         "the versions and the command. Reproduce: see docs/performance.md.",
         "",
-        "| size | quads | load in memory (s) | build (s) | check (s) | owlrl (s) | rules (s) | gunicorn ready (s) "
+        "| size | quads | load in memory (s) | build (s) | check (s) | owlrl (s) | rules (s) | gunicorn "
+        "ready (s) "
         "| entity p50 oxigraph (ms) | entity p50 nexus-ld gunicorn (ms) | worst p50 ratio gunicorn/oxigraph "
-        "| entity req/s oxigraph | req/s gunicorn | req/s serve | req/s rdflib-endpoint | contribution (ms) |",
+        "| entity req/s oxigraph | req/s gunicorn | req/s serve | req/s rdflib-endpoint | contribution "
+        "(ms) |",
         "|---" * 16 + "|",
         *rows,
         "",

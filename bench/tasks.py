@@ -44,13 +44,17 @@ def infer(engine: str, project: Path) -> dict:
     if engine == "rules-in-store":
         store = ox.Store()
         graphs = [ox.NamedNode("urn:x-bench:ontology"), ox.NamedNode("urn:x-bench:data")]
-        from nexus_ld.load import SOURCES_FILE, data_files, ontology_files
+        from nexus_ld.load import data_files, ontology_files
 
         started = time.perf_counter()
         for path in ontology_files(project):
-            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graphs[0])
+            store.bulk_load(
+                path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graphs[0]
+            )
         for path in data_files(project):
-            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graphs[1])
+            store.bulk_load(
+                path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graphs[1]
+            )
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         triples = nx_infer.store_entailments(store, graphs, DEFAULT_BASE)
@@ -111,7 +115,11 @@ def fast_build(project: Path, build: Path) -> dict:
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
     store = Store(ox.Store(str(build / STORE_DIR)), DEFAULT_BASE)
-    groups = {"ontology": ontology_files(project), "data": data_files(project), "sources": [project / "data" / SOURCES_FILE]}
+    groups = {
+        "ontology": ontology_files(project),
+        "data": data_files(project),
+        "sources": [project / "data" / SOURCES_FILE],
+    }
     for name, paths in groups.items():
         for path in paths:
             store.ox.bulk_extend(file_quads(path, store.graphs[name], store.base))
@@ -133,7 +141,13 @@ def fast_build(project: Path, build: Path) -> dict:
     store.ox.optimize()
     store.ox.flush()
     stages["optimize"] = time.perf_counter() - t0
-    release = {"release": "bench", "base": DEFAULT_BASE, "graphs": counts, "triples": sum(counts.values()), "derived": added}
+    release = {
+        "release": "bench",
+        "base": DEFAULT_BASE,
+        "graphs": counts,
+        "triples": sum(counts.values()),
+        "derived": added,
+    }
     (build / RELEASE_FILE).write_text(json.dumps(release, indent=2), encoding="utf-8")
     return {"seconds": time.perf_counter() - started, "stages": stages, "triples": release["triples"]}
 

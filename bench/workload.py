@@ -56,9 +56,15 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def parameters(project: Path, count: int = 20) -> dict[str, list[str]]:
     """Deterministic parameter lists from the generated project: groups, countries, search words."""
-    groups = re.findall(r"^group:(\S+) a ", (project / "data" / "groups.ttl").read_text(encoding="utf-8"), re.M)
-    countries = re.findall(r"^place:(sc-\S+) a ", (project / "data" / "places.ttl").read_text(encoding="utf-8"), re.M)
-    labels = re.findall(r'rdfs:label "([^"]+)"@en', (project / "data" / "groups.ttl").read_text(encoding="utf-8"))
+    groups = re.findall(
+        r"^group:(\S+) a ", (project / "data" / "groups.ttl").read_text(encoding="utf-8"), re.M
+    )
+    countries = re.findall(
+        r"^place:(sc-\S+) a ", (project / "data" / "places.ttl").read_text(encoding="utf-8"), re.M
+    )
+    labels = re.findall(
+        r'rdfs:label "([^"]+)"@en', (project / "data" / "groups.ttl").read_text(encoding="utf-8")
+    )
     step = max(1, len(groups) // count)
     words = [re.split(r"[- ]", label)[-1].lower()[:5] for label in labels[::step]]
     return {
@@ -82,7 +88,11 @@ def shapes(project: Path, with_search: bool, with_examples: bool = True) -> list
             sets = [{}]
         found.append(Shape(path.stem, text, "sparql", sets))
     if with_search:
-        found.append(Shape("search-endpoint", "urn:nexus-ld-bench:word", "search", [{"word": w} for w in params["word"]]))
+        found.append(
+            Shape(
+                "search-endpoint", "urn:nexus-ld-bench:word", "search", [{"word": w} for w in params["word"]]
+            )
+        )
     if with_examples:
         for path in sorted((ROOT / "queries").glob("*.rq")):
             found.append(Shape("example:" + path.stem, path.read_text(encoding="utf-8"), "sparql"))
@@ -138,7 +148,9 @@ class Timing:
         }
 
 
-def _measure(shape: Shape, call: Callable[[str, str], tuple[int, bytes]], reps: int, budget_s: float) -> Timing:
+def _measure(
+    shape: Shape, call: Callable[[str, str], tuple[int, bytes]], reps: int, budget_s: float
+) -> Timing:
     """Run ``call(query, accept)`` over the shape's parameter sets: one warm-up call, then up to ``reps``
     timed calls while within ``budget_s`` (always at least one, so a slow server still gets a number)."""
     queries = shape.queries()
@@ -182,18 +194,27 @@ def count_search(body: bytes) -> int:
 
 
 def http_latency(
-    endpoint: str, base_url: str, shape_list: list[Shape], reps: int, budget_s: float, timeout: float = 120.0
+    endpoint: str,
+    base_url: str,
+    shape_list: list[Shape],
+    reps: int,
+    budget_s: float,
+    timeout: float = 120.0,
+    params: list[tuple[str, str]] | None = None,
 ) -> list[Timing]:
     """Latency of each shape over HTTP (GET, keep-alive), one request at a time."""
     session = requests.Session()
 
     def call(query: str, accept: str) -> tuple[int, bytes]:
-        r = session.get(endpoint, params={"query": query}, headers={"Accept": accept}, timeout=timeout)
+        r = session.get(
+            endpoint, params=[("query", query), *(params or [])], headers={"Accept": accept}, timeout=timeout
+        )
         return r.status_code, r.content
 
     def search(word: str, accept: str) -> tuple[int, bytes]:
-        r = session.get(base_url + "/search", params={"q": word}, headers={"Accept": "application/json"},
-                        timeout=timeout)
+        r = session.get(
+            base_url + "/search", params={"q": word}, headers={"Accept": "application/json"}, timeout=timeout
+        )
         return r.status_code, r.content
 
     timings = [_measure(s, search if s.kind == "search" else call, reps, budget_s) for s in shape_list]
@@ -216,9 +237,7 @@ def embedded_latency(build: Path, shape_list: list[Shape], reps: int, budget_s: 
             return 200, json.dumps({"boolean": bool(result)}).encode()
         return 200, result.serialize(format=ox.QueryResultsFormat.JSON)
 
-    timings = [_measure(s, call, reps, budget_s) for s in shape_list if s.kind == "sparql"]
-    del store
-    return timings
+    return [_measure(s, call, reps, budget_s) for s in shape_list if s.kind == "sparql"]
 
 
 # --- throughput -------------------------------------------------------------------------------
@@ -232,12 +251,19 @@ end
 """
 
 
-def throughput(endpoint: str, queries: list[str], accept: str, seconds: float, connections: int = 8) -> dict:
+def throughput(
+    endpoint: str,
+    queries: list[str],
+    accept: str,
+    seconds: float,
+    connections: int = 8,
+    params: list[tuple[str, str]] | None = None,
+) -> dict:
     """Requests per second with ``connections`` concurrent keep-alive connections, cycling through
     ``queries``: Debian's ``wrk`` when installed (one thread, so the server keeps the other core),
     else a Python thread pool (slower: it competes for the same 2 cores)."""
     parsed = urllib.parse.urlsplit(endpoint)
-    paths = [parsed.path + "?" + urllib.parse.urlencode({"query": q}) for q in queries]
+    paths = [parsed.path + "?" + urllib.parse.urlencode([("query", q), *(params or [])]) for q in queries]
     wrk = shutil.which("wrk")
     if wrk:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
@@ -245,9 +271,19 @@ def throughput(endpoint: str, queries: list[str], accept: str, seconds: float, c
             script = fh.name
         try:
             out = subprocess.run(
-                [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", script,
-                 f"{parsed.scheme}://{parsed.netloc}"],
-                capture_output=True, text=True, timeout=seconds + 60,
+                [
+                    wrk,
+                    "-t1",
+                    f"-c{connections}",
+                    f"-d{max(1, round(seconds))}s",
+                    "--latency",
+                    "-s",
+                    script,
+                    f"{parsed.scheme}://{parsed.netloc}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=seconds + 60,
             ).stdout
         finally:
             Path(script).unlink(missing_ok=True)
@@ -256,7 +292,7 @@ def throughput(endpoint: str, queries: list[str], accept: str, seconds: float, c
         errors = re.search(r"Socket errors:(.*)", out)
         p50 = re.search(r"^\s+50%\s+([\d.]+)(\w+)", out, re.M)
         return {
-            "tool": "wrk -t1 -c%d" % connections,
+            "tool": f"wrk -t1 -c{connections}",
             "rps": float(rps.group(1)) if rps else None,
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": errors.group(1).strip() if errors else "",
@@ -265,7 +301,9 @@ def throughput(endpoint: str, queries: list[str], accept: str, seconds: float, c
     return _python_load(parsed, paths, accept, seconds, connections)
 
 
-def _python_load(parsed: urllib.parse.SplitResult, paths: list[str], accept: str, seconds: float, n: int) -> dict:
+def _python_load(
+    parsed: urllib.parse.SplitResult, paths: list[str], accept: str, seconds: float, n: int
+) -> dict:
     done, bad = [0], [0]
     stop = time.perf_counter() + seconds
     lock = threading.Lock()
@@ -274,7 +312,9 @@ def _python_load(parsed: urllib.parse.SplitResult, paths: list[str], accept: str
         session = requests.Session()
         i = offset
         while time.perf_counter() < stop:
-            r = session.get(f"{parsed.scheme}://{parsed.netloc}{paths[i % len(paths)]}", headers={"Accept": accept})
+            r = session.get(
+                f"{parsed.scheme}://{parsed.netloc}{paths[i % len(paths)]}", headers={"Accept": accept}
+            )
             with lock:
                 done[0] += 1
                 bad[0] += r.status_code != 200
@@ -286,4 +326,8 @@ def _python_load(parsed: urllib.parse.SplitResult, paths: list[str], accept: str
         t.start()
     for t in threads:
         t.join()
-    return {"tool": f"python threads x{n}", "rps": done[0] / (time.perf_counter() - started), "non_2xx": bad[0]}
+    return {
+        "tool": f"python threads x{n}",
+        "rps": done[0] / (time.perf_counter() - started),
+        "non_2xx": bad[0],
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -47,7 +46,7 @@ def built_copy(target: Path, source: Path = PROJECT_ROOT, **overrides) -> Settin
 
 # The builds below are made once per test session (cached) and shared read-only by the test files;
 # a test that writes (accept -> build) works on its own copy (``writable_copy``).
-SOURCE = Path(os.environ.get("NXLD_DEV_PROJECT_SOURCE", str(PROJECT_ROOT)))
+SOURCE = PROJECT_ROOT
 
 
 @cache

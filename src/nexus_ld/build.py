@@ -25,6 +25,8 @@ from .errors import BuildError
 from .infer import ENTAILMENTS
 from .load import SOURCES_FILE, Project, data_files, load_project, ontology_files
 from .namespaces import DEFAULT_BASE
+from .search import INDEX_FILE as SEARCH_INDEX
+from .search import write_index
 from .store import RELEASE_FILE, STORE_DIR, Store
 from .void import write_void
 
@@ -148,6 +150,9 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
     release["dumps"] = write_dumps(store, staging / "dumps", release["release"])
     release["void"] = write_void(store, staging / "dumps", release)
     release["source_texts"] = copy_source_texts(project.root, staging)
+    progress("writing the search index")
+    entries = write_index(store, staging / SEARCH_INDEX, release["release"])
+    progress(f"  {entries} search entries")
     store.ox.optimize()
     store.ox.flush()
     del store

@@ -57,16 +57,69 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @main.command()
+@click.option("--store", "store_url", help="Also load the graphs into this SPARQL 1.1 server (query URL).")
+@click.option(
+    "--store-update",
+    "store_update_url",
+    help="The server's Graph Store Protocol URL (default: Oxigraph's /store next to /query, else --store).",
+)
 @click.pass_context
-def build(ctx: click.Context) -> None:
-    """Load, check, reason and write the store, the truthy graph and the dumps."""
+def build(ctx: click.Context, store_url: str | None, store_update_url: str | None) -> None:
+    """Load, check, reason and write the store, the truthy graph, the dumps and the search index;
+    with --store (or the store_url setting), PUT every named graph into that server."""
     from .build import build as run_build
 
+    settings = _settings(ctx)
+    if store_url or store_update_url:
+        extra = {"store_url": store_url, "store_update_url": store_update_url}
+        settings = load_settings(dict(settings.values) | {k: v for k, v in extra.items() if v}, environ={})
     try:
-        run_build(_settings(ctx), progress=lambda line: click.echo(line, err=True))
+        result = run_build(settings, progress=lambda line: click.echo(line, err=True))
     except NexusError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_VIOLATIONS if exc.title == "Build failed" else EXIT_UNREADABLE)
+    if settings.store_url:
+        from .remote import update_url_for, upload_build
+
+        target = settings.store_update_url or update_url_for(settings.store_url)
+        click.echo(f"loading the graphs into {target} (Graph Store Protocol)", err=True)
+        try:
+            for graph, triples in upload_build(result.path, target).items():
+                click.echo(f"  graph {graph:10} {triples:>8} triples", err=True)
+        except NexusError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(EXIT_UNREADABLE)
+
+
+@main.command()
+@click.argument("words")
+@click.option(
+    "--kind", type=click.Choice(["label", "altLabel", "claim", "quote"]), help="Only names, claims or quotes."
+)
+@click.option("--limit", default=20, show_default=True, help="Hits to print (at most 100).")
+@click.option("--offset", default=0, show_default=True, help="Hits to skip (for paging).")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON (as /search?format=json).")
+@click.pass_context
+def search(ctx: click.Context, words: str, kind: str | None, limit: int, offset: int, as_json: bool) -> None:
+    """Search names, alternative names, quotes and claim summaries in the build's index."""
+    import json
+
+    from .search import INDEX_FILE
+    from .search import search as run_search
+
+    try:
+        page = run_search(_settings(ctx).build / INDEX_FILE, words, limit, offset, kind)
+    except NexusError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    if as_json:
+        hits = [h.__dict__ | {"segments": [list(s) for s in h.segments]} for h in page.hits]
+        click.echo(json.dumps({"query": page.query, "total": page.total, "hits": hits}, indent=2))
+        return
+    click.echo(f"{page.total} hits for {page.query!r}", err=True)
+    for h in page.hits:
+        text = "".join(f"[{t}]" if matched else t for t, matched in h.segments)
+        click.echo(f"{h.kind:8} {h.iri}\n         {text}")
 
 
 @main.command()

@@ -135,15 +135,27 @@ def exists(store: Store, iri: str) -> bool:
 DESCRIBED_GRAPHS = ("data", "sources", "ontology", "truthy")  # not the entailments
 
 
-def described_triples(store: Store, subjects: list[ox.NamedNode | ox.BlankNode]) -> list[ox.Triple]:
-    """The triples of ``subjects`` in the published graphs, plus the labels of every IRI they link
-    to and of every property they use (read from the store's indexes, in order, without repeats)."""
-    graphs = [store.graphs[name] for name in DESCRIBED_GRAPHS]
+BLANK_DEPTH = 3  # claim -> evidence -> selector; membership -> interval -> instant
+
+
+def described_triples(store: Store, roots: list[ox.NamedNode]) -> list[ox.Triple]:
+    """The triples of ``roots`` in the published graphs, of the blank nodes they reach (up to
+    ``BLANK_DEPTH`` levels), and the labels of every IRI linked and property used (read from the
+    store's indexes, in order, without repeats)."""
+    graphs = {store.graphs[name] for name in DESCRIBED_GRAPHS}
     out: dict[ox.Triple, None] = {}
-    for subject in subjects:
-        for graph in graphs:
-            for quad in store.ox.quads_for_pattern(subject, None, None, graph):
-                out[quad.triple] = None
+    level: list[ox.NamedNode | ox.BlankNode] = list(roots)
+    seen = set(level)
+    for _ in range(BLANK_DEPTH + 1):
+        following: list[ox.BlankNode] = []
+        for subject in level:
+            for quad in store.ox.quads_for_pattern(subject, None, None, None):
+                if quad.graph_name in graphs:
+                    out[quad.triple] = None
+                    if isinstance(quad.object, ox.BlankNode) and quad.object not in seen:
+                        seen.add(quad.object)
+                        following.append(quad.object)
+        level = following
     linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)} | {t.predicate for t in out}
     label_properties = [ox.NamedNode(p) for p in LABELS]
     for term in sorted(linked, key=lambda n: n.value):
@@ -160,8 +172,8 @@ def describe(store: Store, iri: str, page: int = 1, page_size: int = 50) -> Desc
         NotFound: when the dataset does not name ``iri`` at all.
     """
     node = ox.NamedNode(iri)
-    subjects = [row["s"] for row in store.named("describe", {"r": node})]
-    triples = described_triples(store, subjects)
+    roots = [row["root"] for row in store.named("describe", {"r": node})]
+    triples = described_triples(store, roots)
     incoming: dict[tuple[str, str], Incoming] = {}
     for row in store.named("incoming", {"r": node}):
         key = (row["s"].value, row["p"].value)

@@ -118,7 +118,8 @@ def rule_entailments(ontology: Graph, data: Graph, base: str) -> Graph:
     names = [ox.NamedNode("urn:x-nexus-ld:ontology"), ox.NamedNode("urn:x-nexus-ld:data")]
     for graph, name in zip((ontology, data), names, strict=True):
         nt = graph.serialize(format="nt", encoding="utf-8")
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES))
+        triples = ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     inferred = Graph()
     for t in store_entailments(store, names, base):
         inferred.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))

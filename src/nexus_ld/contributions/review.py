@@ -48,11 +48,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path) -> Graph:
     """The contribution's triples with its provenance record; inline source texts moved to files."""
-    out = Graph()
-    for prefix, namespace in PREFIXES.items():
-        out.bind(prefix, namespace)
-    out.bind("dcterms", DCTERMS)
-    out.bind("schema", SCHEMA)
+    out = Graph(bind_namespaces="core")
+    for prefix, namespace in {**PREFIXES, "dcterms": str(DCTERMS), "schema": str(SCHEMA)}.items():
+        out.bind(prefix, namespace, override=True, replace=True)
     out += graph
     for source, text in list(out.subject_objects(SCHEMA.text)):
         raw = str(text).encode("utf-8")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from ..errors import NexusError
+from ..search import INDEX_FILE, index_release
+
 bp = Blueprint("health", __name__)
 
 
@@ -15,8 +18,17 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready: the store answers a query; names the release."""
+    """Ready: the store (embedded, or the remote server of ``store_url``) answers a query and holds data;
+    names the release and whether the search index belongs to it."""
     state = current_app.extensions["nexus_ld"]
-    ok = bool(state.store.query("ASK { ?s ?p ?o }"))
-    body = {"status": "ready" if ok else "empty", "release": state.store.release.get("release")}
-    return jsonify(body), (200 if ok else 503)
+    release = state.store.release.get("release")
+    body = {
+        "release": release,
+        "store": state.settings.store_url or "embedded",
+        "search_index": index_release(state.settings.build / INDEX_FILE) == release if release else False,
+    }
+    try:
+        ok = bool(state.store.query("ASK { ?s ?p ?o }"))
+    except NexusError as exc:  # a remote store that cannot be reached or does not answer in time
+        return jsonify(body | {"status": "unavailable", "message": exc.message}), 503
+    return jsonify(body | {"status": "ready" if ok else "empty"}), (200 if ok else 503)

@@ -1,0 +1,148 @@
+"""The benchmark's generator writes data that parses and conforms, and its runner writes results.
+
+No time is asserted here: speed is measured by bench/run, never in tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from nexus_ld.check import check_project
+from nexus_ld.load import load_project
+from nexus_ld.namespaces import DEFAULT_BASE
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("bench") / "project"
+    return out, generate.generate(generate.parse_size("tiny"), out, seed=3)
+
+
+def test_generator_writes_a_project_folder(tiny):
+    project, summary = tiny
+    for part in (
+        "ontology/nexus.ttl",
+        "shapes/claims.ttl",
+        "data/groups.ttl",
+        "data/sources.ttl",
+        "data/claims/0001.ttl",
+        "data/sources/synthetic-0001.txt",
+        "contribution.ttl",
+    ):
+        assert (project / part).is_file(), part
+    assert summary["counts"]["claim"] > 30
+    assert {"group", "person", "event", "relationship", "membership", "source"} <= set(summary["counts"])
+
+
+def test_generated_triples_parse_and_match_the_count(tiny):
+    project, summary = tiny
+    total = sum(
+        1
+        for path in (project / "data").rglob("*.ttl")
+        for _ in ox.parse(path=str(path), base_iri=DEFAULT_BASE)
+    )
+    assert total == summary["data_triples"]
+    assert abs(total - generate.parse_size("tiny")) < 0.05 * generate.parse_size("tiny")
+
+
+def test_generated_data_conforms_to_the_shapes_and_checks(tiny):
+    project, _ = tiny
+    report = check_project(load_project(project), DEFAULT_BASE)
+    assert report.conforms, report.text[:2000]
+    assert report.violations == []
+
+
+def test_generated_source_checksums_and_quotes_hold(tiny):
+    project, _ = tiny
+    store = ox.Store()
+    for path in (project / "data").rglob("*.ttl"):
+        store.bulk_load(path=str(path), base_iri=DEFAULT_BASE)
+    text = (project / "data" / "sources" / "synthetic-0001.txt").read_text(encoding="utf-8")
+    rows = list(
+        store.query("""
+        PREFIX nx: <https://w3id.org/nexus-ld/ontology#> PREFIX oa: <http://www.w3.org/ns/oa#>
+        SELECT ?exact ?start ?end ?sha WHERE {
+          ?claim nx:evidence [ oa:hasSource ?source ;
+                               oa:hasSelector [ oa:exact ?exact ], [ oa:start ?start ; oa:end ?end ] ] .
+          ?source nx:textFile "synthetic-0001.txt" ; nx:sha256 ?sha .
+        }""")
+    )
+    assert len(rows) > 30
+    for row in rows:
+        assert text[int(row["start"].value) : int(row["end"].value)] == row["exact"].value
+    assert rows[0]["sha"].value == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_generator_is_deterministic(tiny, tmp_path):
+    project, summary = tiny
+    again = generate.generate(generate.parse_size("tiny"), tmp_path / "again", seed=3)
+    assert again == summary
+    first = (project / "data" / "claims" / "0001.ttl").read_bytes()
+    assert (tmp_path / "again" / "data" / "claims" / "0001.ttl").read_bytes() == first
+
+
+def test_runner_smoke_writes_results(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run"),
+            "--smoke",
+            "--sizes",
+            "tiny",
+            "--servers",
+            "nexus-serve,oxigraph",
+            "--no-scale-out",
+            "--no-examples",
+            "--owlrl-max",
+            "0",
+            "--out",
+            str(out),
+            "--work",
+            str(work),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "tiny.json").read_text(encoding="utf-8"))
+    assert result["machine"]["cores"] >= 1
+    assert result["build"]["ok"] and result["build"]["triples"] > 2000
+    assert result["contribution"]["conforms"] is True
+    assert result["check"]["note"] == "Conforms"
+    shapes = {
+        "entity-description",
+        "statements-with-evidence",
+        "two-hop-date",
+        "count-by-type",
+        "property-path",
+        "text-search",
+    }
+    for name in ("nexus-serve", "oxigraph"):
+        server = result["servers"][name]
+        assert "error" not in server, server
+        latency = {t["shape"]: t for t in server["latency"]}
+        assert shapes <= set(latency)
+        assert all(t["n"] >= 1 and not t["error"] for t in latency.values())
+        assert server["throughput"]["non_2xx"] == 0
+    # Both servers answer the entity description with the same triples as the store in-process.
+    embedded = {t["shape"]: t["results"] for t in result["embedded"]}
+    served = {t["shape"]: t["results"] for t in result["servers"]["nexus-serve"]["latency"]}
+    assert served["entity-description"] == embedded["entity-description"] > 0
+    assert result["servers"]["nexus-serve"]["ratios"]["count-by-type"] > 0
+    markdown = (out / "tiny.md").read_text(encoding="utf-8")
+    assert "## Latency per query shape over HTTP" in markdown and "| entity-description |" in markdown
+    assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")

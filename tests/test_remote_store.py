@@ -1,0 +1,330 @@
+"""A real `oxigraph serve` as the store: `build --store` loads it through the Graph Store Protocol, and
+the app answers /sparql, its pages and its named queries through the SPARQL Protocol; compared with
+the embedded store on the same build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from click.testing import CliRunner
+from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+
+from nexus_ld.cli import main
+from nexus_ld.config import Settings, load_settings
+from nexus_ld.errors import BadRequest, QueryTimeout
+from nexus_ld.remote import RemoteStore, bind, update_url_for, where_clauses
+from nexus_ld.store import Store, query_text
+from tests.conftest import LiveServer, free_port, make_app
+
+TTP = "https://w3id.org/nexus-ld/id/group/ttp"
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+SERVER_TIMEOUT_S = 5  # `oxigraph serve --timeout-s`: the server stops a query's work itself
+
+
+class OxigraphServer:
+    """`oxigraph serve` on a free 127.0.0.1 port with its data in ``location``; stopped at the end."""
+
+    def __init__(self, location: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.query_url, self.store_url = self.base + "/query", self.base + "/store"
+        cmd = [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"]
+        self.proc = subprocess.Popen([*cmd, "--timeout-s", str(SERVER_TIMEOUT_S)], stderr=subprocess.PIPE)
+
+    def wait(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.query_url, params={"query": "ASK {}"}, timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"oxigraph serve did not answer on {self.base}")
+
+    def ask(self, query: str) -> bool:
+        """ASK the server directly (over all its graphs), not through nexus-ld."""
+        response = requests.post(
+            self.query_url,
+            data={"query": query, "union-default-graph": ""},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["boolean"]
+
+    def count(self) -> int:
+        response = requests.post(
+            self.query_url,
+            data={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=10,
+        )
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    assert OXIGRAPH, "the oxigraph CLI is missing: pip install oxigraph (the test extra)"
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph"))
+    try:
+        server.wait()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_built(oxigraph: OxigraphServer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """`nexus-ld build --store URL` into the oxigraph server; the settings of a remote-store app."""
+    folder = tmp_path_factory.mktemp("remote-build") / "build"
+    args = ["--setting", "build_dir", str(folder), "build", "--store", oxigraph.query_url]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert f"loading the graphs into {oxigraph.store_url}" in result.stderr
+    return load_settings({"build_dir": str(folder), "store_url": oxigraph.query_url}, environ={})
+
+
+@pytest.fixture(scope="session")
+def embedded_built(remote_built: Settings) -> Settings:
+    return load_settings(dict(remote_built.values) | {"store_url": ""}, environ={})
+
+
+@pytest.fixture(scope="session")
+def servers(remote_built: Settings, embedded_built: Settings) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """(embedded, remote): the same build served from the embedded store and from oxigraph."""
+    with LiveServer(make_app(embedded_built)) as embedded, LiveServer(make_app(remote_built)) as remote:
+        yield embedded, remote
+
+
+def _select(url: str, query: str) -> list[dict]:
+    client = SPARQLWrapper(url + "/sparql")
+    client.setQuery(query)
+    client.setReturnFormat(JSON)
+    return client.queryAndConvert()["results"]["bindings"]
+
+
+# --- loading -------------------------------------------------------------------------------------------
+def test_build_store_puts_every_graph(remote_built: Settings, oxigraph: OxigraphServer):
+    release = json.loads((remote_built.build / "release.json").read_text())
+    store = RemoteStore.open(remote_built)
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    counts = {r["g"].value: int(r["n"].value) for r in store.query(query)}
+    assert counts == {store.graphs[name].value: n for name, n in release["graphs"].items()}
+    assert oxigraph.count() == release["triples"]
+
+
+def test_update_url_defaults():
+    assert update_url_for("http://127.0.0.1:7878/query") == "http://127.0.0.1:7878/store"
+    assert update_url_for("http://127.0.0.1:3030/ds") == "http://127.0.0.1:3030/ds"
+
+
+# --- /sparql through the protocol ---------------------------------------------------------------------
+QUERIES = [
+    "SELECT ?label WHERE { group:ttp rdfs:label|skos:altLabel ?label } ORDER BY ?label",
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",  # the union default graph (truthy left out)
+    "SELECT ?status (COUNT(?c) AS ?n) WHERE { ?c a nx:Claim ; nx:status ?status } GROUP BY ?status ORDER BY ?status",
+    "SELECT (COUNT(*) AS ?n) FROM graph:truthy WHERE { ?s ?p ?o }",  # the query's own dataset
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_sparqlwrapper_gets_the_same_answers(servers, query):
+    embedded, remote = servers
+    expected = _select(embedded.url, query)
+    assert expected and _select(remote.url, query) == expected
+
+
+def test_dataset_parameters_reach_the_remote(servers):
+    embedded, remote = servers
+    params = {
+        "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+        "default-graph-uri": "https://w3id.org/nexus-ld/graph/sources",
+    }
+    answers = [
+        requests.get(s.url + "/sparql", params=params, headers={"Accept": "text/csv"}).text
+        for s in (embedded, remote)
+    ]
+    assert answers[0] == answers[1] and answers[0].splitlines()[1] not in ("0", "")
+
+
+def test_construct_and_ask(servers):
+    embedded, remote = servers
+    graphs = []
+    for server in (embedded, remote):
+        client = SPARQLWrapper(server.url + "/sparql")
+        client.setQuery("CONSTRUCT { group:ttp ?p ?o } WHERE { GRAPH graph:data { group:ttp ?p ?o } }")
+        client.setReturnFormat(TURTLE)
+        graphs.append(set(ox.parse(client.queryAndConvert(), format=ox.RdfFormat.TURTLE)))
+        client.setQuery("ASK { group:ttp a ?t }")
+        client.setReturnFormat(JSON)
+        assert client.queryAndConvert()["boolean"] is True
+    assert graphs[0] == graphs[1] and len(graphs[0]) > 3
+
+
+def test_a_syntax_error_gets_the_same_400(servers):
+    messages = [
+        requests.get(s.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p }"}).text for s in servers
+    ]
+    assert messages[0] == messages[1] and messages[0].startswith("400 Bad request: query does not parse")
+
+
+def test_result_cap_applies(remote_built: Settings):
+    app = make_app(remote_built, max_results=7)
+    response = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert len(response.get_json()["results"]["bindings"]) == 7
+    assert response.headers["Nexus-Result-Truncated"] == "true"
+
+
+# --- safety: the guard runs before anything is forwarded -----------------------------------------------
+MARK = "<urn:x-test:marker>"
+UPDATES = [
+    ("GET", {"query": f"INSERT DATA {{ {MARK} {MARK} {MARK} }}"}, None, None),
+    ("POST", {"update": f"INSERT DATA {{ GRAPH {MARK} {{ {MARK} {MARK} {MARK} }} }}"}, None, None),
+    ("POST", None, f"INSERT DATA {{ {MARK} {MARK} {MARK} }}", "application/sparql-update"),
+    ("POST", None, f"INSERT DATA {{ {MARK} {MARK} {MARK} }}", "application/sparql-query"),
+    ("POST", {"query": "DROP ALL"}, None, None),
+    ("POST", {"query": "CLEAR GRAPH graph:data"}, None, None),
+    ("POST", {"query": "LOAD <http://127.0.0.1:9/x.ttl>"}, None, None),
+    ("GET", {"query": "DELETE WHERE { ?s ?p ?o }"}, None, None),
+]
+
+
+@pytest.mark.parametrize(("method", "form", "body", "ctype"), UPDATES)
+def test_updates_never_reach_the_remote(servers, oxigraph, remote_built, method, form, body, ctype):
+    _, remote = servers
+    before = oxigraph.count()
+    if method == "GET":
+        response = requests.get(remote.url + "/sparql", params=form)
+    elif body is not None:
+        response = requests.post(remote.url + "/sparql", data=body.encode(), headers={"Content-Type": ctype})
+    else:
+        response = requests.post(remote.url + "/sparql", data=form)
+    assert response.status_code == 403 and "read-only" in response.text
+    assert oxigraph.count() == before
+    assert not oxigraph.ask(f"ASK {{ {{ {MARK} ?p ?o }} UNION {{ GRAPH {MARK} {{ ?s ?p ?o }} }} }}")
+
+
+def test_service_is_refused_before_forwarding(servers):
+    _, remote = servers
+    query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    response = requests.get(remote.url + "/sparql", params={"query": query})
+    assert response.status_code == 403 and "service_allowlist" in response.text
+
+
+def test_a_query_past_the_time_limit_gets_503_and_health_stays_up(remote_built: Settings):
+    app = make_app(remote_built, query_timeout_s=0.5)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with LiveServer(app) as server:
+        started = time.monotonic()
+        response = requests.get(server.url + "/sparql", params={"query": slow})
+        assert time.monotonic() - started < SERVER_TIMEOUT_S
+        assert response.status_code == 503 and "query_timeout_s" in response.text
+        assert requests.get(server.url + "/healthz").json() == {"status": "ok"}
+        assert requests.get(server.url + "/readyz").json()["status"] == "ready"
+
+
+# --- the app's pages and named queries -----------------------------------------------------------------
+NAMED = [
+    ("listing", {"class": "https://w3id.org/nexus-ld/ontology#ArmedGroup"}),
+    ("claims", {}),
+    ("claims", {"status": "https://w3id.org/nexus-ld/id/status/allegation"}),
+    ("passages", {"r": "https://w3id.org/nexus-ld/id/source/ttp-aq-isis-nexus"}),
+    ("incoming", {"r": TTP}),
+    ("class-counts", {}),
+    ("claim-statuses", {}),
+    ("exists", {"r": TTP}),
+    ("exists", {"r": "https://w3id.org/nexus-ld/id/group/no-such-group"}),
+]
+
+
+def _rows(result) -> list:
+    if isinstance(result, ox.QueryBoolean):
+        return [bool(result)]
+    # Blank nodes are labelled by each store its own way; everything else must be equal.
+    return [tuple("_:" if isinstance(v, ox.BlankNode) else str(v) for v in row) for row in result]
+
+
+@pytest.mark.parametrize(("name", "subs"), NAMED)
+def test_named_queries_answer_as_the_embedded_store(remote_built, embedded_built, name, subs):
+    embedded = Store.open(embedded_built.build)
+    remote = RemoteStore.open(remote_built)
+    assert _rows(remote.named(name, subs)) == _rows(embedded.named(name, subs))
+
+
+@pytest.mark.parametrize("path", ["/", "/groups", "/people", "/claims?status=allegation", "/sources"])
+def test_pages_are_the_same(servers, path):
+    embedded, remote = servers
+    pages = [requests.get(s.url + path) for s in (embedded, remote)]
+    assert pages[0].status_code == pages[1].status_code == 200
+    assert pages[0].text == pages[1].text
+
+
+def test_entity_page_and_description_work_remotely(servers):
+    _, remote = servers
+    page = requests.get(remote.url + "/doc/group/ttp")
+    assert page.status_code == 200 and "Tehrik-i-Taliban Pakistan" in page.text
+    turtle = requests.get(remote.url + "/doc/group/ttp", headers={"Accept": "text/turtle"}).text
+    triples = set(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    assert any(t.subject == ox.NamedNode(TTP) and t.predicate == label for t in triples)
+
+
+def test_search_and_readyz_on_a_remote_store(servers, oxigraph, remote_built):
+    embedded, remote = servers
+    hits = [requests.get(s.url + "/search", params={"q": "TTP", "format": "json"}).json() for s in servers]
+    assert hits[0] == hits[1] and hits[0]["hits"][0]["iri"] == TTP
+    ready = requests.get(remote.url + "/readyz").json()
+    release = json.loads((remote_built.build / "release.json").read_text())["release"]
+    assert ready == {"release": release, "store": oxigraph.query_url, "search_index": True, "status": "ready"}
+
+
+def test_readyz_is_503_when_the_remote_is_down(remote_built: Settings):
+    app = make_app(remote_built, store_url=f"http://127.0.0.1:{free_port()}/query")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable" and "cannot be reached" in body["message"]
+
+
+# --- binding values without string interpolation -------------------------------------------------------
+def test_values_open_every_where_clause_and_survive_hostile_literals():
+    text = query_text("describe")
+    assert len(where_clauses(text)) == 2  # the query and its subquery
+    hostile = ox.Literal('"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> "')
+    bound = bind("SELECT ?x WHERE { ?x ?p '{' }", {"x": hostile})
+    assert bound == (
+        'SELECT ?x WHERE { VALUES (?x) { ("\\"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> \\"") }  ?x ?p \'{\' }'
+    )
+    store = ox.Store()  # it parses back as one query that binds one literal
+    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("{")))
+    assert [row["x"] for row in store.query(bound)] == [hostile]
+    with pytest.raises(ValueError, match="CONSTRUCT WHERE"):
+        bind("CONSTRUCT WHERE { ?s ?p ?o }", {"s": ox.NamedNode(TTP)})
+    with pytest.raises(ValueError, match="blank node"):
+        bind("SELECT * WHERE { ?s ?p ?o }", {"s": ox.BlankNode()})
+
+
+def test_remote_errors_are_typed(remote_built, oxigraph):
+    store = RemoteStore(oxigraph.query_url, timeout=0.2)
+    with pytest.raises(BadRequest, match="query does not parse"):
+        store.query("SELECT WHERE")
+    with pytest.raises(QueryTimeout, match="query_timeout_s"):
+        list(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"))
