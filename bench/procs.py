@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,6 @@ def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 360
         start_new_session=True,
     )
     lines: list[tuple[float, str]] = []
-    import threading
 
     out_chunks: list[str] = []
 
@@ -67,21 +67,26 @@ def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 360
         for line in proc.stderr:
             lines.append((time.perf_counter() - started, line.rstrip("\n")))
 
-    readers = [threading.Thread(target=read_stdout), threading.Thread(target=read_stderr)]
+    readers = [threading.Thread(target=f, daemon=True) for f in (read_stdout, read_stderr)]
     for t in readers:
         t.start()
     timed_out = False
     deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.01)
+    try:
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+    except BaseException:
+        # Stopped (SIGTERM, Ctrl-C): the step must not outlive the benchmark.
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:

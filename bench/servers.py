@@ -49,6 +49,15 @@ def default_graphs() -> list[str]:
     return [graph_iri(name, DEFAULT_BASE) for name in DEFAULT_GRAPHS]
 
 
+def dataset_params() -> list[tuple[str, str]]:
+    """Protocol parameters giving `oxigraph serve` nexus-ld's dataset: the default graphs, and every
+    published graph as a named graph (with a default-graph-uri alone, GRAPH would see nothing)."""
+    from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, graph_iri
+
+    named = [("named-graph-uri", graph_iri(name, DEFAULT_BASE)) for name in GRAPHS]
+    return [("default-graph-uri", g) for g in default_graphs()] + named
+
+
 @dataclass
 class Spec:
     name: str
@@ -117,9 +126,7 @@ def make(
             "--bind",
             f"127.0.0.1:{port}",
         ]
-        return Server(
-            name, argv, url, url + "/query", params=[("default-graph-uri", g) for g in default_graphs()]
-        )
+        return Server(name, argv, url, url + "/query", params=dataset_params())
     if name == "rdflib-endpoint":
         argv = [tool("rdflib-endpoint"), "serve", "--host", "127.0.0.1", "--port", str(port), str(nquads)]
         return Server(name, argv, url, url + "/")  # its SPARQL endpoint is the root path

@@ -56,7 +56,11 @@ def contributions_for(store) -> dict[str, str]:
     event = first(store, "SELECT ?e WHERE { GRAPH graph:data { ?e time:hasTime ?t } } ORDER BY ?e LIMIT 1")
     member = first(store, "SELECT ?m WHERE { GRAPH graph:data { ?m w3org:member ?p } } ORDER BY ?m LIMIT 1")
     claim = first(store, "SELECT ?c WHERE { GRAPH graph:data { ?c a nx:Claim } } ORDER BY ?c LIMIT 1")
-    place = first(store, "SELECT ?p WHERE { GRAPH graph:data { ?p a ?c } ?c rdfs:subClassOf* schema:Place } ORDER BY ?p LIMIT 1")
+    place = first(
+        store,
+        "SELECT ?p WHERE { GRAPH graph:data { ?p a ?c } ?c rdfs:subClassOf* schema:Place }"
+        " ORDER BY ?p LIMIT 1",
+    )
     return {
         "good new claim": (GOOD / "new-claim.ttl").read_text(encoding="utf-8"),
         "second English label on a published group": f'<{group}> rdfs:label "Another name"@en .',

@@ -22,7 +22,7 @@ from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
 from nexus_ld.remote import RemoteStore, bind, update_url_for, where_clauses
-from nexus_ld.store import Store, query_text
+from nexus_ld.store import Store
 from tests.conftest import LiveServer, free_port, make_app
 
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"
@@ -140,7 +140,8 @@ QUERIES = [
     "SELECT ?label WHERE { group:ttp rdfs:label|skos:altLabel ?label } ORDER BY ?label",
     "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
     "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",  # the union default graph (truthy left out)
-    "SELECT ?status (COUNT(?c) AS ?n) WHERE { ?c a nx:Claim ; nx:status ?status } GROUP BY ?status ORDER BY ?status",
+    "SELECT ?status (COUNT(?c) AS ?n) WHERE { ?c a nx:Claim ; nx:status ?status }"
+    " GROUP BY ?status ORDER BY ?status",
     "SELECT (COUNT(*) AS ?n) FROM graph:truthy WHERE { ?s ?p ?o }",  # the query's own dataset
 ]
 
@@ -266,7 +267,11 @@ def _rows(result) -> list:
 def test_named_queries_answer_as_the_embedded_store(remote_built, embedded_built, name, subs):
     embedded = Store.open(embedded_built.build)
     remote = RemoteStore.open(remote_built)
-    assert _rows(remote.named(name, subs)) == _rows(embedded.named(name, subs))
+    remote_rows, embedded_rows = _rows(remote.named(name, subs)), _rows(embedded.named(name, subs))
+    if any("_:" in row for row in embedded_rows if isinstance(row, tuple)):
+        # Blank nodes sort by their labels, which differ between stores: compare as sets of rows.
+        remote_rows, embedded_rows = sorted(remote_rows), sorted(embedded_rows)
+    assert remote_rows == embedded_rows
 
 
 @pytest.mark.parametrize("path", ["/", "/groups", "/people", "/claims?status=allegation", "/sources"])
@@ -306,13 +311,16 @@ def test_readyz_is_503_when_the_remote_is_down(remote_built: Settings):
 
 # --- binding values without string interpolation -------------------------------------------------------
 def test_values_open_every_where_clause_and_survive_hostile_literals():
-    text = query_text("describe")
-    assert len(where_clauses(text)) == 2  # the query and its subquery
+    text = """SELECT ?r (EXISTS { ?r ?p "WHERE {" } AS ?e) # SELECT { in a comment
+      WHERE { { SELECT ?r (COUNT(*) AS ?n) WHERE { ?r ?p ?o } GROUP BY ?r } }"""
+    points = where_clauses(text)
+    assert len(points) == 2  # the query and its subquery, not the EXISTS, the string or the comment
+    assert [text[p - 7 : p] for p in points] == ["WHERE {", "WHERE {"]
+    assert len(where_clauses("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * { ?s ?p ?o } } }")) == 2
     hostile = ox.Literal('"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> "')
-    bound = bind("SELECT ?x WHERE { ?x ?p '{' }", {"x": hostile})
-    assert bound == (
-        'SELECT ?x WHERE { VALUES (?x) { ("\\"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> \\"") }  ?x ?p \'{\' }'
-    )
+    bound = bind("SELECT ?x WHERE { ?s ?p '{' }", {"x": hostile})
+    values = '("\\"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> \\"")'
+    assert bound == "SELECT ?x WHERE { VALUES (?x) { " + values + " }  ?s ?p '{' }"
     store = ox.Store()  # it parses back as one query that binds one literal
     store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("{")))
     assert [row["x"] for row in store.query(bound)] == [hostile]
