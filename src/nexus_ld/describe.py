@@ -34,7 +34,11 @@ class Incoming:
 
     subject: str
     predicate: str
-    label: str | None
+    label_term: ox.Literal | None
+
+    @property
+    def label(self) -> str | None:
+        return self.label_term.value if self.label_term is not None else None
 
 
 class Index:
@@ -109,10 +113,8 @@ class Description:
         for link in self.incoming:
             subject = ox.NamedNode(link.subject)
             out[ox.Triple(subject, ox.NamedNode(link.predicate), node)] = None
-            if link.label:
-                out[
-                    ox.Triple(subject, ox.NamedNode(RDFS + "label"), ox.Literal(link.label, language="en"))
-                ] = None
+            if link.label_term is not None:
+                out[ox.Triple(subject, ox.NamedNode(RDFS + "label"), link.label_term)] = None
         meta = [
             (FOAF + "primaryTopic", node),
             (VOID + "inDataset", ox.NamedNode(dataset_iri)),
@@ -178,8 +180,7 @@ def describe(store: Store, iri: str, page: int = 1, page_size: int = 50) -> Desc
     for row in store.named("incoming", {"r": node}):
         key = (row["s"].value, row["p"].value)
         if key not in incoming:  # several labels give several rows; keep the first
-            label = row["label"]
-            incoming[key] = Incoming(key[0], key[1], label.value if label is not None else None)
+            incoming[key] = Incoming(key[0], key[1], row["label"])
     if not triples and not incoming:
         raise NotFound(f"no resource <{iri}> in this dataset")
     rows = list(incoming.values())

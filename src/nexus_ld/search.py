@@ -35,6 +35,7 @@ OPEN, CLOSE = "\x02", "\x03"  # highlight markers; removed from the indexed text
 # answers, BM25 orders mostly by length anyway, and a text equal to the query comes first.
 KINDS: dict[str, int] = {"label": 0, "altLabel": 0, "claim": 1, "quote": 2}
 BAND = 1 << 40
+SHARED = {k for k in KINDS if list(KINDS.values()).count(KINDS[k]) > 1}  # kinds that share a band
 NX_CLAIM = "ontology#Claim"  # under the build's base
 
 SCHEMA = """
@@ -103,7 +104,7 @@ def _value(term: Any) -> str | None:
 
 
 def _rows(store: Store) -> Iterator[tuple[Any, ...]]:
-    """Index rows (``COLUMNS``) from the store's ``search-*.rq`` queries."""
+    """Index rows (``COLUMNS`` but the rowid) from the store's ``search-*.rq`` queries."""
     claim_type = store.base + NX_CLAIM
     for r in store.named("search-labels"):
         kind = r["kind"].value
@@ -229,7 +230,14 @@ def search(path: Path, q: str, limit: int = 20, offset: int = 0, kind: str | Non
     try:
         band = KINDS.get(kind or "")
         low, high = (0, len(KINDS) * BAND) if band is None else (band * BAND, (band + 1) * BAND - 1)
-        params = {"q": q, "kind": kind, "limit": limit, "offset": offset, "low": low, "high": high}
+        params = {
+            "q": q,
+            "kind": kind if kind in SHARED else None,
+            "limit": limit,
+            "offset": offset,
+            "low": low,
+            "high": high,
+        }
         try:
             total = con.execute(COUNT, params).fetchone()[0]
         except sqlite3.OperationalError:

@@ -14,7 +14,6 @@ from Content-Type or ``format=`` (415) -> parse with limits (400/413) -> validat
 from __future__ import annotations
 
 import hmac
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from ..contributions.inbox import Inbox
 from ..contributions.parse import check_size, choose_format, inflate
 from ..contributions.report import grouped, to_dict, to_text, to_turtle
 from ..contributions.service import Outcome, Validator
-from ..errors import BadRequest, Forbidden, NexusError, PayloadTooLarge, TooManyRequests, Unauthorized
+from ..errors import BadRequest, Forbidden, NexusError, PayloadTooLarge, Unauthorized
 from .ratelimit import RateLimiter
 
 EXTENSION = "nexus_ld.contributions"
@@ -67,17 +66,9 @@ def _state() -> Contributions:
 
 def _rate_limit() -> None:
     limiter = _state().limiter
-    if limiter is None:
-        return
-    client = request.remote_addr or "unknown"
-    wait = limiter.hit(client)
-    if wait:
-        seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(
-            f"more than {limiter.per_minute} contributions or validations per minute from {client} "
-            f"(setting contribution_rate_per_minute); retry in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
+    if limiter is not None:
+        client = request.remote_addr or "unknown"
+        limiter.enforce(client, "contributions or validations", "contribution_rate_per_minute")
 
 
 def _body() -> tuple[bytes, formats.Format]:

@@ -13,7 +13,11 @@ def _preferred() -> str:
     best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"])
     if request.path.startswith(("/sparql", "/api", "/validate", "/contributions")) and best == "text/html":
         # Machine endpoints answer browsers in HTML only when they ask for it first.
-        best = "text/html" if request.accept_mimetypes["text/html"] > request.accept_mimetypes["*/*"] else "text/plain"
+        best = (
+            "text/html"
+            if request.accept_mimetypes["text/html"] > request.accept_mimetypes["*/*"]
+            else "text/plain"
+        )
     return best or "text/plain"
 
 
@@ -47,4 +51,6 @@ def register(app: Flask) -> None:
         if current_app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc
         current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(500, "Internal server error", "Something went wrong on our side; it has been logged.")
+        return render_error(
+            500, "Internal server error", "Something went wrong on our side; it has been logged."
+        )

@@ -7,9 +7,12 @@ the reverse proxy (e.g. nginx ``limit_req``) in front of the processes — docs/
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
+
+from ..errors import TooManyRequests
 
 MAX_TRACKED = 10_000  # clients remembered before idle ones are forgotten
 
@@ -37,3 +40,17 @@ class RateLimiter:
             if len(self._tat) > MAX_TRACKED:
                 self._tat = {k: v for k, v in self._tat.items() if v > now}
             return 0.0
+
+    def enforce(self, key: str, what: str, setting: str) -> None:
+        """Count one request of ``key``; past the limit raise 429 with Retry-After, naming ``setting``.
+
+        Raises:
+            TooManyRequests: when ``key`` is over the limit.
+        """
+        wait = self.hit(key)
+        if wait:
+            seconds = max(1, math.ceil(wait))
+            raise TooManyRequests(
+                f"more than {self.per_minute} {what} per minute from {key} (setting {setting}); retry in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )

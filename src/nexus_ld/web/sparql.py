@@ -8,7 +8,6 @@ job with a time limit (``executor``; 503) -> the serialised bytes, with the resu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..config import Settings
 from ..conneg import negotiate
-from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
+from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..executor import Executor, InlineExecutor, Job, WorkerPool
 from ..formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, Format, lookup
 from ..namespaces import graph_iri
@@ -120,17 +119,8 @@ def _cors(response: Response) -> Response:
 @bp.before_request
 def _rate_limit() -> None:
     limiter = _endpoint().limiter
-    if limiter is None or request.method == "OPTIONS":
-        return
-    client = request.remote_addr or "unknown"
-    wait = limiter.hit(client)
-    if wait:
-        seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(
-            f"more than {limiter.per_minute} requests per minute from {client} "
-            f"(setting rate_limit_per_minute); retry in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
+    if limiter is not None and request.method != "OPTIONS":
+        limiter.enforce(request.remote_addr or "unknown", "requests", "rate_limit_per_minute")
 
 
 def _one(values: list[str], name: str) -> str | None:
