@@ -263,10 +263,16 @@ def test_405_with_allow_header(server, method):
 # --- the dataset ---------------------------------------------------------------------------------
 
 
-def test_default_graph_is_the_union_of_published_graphs(server):
+def test_default_graph_merges_published_graphs_but_truthy(server):
     # One triple lives in graph:ontology, the other in graph:data; both answer without GRAPH.
     ask = "ASK { <https://w3id.org/nexus-ld/ontology> a owl:Ontology . group:ttp rdfs:label ?l }"
     assert sparql(server, params={"query": ask}).json()["boolean"] is True
+    # The founding event is in graph:data and again in graph:truthy: the default graph answers it once.
+    count = "SELECT (COUNT(*) AS ?n) WHERE { event:ttp-founding rdfs:label ?l }"
+    rows = sparql(server, params={"query": count}).json()["results"]["bindings"]
+    assert rows[0]["n"]["value"] == "1"
+    truthy = [("query", count), ("default-graph-uri", "https://w3id.org/nexus-ld/graph/truthy")]
+    assert sparql(server, params=truthy).json()["results"]["bindings"][0]["n"]["value"] == "1"
 
 
 def test_default_graph_uri_chooses_graphs_and_repeats(server):
@@ -365,7 +371,8 @@ def test_get_without_query_gives_the_service_description(server, accept, rdflib_
     assert (service, rdflib.RDF.type, SD.Service) in graph
     assert (service, SD.endpoint, service) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
-    assert (service, SD.feature, SD.UnionDefaultGraph) in graph
+    # Not the union of all graphs: the truthy graph would repeat data triples.
+    assert (service, SD.feature, SD.UnionDefaultGraph) not in graph
     formats = set(graph.objects(service, SD.resultFormat))
     assert rdflib.URIRef("http://www.w3.org/ns/formats/SPARQL_Results_TSV") in formats
     named = {str(n) for n in graph.objects(None, SD.name)}
