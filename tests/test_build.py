@@ -18,8 +18,6 @@ from nexus_ld.store import Store
 from tests.conftest import ROOT
 
 
-
-
 def test_every_named_graph_is_filled(store):
     counts = store.release["graphs"]
     assert set(counts) == {"ontology", "data", "sources", "truthy", "inferred"}
@@ -29,7 +27,8 @@ def test_every_named_graph_is_filled(store):
 def test_truthy_graph_holds_reported_facts(store):
     # TTP was founded in 2007 (reported fact) -> the founding event is in the truthy graph.
     founded = store.query(
-        "ASK { GRAPH graph:truthy { ?e w3org:resultingOrganization group:ttp ; time:hasTime/time:inXSDgYear ?y } }"
+        "ASK { GRAPH graph:truthy {"
+        " ?e w3org:resultingOrganization group:ttp ; time:hasTime/time:inXSDgYear ?y } }"
     )
     assert bool(founded)
 
@@ -72,7 +71,9 @@ def test_same_input_gives_the_same_release_and_graphs(built, tmp_path):
 
     a, b = load(built.build), load(tmp_path / "b")
     assert len(a) == len(b)
-    assert isomorphic(a.graph("https://w3id.org/nexus-ld/graph/data"), b.graph("https://w3id.org/nexus-ld/graph/data"))
+    assert isomorphic(
+        a.graph("https://w3id.org/nexus-ld/graph/data"), b.graph("https://w3id.org/nexus-ld/graph/data")
+    )
 
 
 def _copy_project(tmp_path):
@@ -107,5 +108,7 @@ def test_a_configured_base_moves_every_nexus_iri(tmp_path):
     assert store.base == "http://localhost:9/nx/"
     ttp = ox.NamedNode("http://localhost:9/nx/id/group/ttp")
     assert list(store.ox.quads_for_pattern(ttp, None, None, None))
-    left = store.query("ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?s), 'https://w3id.org/nexus-ld/id/')) }")
+    left = store.query(
+        "ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?s), 'https://w3id.org/nexus-ld/id/')) }"
+    )
     assert not bool(left)

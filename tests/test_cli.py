@@ -6,7 +6,9 @@ from nexus_ld.cli import main
 
 
 def run(built, *args):
-    return CliRunner().invoke(main, ["--setting", "build_dir", str(built.build), *args], catch_exceptions=False)
+    return CliRunner().invoke(
+        main, ["--setting", "build_dir", str(built.build), *args], catch_exceptions=False
+    )
 
 
 def test_query_table_json_csv_and_turtle(built):

@@ -5,7 +5,9 @@ from tests.conftest import ROOT
 
 
 def test_defaults_env_and_overrides_layer_in_order():
-    settings = load_settings({"page_size": "7"}, environ={"NEXUS_LD_PAGE_SIZE": "3", "NEXUS_LD_BASE": "http://x/"})
+    settings = load_settings(
+        {"page_size": "7"}, environ={"NEXUS_LD_PAGE_SIZE": "3", "NEXUS_LD_BASE": "http://x/"}
+    )
     assert settings.page_size == 7  # explicit beats environment
     assert settings.base == "http://x/"  # environment beats default
     assert load_settings(environ={}).base == "https://w3id.org/nexus-ld/"

@@ -61,7 +61,9 @@ def test_splits_and_rejoinings(store):
 def test_allegations_name_who_alleges(store):
     result = rows(store, "03-allegations.rq")
     by = {(r["allegedBy"], r["concerning"]) for r in result}
-    assert any(a == "Pakistani military and civilian leadership" and "Research and Analysis Wing" in c for a, c in by)
+    assert any(
+        a == "Pakistani military and civilian leadership" and "Research and Analysis Wing" in c for a, c in by
+    )
     assert any(a == "Latif Mehsud" for a, _ in by)
     assert all(r["role"] for r in result)
 
@@ -102,9 +104,9 @@ def test_network_as_of_2014(store):
     edges = {(r["fromName"], r["kind"], r["toName"]) for r in result}
     assert ("Tehrik-e-Taliban Pakistan", "alliance", "al-Qaeda") in edges
     assert all(int(r["since"] or 0) <= 2014 and int(r["until"] or 9999) >= 2014 for r in result)
-    assert not any(r["toName"] == "Tehrik-e-Taliban Pakistan" and r["kind"] == "membership" for r in result), (
-        "the 2020 rejoinings must not appear in 2014"
-    )
+    assert not any(
+        r["toName"] == "Tehrik-e-Taliban Pakistan" and r["kind"] == "membership" for r in result
+    ), "the 2020 rejoinings must not appear in 2014"
 
 
 def test_claims_by_status(store):
@@ -129,7 +131,9 @@ def test_support_for_ttp_keeps_allegations_apart(store):
     result = rows(store, "12-support-for-ttp.rq")
     raw = {(r["kind"], r["status"]) for r in result if r["supporterName"] == "Research and Analysis Wing"}
     assert ("funding", "allegation") in raw and ("training", "allegation") in raw
-    assert all(r["status"] != "reported fact" for r in result if r["supporterName"] == "Research and Analysis Wing")
+    assert all(
+        r["status"] != "reported fact" for r in result if r["supporterName"] == "Research and Analysis Wing"
+    )
     assert ("mediation", "official statement") in {
         (r["kind"], r["status"]) for r in result if r["supporterName"] == "al-Qaeda"
     }

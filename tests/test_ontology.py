@@ -23,7 +23,9 @@ def test_every_own_term_has_label_definition_and_domain_range():
         assert g.value(term, RDFS.label), f"{term} has no rdfs:label"
         assert g.value(term, SKOS.definition) or g.value(term, RDFS.comment), f"{term} has no definition"
         if (term, RDF.type, OWL.ObjectProperty) in g and (term, RDF.type, OWL.AnnotationProperty) not in g:
-            assert g.value(term, RDFS.range) or g.value(term, RDFS.domain), f"{term} has neither domain nor range"
+            assert g.value(term, RDFS.range) or g.value(term, RDFS.domain), (
+                f"{term} has neither domain nor range"
+            )
 
 
 def test_ontology_and_data_are_owl_rl_consistent():
@@ -32,4 +34,8 @@ def test_ontology_and_data_are_owl_rl_consistent():
     entailed = owl_rl_entailments(project.ontology, project.data, "https://w3id.org/nexus-ld/")
     assert inconsistencies(closure + entailed) == []
     # Subclass reasoning reaches the data: TTP is an organisation by the ORG ontology.
-    assert (URIRef("https://w3id.org/nexus-ld/id/group/ttp"), RDF.type, URIRef("http://www.w3.org/ns/org#Organization")) in entailed
+    assert (
+        URIRef("https://w3id.org/nexus-ld/id/group/ttp"),
+        RDF.type,
+        URIRef("http://www.w3.org/ns/org#Organization"),
+    ) in entailed

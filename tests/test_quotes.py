@@ -8,7 +8,7 @@ def test_locate_gives_offsets_and_context():
     sel = locate(SOURCE_TEXT, "Gardaiz")
     assert SOURCE_TEXT[sel.start : sel.end] == "Gardaiz"
     assert SOURCE_TEXT[: sel.start].endswith(sel.prefix) and SOURCE_TEXT[sel.end :].startswith(sel.suffix)
-    assert "oa:start %d ; oa:end %d" % (sel.start, sel.end) in sel.to_turtle("source:x")
+    assert f"oa:start {sel.start} ; oa:end {sel.end}" in sel.to_turtle("source:x")
 
 
 def test_locate_after_finds_the_second_occurrence():

@@ -57,7 +57,9 @@ def file_quads(path: Path, graph: ox.NamedNode, base: str) -> Iterator[ox.Quad]:
         if base == DEFAULT_BASE:
             yield ox.Quad(t.subject, t.predicate, t.object, graph)
         else:
-            yield ox.Quad(_rebase(t.subject, base), _rebase(t.predicate, base), _rebase(t.object, base), graph)
+            yield ox.Quad(
+                _rebase(t.subject, base), _rebase(t.predicate, base), _rebase(t.object, base), graph
+            )
 
 
 def graph_quads(graph: Graph, name: ox.NamedNode, base: str) -> Iterator[ox.Quad]:
@@ -99,7 +101,8 @@ def truthy_graph(store: Store) -> Graph:
 
 def graph_counts(store: Store) -> dict[str, int]:
     return {
-        name: sum(1 for _ in store.ox.quads_for_pattern(None, None, None, iri)) for name, iri in store.graphs.items()
+        name: sum(1 for _ in store.ox.quads_for_pattern(None, None, None, iri))
+        for name, iri in store.graphs.items()
     }
 
 
@@ -113,13 +116,17 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
     started = time.perf_counter()
     progress("loading ontology, shapes and data")
     project = load_project(settings.project)
-    progress(f"  {len(project.ontology)} ontology, {len(project.shapes)} shape, {len(project.data)} data triples")
+    progress(
+        f"  {len(project.ontology)} ontology, {len(project.shapes)} shape, {len(project.data)} data triples"
+    )
     progress("checking shapes, quotes and checksums")
     report = check_project(project, DEFAULT_BASE)
     if not report.conforms:
         raise BuildError("the data does not conform; nothing was replaced:\n" + report.text)
     if settings.inference not in ENTAILMENTS:
-        raise BuildError(f"setting inference must be one of {', '.join(ENTAILMENTS)}, not {settings.inference!r}")
+        raise BuildError(
+            f"setting inference must be one of {', '.join(ENTAILMENTS)}, not {settings.inference!r}"
+        )
     progress(f"computing OWL 2 RL entailments ({settings.inference})")
     inferred = ENTAILMENTS[settings.inference](project.ontology, project.data, DEFAULT_BASE)
     progress(f"  {len(inferred)} entailed triples")

@@ -156,7 +156,9 @@ def _print_results(result: Any, fmt: str) -> None:
 
 @main.command()
 @click.argument("sparql", required=False)
-@click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False), help="Read the query from a file.")
+@click.option(
+    "--file", "query_file", type=click.Path(exists=True, dir_okay=False), help="Read the query from a file."
+)
 @click.option(
     "--format",
     "fmt",
@@ -219,7 +221,9 @@ def quote(ctx: click.Context, exact: str, source: str, after: int) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; 127.0.0.1 keeps it private.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to bind; 127.0.0.1 keeps it private."
+)
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--store", "store_url", help="Use a remote SPARQL 1.1 endpoint as the store.")
 @click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")

@@ -79,9 +79,17 @@ SETTINGS: tuple[Setting, ...] = (
         "contribution_rate_per_minute", 30, "POSTs per minute per client to /validate and /contributions."
     ),
     Setting("contribution_max_triples", 20_000, "Most triples in one contribution (413 beyond)."),
-    Setting("contribution_max_literal_chars", 100_000, "Longest literal in a contribution, in characters (413)."),
-    Setting("contribution_max_nesting", 64, "Deepest JSON / XML nesting accepted in a contribution (400 beyond)."),
-    Setting("maintainer_name", "maintainer", "Who accepts contributions over HTTP (written into their provenance)."),
+    Setting(
+        "contribution_max_literal_chars", 100_000, "Longest literal in a contribution, in characters (413)."
+    ),
+    Setting(
+        "contribution_max_nesting", 64, "Deepest JSON / XML nesting accepted in a contribution (400 beyond)."
+    ),
+    Setting(
+        "maintainer_name",
+        "maintainer",
+        "Who accepts contributions over HTTP (written into their provenance).",
+    ),
     Setting(
         "inference",
         "owlrl",

@@ -22,7 +22,9 @@ class InputError(NexusError):
     title = "Unreadable input"
 
     def __init__(self, message: str, *, source: str = "", line: int | None = None, column: int | None = None):
-        where = source + (f":{line}" if line is not None else "") + (f":{column}" if column is not None else "")
+        where = (
+            source + (f":{line}" if line is not None else "") + (f":{column}" if column is not None else "")
+        )
         super().__init__(f"{where}: {message}" if where else message)
         self.source, self.line, self.column = source, line, column
 

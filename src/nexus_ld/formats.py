@@ -40,8 +40,18 @@ RDF_FORMATS: dict[str, Format] = {
 RESULT_FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("json", ("application/sparql-results+json", "application/json"), "srj", results=QueryResultsFormat.JSON),
-        Format("xml", ("application/sparql-results+xml", "application/xml"), "srx", results=QueryResultsFormat.XML),
+        Format(
+            "json",
+            ("application/sparql-results+json", "application/json"),
+            "srj",
+            results=QueryResultsFormat.JSON,
+        ),
+        Format(
+            "xml",
+            ("application/sparql-results+xml", "application/xml"),
+            "srx",
+            results=QueryResultsFormat.XML,
+        ),
         Format("csv", ("text/csv",), "csv", results=QueryResultsFormat.CSV),
         Format("tsv", ("text/tab-separated-values",), "tsv", results=QueryResultsFormat.TSV),
     )

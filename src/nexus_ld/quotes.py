@@ -52,7 +52,9 @@ def locate(text: str, exact: str, after: int = 0) -> Selector:
     return Selector(exact, text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT], start, end)
 
 
-def mismatch(text: str, exact: str, start: int | None, end: int | None, prefix: str | None, suffix: str | None) -> str | None:
+def mismatch(
+    text: str, exact: str, start: int | None, end: int | None, prefix: str | None, suffix: str | None
+) -> str | None:
     """Return why a quote selector does not fit ``text`` (None when it fits exactly)."""
     if exact not in text:
         return "the exact quote does not occur in the source text"

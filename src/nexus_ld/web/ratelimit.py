@@ -51,6 +51,7 @@ class RateLimiter:
         if wait:
             seconds = max(1, math.ceil(wait))
             raise TooManyRequests(
-                f"more than {self.per_minute} {what} per minute from {key} (setting {setting}); retry in {seconds} s",
+                f"more than {self.per_minute} {what} per minute from {key} (setting {setting}); "
+                f"retry in {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
