@@ -36,6 +36,9 @@ case "${1:-}" in
         shift
         setup test
         need_chromium
+        # One ruff configuration (pyproject.toml) for the whole tree: lint and format are part of the tests.
+        "$VENV/bin/ruff" check src tests bench
+        "$VENV/bin/ruff" format --check src tests bench
         set +e
         "$VENV/bin/python" -m pytest "$@"
         status=$?
