@@ -13,6 +13,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from .errors import BuildError
+from .store import query_text
 
 # Reflexive statements OWL-RL adds for every term: true, and of no use to anyone.
 REFLEXIVE = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf}
@@ -56,7 +57,7 @@ def owl_rl_entailments(ontology: Graph, data: Graph, base: str) -> Graph:
 
 # --- The same entailments by SPARQL rules on pyoxigraph (setting ``inference = "rules"``) ----------
 # owlrl holds the closure in an rdflib Graph and applies every OWL 2 RL rule in Python; at 100k
-# triples that takes minutes (bench/results/). The rules the ontology needs are few: the schema
+# triples that takes minutes (336 s; docs/performance.md). The rules the ontology needs are few: the schema
 # rules (scm-*) and the instance rules (cax-sco, prp-dom, prp-rng, prp-spo1, prp-symp, prp-inv,
 # prp-trp) in ``queries/infer-*.rq``, run to a fixpoint in the store itself. Left out on purpose:
 # the equality rules (prp-fp/ifp -> owl:sameAs and eq-rep-*), whose premises the shapes forbid
@@ -76,13 +77,11 @@ def store_entailments(store: ox.Store, graphs: list[ox.NamedNode], base: str) ->
     """New triples entailed by the union of ``graphs`` in ``store``, with a subject under ``base``.
 
     The closure is built in a scratch graph of ``store`` (removed again before returning), so the
-    rules run where the data already is: no copy into rdflib, no per-triple Python work.
+    rules run where the data already is, with no copy into rdflib.
 
     Raises:
         RuntimeError: when the rules do not reach a fixpoint within ``MAX_ROUNDS`` rounds.
     """
-    from .store import query_text
-
     scope = [*graphs, SCRATCH]
     if store.contains_named_graph(SCRATCH):
         store.remove_graph(SCRATCH)
