@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
@@ -41,9 +42,15 @@ class Contributions:
     """What the views share: settings, the validator (shapes, ontology, store), the inbox, the limiter."""
 
     settings: Settings
-    validator: Validator
+    store: Any
     inbox: Inbox
     limiter: RateLimiter | None
+
+    @cached_property
+    def validator(self) -> Validator:
+        """Made on the first contribution, not at start-up: parsing shapes and ontology costs ~0.4 s
+        that a server answering only queries need not pay (bench: start-to-ready)."""
+        return Validator.from_settings(self.settings, self.store)
 
 
 def init_app(app: Flask) -> None:
@@ -53,7 +60,7 @@ def init_app(app: Flask) -> None:
     rate = settings.contribution_rate_per_minute
     app.extensions[EXTENSION] = Contributions(
         settings,
-        Validator.from_settings(settings, state.store),
+        state.store,
         Inbox(settings.inbox_path),
         RateLimiter(rate) if rate > 0 else None,
     )
