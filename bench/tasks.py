@@ -105,9 +105,8 @@ def fast_build(project: Path, build: Path) -> dict:
     import gzip
     import shutil
 
-    from nexus_ld.build import derive, file_quads, graph_counts
+    from nexus_ld.build import derive, graph_counts, load_files
     from nexus_ld.infer import store_entailments
-    from nexus_ld.load import SOURCES_FILE, data_files, ontology_files
     from nexus_ld.store import RELEASE_FILE, STORE_DIR, Store
 
     stages = {}
@@ -115,14 +114,7 @@ def fast_build(project: Path, build: Path) -> dict:
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
     store = Store(ox.Store(str(build / STORE_DIR)), DEFAULT_BASE)
-    groups = {
-        "ontology": ontology_files(project),
-        "data": data_files(project),
-        "sources": [project / "data" / SOURCES_FILE],
-    }
-    for name, paths in groups.items():
-        for path in paths:
-            store.ox.bulk_extend(file_quads(path, store.graphs[name], store.base))
+    load_files(store, project)
     stages["load"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     triples = store_entailments(store.ox, [store.graphs["ontology"], store.graphs["data"]], store.base)

@@ -69,9 +69,8 @@ def graph_quads(graph: Graph, name: ox.NamedNode, base: str) -> Iterator[ox.Quad
         yield ox.Quad(_rebase(t.subject, base), _rebase(t.predicate, base), _rebase(t.object, base), name)
 
 
-def load_into(store: Store, project: Project, inferred: Graph) -> None:
-    """Bulk-load the input files and the entailments into their named graphs."""
-    root = project.root
+def load_files(store: Store, root: Path) -> None:
+    """Bulk-load the input files of the project at ``root`` into their named graphs."""
     groups = {
         "ontology": ontology_files(root),
         "data": data_files(root),
@@ -80,6 +79,11 @@ def load_into(store: Store, project: Project, inferred: Graph) -> None:
     for name, paths in groups.items():
         for path in paths:
             store.ox.bulk_extend(file_quads(path, store.graphs[name], store.base))
+
+
+def load_into(store: Store, project: Project, inferred: Graph) -> None:
+    """Bulk-load the input files and the entailments into their named graphs."""
+    load_files(store, project.root)
     store.ox.bulk_extend(graph_quads(inferred, store.graphs["inferred"], store.base))
 
 
