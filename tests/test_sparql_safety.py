@@ -158,19 +158,24 @@ def ssrf_queries(url: str) -> list[str]:
     ]
 
 
+def on_every_transport(server, query: str) -> tuple:
+    """The query sent by GET, by POST form and by POST application/sparql-query."""
+    return (
+        sparql(server, params={"query": query}, headers=JSON_ACCEPT),
+        sparql(server, "POST", data={"query": query}, headers=JSON_ACCEPT),
+        sparql(
+            server,
+            "POST",
+            data=query.encode(),
+            headers=JSON_ACCEPT | {"Content-Type": "application/sparql-query"},
+        ),
+    )
+
+
 def test_no_query_form_contacts_another_host(server, listener):
     refused, answered = 0, 0
     for query in ssrf_queries(listener.url):
-        for response in (
-            sparql(server, params={"query": query}, headers=JSON_ACCEPT),
-            sparql(server, "POST", data={"query": query}, headers=JSON_ACCEPT),
-            sparql(
-                server,
-                "POST",
-                data=query.encode(),
-                headers=JSON_ACCEPT | {"Content-Type": "application/sparql-query"},
-            ),
-        ):
+        for response in on_every_transport(server, query):
             assert response.status_code in (200, 400, 403), (query, response.text)
             if "SERVICE" in query.upper().replace("\\U0053ERVICE", "SERVICE") or "LOAD" in query:
                 assert response.status_code == 403, (query, response.text)
@@ -256,16 +261,7 @@ def big_query(size: int) -> str:
 
 def test_query_past_max_query_bytes_is_413_on_every_transport(server):
     query = big_query(6000)  # the limit is 5000 here
-    for response in (
-        sparql(server, params={"query": query}, headers=JSON_ACCEPT),
-        sparql(server, "POST", data={"query": query}, headers=JSON_ACCEPT),
-        sparql(
-            server,
-            "POST",
-            data=query.encode(),
-            headers=JSON_ACCEPT | {"Content-Type": "application/sparql-query"},
-        ),
-    ):
+    for response in on_every_transport(server, query):
         assert response.status_code == 413
         assert "max_query_bytes" in message(response)
     assert sparql(server, params={"query": big_query(4900)}).status_code == 200
