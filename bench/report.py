@@ -166,7 +166,10 @@ def markdown(result: dict) -> str:
         "",
         "## Latency per query shape over HTTP",
         "p50 / p95 in ms, (ratio of p50 to `oxigraph serve`), [rows or triples returned]. `embedded` is the"
-        " same query on the store in-process, results serialized: the floor.",
+        " same query on the store in-process, results serialized: the floor. Each ratio is paired: while a"
+        " server is measured, a second `oxigraph serve` on the same store answers every query too, in"
+        " alternating order, and the ratio divides the two p50s (the `oxigraph` column is its own run; a"
+        " shape too slow to repeat within the budget falls back to it).",
         "",
         *latency_table(result),
         "",

@@ -74,18 +74,15 @@ SPECS = [
 
 
 def gunicorn(port: int, workers: int) -> list[str]:
-    """The production command (docs/performance.md): threaded workers, and no limit on the request
-    line, since GET queries are longer than gunicorn's default 4094 bytes (docs/sparql.md)."""
+    """The production command (docs/scaling.md): sync workers, one request per process, so each runs
+    its queries itself; no limit on the request line, since GET queries are longer than gunicorn's
+    default 4094 bytes (docs/sparql.md)."""
     return [
         tool("gunicorn"),
         "-w",
         str(workers),
         "-b",
         f"127.0.0.1:{port}",
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "4",
         "--limit-request-line",
         "0",
         "--log-level",

@@ -124,6 +124,11 @@ class Timing:
     results: int | None
     errors: int = 0
     error: str = ""
+    reference_ms: list[float] = field(default_factory=list)  # `oxigraph serve`, interleaved with these
+
+    @property
+    def reference_p50(self) -> float | None:
+        return statistics.median(self.reference_ms) if self.reference_ms else None
 
     @property
     def p50(self) -> float | None:
@@ -145,14 +150,20 @@ class Timing:
             "results": self.results,
             "errors": self.errors,
             "error": self.error,
+            "reference_p50_ms": self.reference_p50,
         }
 
 
-def _measure(
-    shape: Shape, call: Callable[[str, str], tuple[int, bytes]], reps: int, budget_s: float
-) -> Timing:
+Call = Callable[[str, str], tuple[int, bytes]]
+
+
+def _measure(shape: Shape, call: Call, reps: int, budget_s: float, reference: Call | None = None) -> Timing:
     """Run ``call(query, accept)`` over the shape's parameter sets: one warm-up call, then up to ``reps``
-    timed calls while within ``budget_s`` (always at least one, so a slow server still gets a number)."""
+    timed calls while within ``budget_s`` (always at least one, so a slow server still gets a number).
+
+    With a ``reference`` (``oxigraph serve``), each timed call is paired with the same query sent to
+    it, in alternating order: on a shared machine the load drifts, and a ratio of two servers timed
+    minutes apart measures the drift as much as the servers."""
     queries = shape.queries()
     accept = SELECT_JSON if shape.kind == "search" else accept_for(queries[0])
     samples: list[float] = []
@@ -167,11 +178,18 @@ def _measure(
             samples.append((time.perf_counter() - t0) * 1000)
             reps = 0
         started = time.perf_counter()
+        reference_ms: list[float] = []
+        if reference is not None and reps:
+            reference(queries[0], accept)  # its warm-up
         for i in range(reps):
             q = queries[i % len(queries)]
+            if reference is not None and i % 2:
+                reference_ms.append(_timed(reference, q, accept))
             t0 = time.perf_counter()
             status, body = call(q, accept)
             samples.append((time.perf_counter() - t0) * 1000)
+            if reference is not None and not i % 2:
+                reference_ms.append(_timed(reference, q, accept))
             if status != 200:
                 return Timing(shape.name, samples, None, 1, f"HTTP {status}: {body[:200]!r}")
             if i == 0:
@@ -182,7 +200,13 @@ def _measure(
             results = count_results(body, accept) if shape.kind != "search" else count_search(body)
     except (requests.RequestException, ValueError) as exc:
         return Timing(shape.name, samples, results, 1, f"{type(exc).__name__}: {exc}"[:300])
-    return Timing(shape.name, samples, results)
+    return Timing(shape.name, samples, results, reference_ms=reference_ms)
+
+
+def _timed(call: Call, query: str, accept: str) -> float:
+    t0 = time.perf_counter()
+    call(query, accept)
+    return (time.perf_counter() - t0) * 1000
 
 
 def count_search(body: bytes) -> int:
@@ -201,15 +225,25 @@ def http_latency(
     budget_s: float,
     timeout: float = 120.0,
     params: list[tuple[str, str]] | None = None,
+    reference: tuple[str, list[tuple[str, str]]] | None = None,
 ) -> list[Timing]:
-    """Latency of each shape over HTTP (GET, keep-alive), one request at a time."""
-    session = requests.Session()
+    """Latency of each shape over HTTP (GET, keep-alive), one request at a time; with ``reference``
+    (an endpoint and its parameters), paired with that server's latency on the same queries."""
 
-    def call(query: str, accept: str) -> tuple[int, bytes]:
-        r = session.get(
-            endpoint, params=[("query", query), *(params or [])], headers={"Accept": accept}, timeout=timeout
-        )
-        return r.status_code, r.content
+    def client(url: str, extra: list[tuple[str, str]] | None) -> Call:
+        session = requests.Session()
+
+        def call(query: str, accept: str) -> tuple[int, bytes]:
+            r = session.get(
+                url, params=[("query", query), *(extra or [])], headers={"Accept": accept}, timeout=timeout
+            )
+            return r.status_code, r.content
+
+        return call
+
+    call = client(endpoint, params)
+    paired = client(*reference) if reference else None
+    session = requests.Session()
 
     def search(word: str, accept: str) -> tuple[int, bytes]:
         r = session.get(
@@ -217,7 +251,12 @@ def http_latency(
         )
         return r.status_code, r.content
 
-    timings = [_measure(s, search if s.kind == "search" else call, reps, budget_s) for s in shape_list]
+    timings = [
+        _measure(s, search, reps, budget_s)
+        if s.kind == "search"
+        else _measure(s, call, reps, budget_s, paired)
+        for s in shape_list
+    ]
     session.close()
     return timings
 

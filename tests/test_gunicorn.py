@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,17 +50,20 @@ def _children(pid: int) -> set[int]:
     return out
 
 
-@pytest.fixture(scope="module")
-def gunicorn(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """`gunicorn -w 2 … 'nexus_ld.web.app:create_app()'` on a free port, configured by NEXUS_LD_* only."""
+@contextmanager
+def running_gunicorn(
+    built: Settings, tmp_path_factory: pytest.TempPathFactory, **settings: str
+) -> Iterator[tuple[str, int]]:
+    """`gunicorn -w 2 … 'nexus_ld.web.app:create_app()'` (sync workers, the documented command) on a
+    free port, configured by NEXUS_LD_* only; yields (url, master pid)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")}
     env |= {
         "NEXUS_LD_BUILD_DIR": str(built.build),
-        "NEXUS_LD_QUERY_WORKERS": "1",
         "NEXUS_LD_RATE_LIMIT_PER_MINUTE": "0",
         "NEXUS_LD_INBOX_PATH": str(tmp_path_factory.mktemp("inbox") / "contributions.sqlite"),
     }
+    env |= {"NEXUS_LD_" + name.upper(): value for name, value in settings.items()}
     cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
     cmd += ["--limit-request-line", "8190", "nexus_ld.web.app:create_app()"]
     log = tmp_path_factory.mktemp("gunicorn") / "stderr.log"
@@ -76,6 +80,12 @@ def gunicorn(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    with running_gunicorn(built, tmp_path_factory) as server:
+        yield server
 
 
 def test_two_workers_answer_concurrently_from_one_read_only_store(gunicorn):
@@ -110,3 +120,55 @@ def test_a_long_get_query_passes_the_raised_request_line_limit(gunicorn):
         url + "/sparql", params={"query": padding + "ASK { group:ttp ?p ?o }"}, timeout=30
     )
     assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # hours on the bundled data
+
+
+def _wait_for_workers(
+    master: int, count: int, other_than: set[int] = frozenset(), timeout: float = 60.0
+) -> set[int]:
+    """The master's workers once there are ``count`` of them and they are not ``other_than``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = _children(master)
+        if len(workers) == count and workers != other_than:
+            return workers
+        time.sleep(0.1)
+    return workers
+
+
+def test_sync_workers_run_queries_themselves_and_one_past_its_limit_is_answered_and_replaced(
+    built, tmp_path_factory
+):
+    with running_gunicorn(built, tmp_path_factory, query_timeout_s="1") as (url, master):
+        ask = requests.get(url + "/sparql", params={"query": "ASK { group:ttp ?p ?o }"}, timeout=30)
+        assert ask.json()["boolean"] is True
+        before = _wait_for_workers(master, 2)
+        # One request per process: each worker runs its queries itself, with no query processes of its own.
+        assert len(before) == 2 and all(not _children(worker) for worker in before)
+
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(
+                requests.get,
+                url + "/sparql",
+                params={"query": CROSS_JOIN},
+                headers={"Accept": "application/json"},
+                timeout=60,
+            )
+            time.sleep(0.3)  # let one worker take it
+            health = requests.get(url + "/healthz", timeout=10)  # the other worker answers meanwhile
+            response = slow.result()
+        assert health.json() == {"status": "ok"}
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["status"] == 503 and "query_timeout_s" in error["message"] and "1 s" in error["message"]
+        assert response.headers["Access-Control-Allow-Origin"] == "*"  # the after-request hooks ran
+
+        after = _wait_for_workers(master, 2, other_than=before)
+        gone = before - after
+        assert len(gone) == 1 and len(after) == 2, (before, after)  # gunicorn started a new worker
+        with pytest.raises(ProcessLookupError):
+            os.kill(gone.pop(), 0)  # the work was stopped with its process, not left running
+        again = requests.get(url + "/sparql", params={"query": "ASK { group:ttp ?p ?o }"}, timeout=30)
+        assert again.json()["boolean"] is True

@@ -1,7 +1,11 @@
-"""Build: load -> check -> infer -> pyoxigraph store with named graphs -> truthy graph -> dumps.
+"""Build: check -> pyoxigraph store with named graphs -> infer -> truthy graph -> dumps.
 
 The build is written into a fresh folder next to the target and swapped in only when complete,
 so a failed build leaves the last good one in place. Same input, same store and same release id.
+
+No rdflib Graph of the whole data is made unless owlrl needs one (``inference = "owlrl"``): the check
+is ``check_store.check_root`` (native SHACL and SPARQL checks), the files are parsed by pyoxigraph,
+the rules (``inference = "rules"``) run in the store, and the truthy graph is checked there too.
 """
 
 from __future__ import annotations
@@ -18,12 +22,21 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import __version__, formats
-from .check import check_project, check_truthy
+from .check_store import check_root, truthy_report
 from .config import Settings
 from .dumps import copy_source_texts, write_dumps
 from .errors import BuildError
-from .infer import ENTAILMENTS
-from .load import SOURCES_FILE, Project, data_files, load_project, ontology_files
+from .infer import ENTAILMENTS, owl_rl_entailments, store_entailments
+from .load import (
+    SOURCES_FILE,
+    checksum,
+    data_files,
+    input_files,
+    load_project,
+    ontology_files,
+    parse_files,
+    shape_files,
+)
 from .namespaces import DEFAULT_BASE
 from .search import INDEX_FILE as SEARCH_INDEX
 from .search import write_index
@@ -81,10 +94,27 @@ def load_files(store: Store, root: Path) -> None:
             store.ox.bulk_extend(file_quads(path, store.graphs[name], store.base))
 
 
-def load_into(store: Store, project: Project, inferred: Graph) -> None:
-    """Bulk-load the input files and the entailments into their named graphs."""
-    load_files(store, project.root)
-    store.ox.bulk_extend(graph_quads(inferred, store.graphs["inferred"], store.base))
+def infer_into(store: Store, engine: str, root: Path) -> int:
+    """Compute the entailments of ontology + data with ``engine`` into the inferred graph; their number.
+
+    "rules" runs in the store itself (``infer.store_entailments``); "owlrl" needs rdflib Graphs, so
+    only this engine parses the project with rdflib.
+    """
+    target = store.graphs["inferred"]
+    if engine == "rules":
+        # The rules run in an in-memory copy: their rounds of reads and writes are several times
+        # faster there than in the on-disk store (blank nodes are the same terms in both).
+        graphs = [store.graphs["ontology"], store.graphs["data"]]
+        scratch = ox.Store()
+        for graph in graphs:
+            scratch.bulk_extend(store.ox.quads_for_pattern(None, None, None, graph))
+        triples = store_entailments(scratch, graphs, store.base)
+        store.ox.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        return len(triples)
+    project = load_project(root)
+    inferred = owl_rl_entailments(project.ontology, project.data, DEFAULT_BASE)
+    store.ox.bulk_extend(graph_quads(inferred, target, store.base))
+    return len(inferred)
 
 
 def derive(store: Store) -> dict[str, int]:
@@ -98,9 +128,14 @@ def derive(store: Store) -> dict[str, int]:
 
 
 def truthy_graph(store: Store) -> Graph:
-    """The derived truthy graph as an rdflib Graph, for the truthy shapes and leak check."""
+    """The derived truthy graph as an rdflib Graph, for ``check.check_truthy`` (the rdflib path)."""
     data = store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=store.graphs["truthy"])
     return Graph().parse(data=data, format="nt")
+
+
+def stage(progress: Progress, what: str, since: float) -> None:
+    """Report the time a stage of the build took (``bench/`` and docs/performance.md read these lines)."""
+    progress(f"  {what} ({time.perf_counter() - since:.1f} s)")
 
 
 def graph_counts(store: Store) -> dict[str, int]:
@@ -118,39 +153,43 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
         BuildError: the data does not conform to the shapes or the checks; nothing is replaced.
     """
     started = time.perf_counter()
-    progress("loading ontology, shapes and data")
-    project = load_project(settings.project)
-    progress(
-        f"  {len(project.ontology)} ontology, {len(project.shapes)} shape, {len(project.data)} data triples"
-    )
-    progress("checking shapes, quotes and checksums")
-    report = check_project(project, DEFAULT_BASE)
-    if not report.conforms:
-        raise BuildError("the data does not conform; nothing was replaced:\n" + report.text)
+    root = settings.project
     if settings.inference not in ENTAILMENTS:
         raise BuildError(
             f"setting inference must be one of {', '.join(ENTAILMENTS)}, not {settings.inference!r}"
         )
-    progress(f"computing OWL 2 RL entailments ({settings.inference})")
-    inferred = ENTAILMENTS[settings.inference](project.ontology, project.data, DEFAULT_BASE)
-    progress(f"  {len(inferred)} entailed triples")
+    progress("checking shapes, quotes and checksums")
+    report = check_root(root, DEFAULT_BASE)
+    if not report.conforms:
+        raise BuildError("the data does not conform; nothing was replaced:\n" + report.text)
+    stage(progress, "check", started)
 
     target = settings.build
     staging = target.with_name(target.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     progress(f"loading the store ({staging / STORE_DIR})")
+    step = time.perf_counter()
     store = Store(ox.Store(str(staging / STORE_DIR)), settings.base)
-    load_into(store, project, inferred)
+    load_files(store, root)
+    stage(progress, "load", step)
+    progress(f"computing OWL 2 RL entailments ({settings.inference})")
+    step = time.perf_counter()
+    entailed = infer_into(store, settings.inference, root)
+    stage(progress, f"infer: {entailed} entailed triples", step)
     progress("deriving the truthy graph and years")
+    step = time.perf_counter()
     added = derive(store)
-    truthy_report = check_truthy(truthy_graph(store), project.data, project.ontology, project.shapes)
-    if not truthy_report.conforms:
-        raise BuildError("the truthy graph holds more than reported facts:\n" + truthy_report.text)
+    shapes = parse_files(shape_files(root))
+    truthy = truthy_report(store, shapes, ontology_files(root))
+    if not truthy.conforms:
+        raise BuildError("the truthy graph holds more than reported facts:\n" + truthy.text)
+    stage(progress, "truthy graph", step)
     counts = graph_counts(store)
+    input_sha256 = checksum(root, input_files(root))
     release = {
-        "release": settings.release or project.checksum()[:12],
-        "input_sha256": project.checksum(),
+        "release": settings.release or input_sha256[:12],
+        "input_sha256": input_sha256,
         "base": settings.base,
         "nexus_ld_version": __version__,
         "graphs": counts,
@@ -158,14 +197,19 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
         "derived": added,
     }
     progress("writing dumps")
+    step = time.perf_counter()
     release["dumps"] = write_dumps(store, staging / "dumps", release["release"])
     release["void"] = write_void(store, staging / "dumps", release)
-    release["source_texts"] = copy_source_texts(project.root, staging)
+    release["source_texts"] = copy_source_texts(root, staging)
+    stage(progress, "dumps", step)
     progress("writing the search index")
+    step = time.perf_counter()
     entries = write_index(store, staging / SEARCH_INDEX, release["release"])
-    progress(f"  {entries} search entries")
+    stage(progress, f"search index: {entries} entries", step)
+    step = time.perf_counter()
     store.ox.optimize()
     store.ox.flush()
+    stage(progress, "optimize", step)
     del store
     (staging / RELEASE_FILE).write_text(json.dumps(release, indent=2, sort_keys=True), encoding="utf-8")
 

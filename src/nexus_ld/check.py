@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD, Namespace
 from rdflib.term import Node
 
@@ -149,26 +149,33 @@ def check_quotes(data: Graph, sources_dir: Path) -> list[Result]:
     texts, results = source_texts(data, sources_dir)
     for claim, evidence in data.subject_objects(NX.evidence):
         source = data.value(evidence, OA.hasSource)
-        quote = _selector(data, evidence, OA.TextQuoteSelector)
+        if source not in texts:
+            continue  # the source checks report a missing or changed text
         position = _selector(data, evidence, OA.TextPositionSelector)
-        exact = data.value(quote, OA.exact) if quote is not None else None
-        if exact is None or source not in texts:
-            continue  # the shapes report a missing quote; the source checks a missing text
-        reason = quotes.mismatch(
-            texts[source],
-            str(exact),
-            _int(data.value(position, OA.start)) if position is not None else None,
-            _int(data.value(position, OA.end)) if position is not None else None,
-            _str(data.value(quote, OA.prefix)),
-            _str(data.value(quote, OA.suffix)),
-        )
-        if reason:
-            results.append(_result(claim, f"Quote check: {reason}", NX.evidence, exact, "QuoteCheck"))
+        # Every quote selector is checked (the shapes report a second one): a wrong quote is wrong.
+        for quote in _selectors(data, evidence, OA.TextQuoteSelector):
+            exact = data.value(quote, OA.exact)
+            if exact is None:
+                continue  # the shapes report a missing quote
+            reason = quotes.mismatch(
+                texts[source],
+                str(exact),
+                _int(data.value(position, OA.start)) if position is not None else None,
+                _int(data.value(position, OA.end)) if position is not None else None,
+                _str(data.value(quote, OA.prefix)),
+                _str(data.value(quote, OA.suffix)),
+            )
+            if reason:
+                results.append(_result(claim, f"Quote check: {reason}", NX.evidence, exact, "QuoteCheck"))
     return results
 
 
+def _selectors(data: Graph, evidence: Node, kind: URIRef) -> list[Node]:
+    return [s for s in data.objects(evidence, OA.hasSelector) if (s, RDF.type, kind) in data]
+
+
 def _selector(data: Graph, evidence: Node, kind: URIRef) -> Node | None:
-    return next((s for s in data.objects(evidence, OA.hasSelector) if (s, RDF.type, kind) in data), None)
+    return next(iter(_selectors(data, evidence, kind)), None)
 
 
 # --- dates -----------------------------------------------------------------------------------------
@@ -327,26 +334,33 @@ def check_terms(data: Graph, ontology: Graph) -> list[Result]:
 
 
 def check_iris(data: Graph, base: str = DEFAULT_BASE) -> list[Result]:
-    """nexus-ld IRIs: under ``base`` (not elsewhere under w3id.org), in one of its known folders."""
+    """nexus-ld IRIs: under ``base`` (not elsewhere under w3id.org), in one of its known folders.
+
+    Each IRI is reported once: on itself when it is a subject, else on the first triple that uses it
+    (by predicate, then subject), as ``check-iri-use.rq`` picks it.
+    """
     folders = tuple(f"{base}id/{f}/" for f in ID_FOLDERS) + (f"{base}graph/", ONTOLOGY_IRI)
     results = []
-    seen: set[Node] = set()
-    for s, p, o in data:
-        for term in (s, p, o):
-            if not isinstance(term, URIRef) or term in seen:
-                continue
-            seen.add(term)
-            iri = str(term)
-            if not re.match(r"https?://w3id\.org/", iri) or iri.startswith(folders):
-                continue
-            if iri.startswith(base):
-                message = (
-                    f"IRI in an unknown folder of the base: {iri} (known: id/{{{','.join(ID_FOLDERS)}}}/)"
-                )
-            else:
-                message = f"IRI outside the canonical base {base}: {iri}"
-            results.append(_result(s, message, p if term is not s else None, term, "IriCheck"))
+    terms = {t for triple in data for t in triple if isinstance(t, URIRef)}
+    for term in terms:
+        iri = str(term)
+        if not re.match(r"https?://w3id\.org/", iri) or iri.startswith(folders):
+            continue
+        if iri.startswith(base):
+            message = f"IRI in an unknown folder of the base: {iri} (known: id/{{{','.join(ID_FOLDERS)}}}/)"
+        else:
+            message = f"IRI outside the canonical base {base}: {iri}"
+        focus, path = _first_use(data, term)
+        results.append(_result(focus, message, path, term, "IriCheck"))
     return results
+
+
+def _first_use(data: Graph, term: URIRef) -> tuple[Node, Node | None]:
+    if (term, None, None) in data:
+        return term, None
+    uses = [(s, term) for s in data.subjects(term, None)] + list(data.subject_predicates(term))
+    # SPARQL's order: blank nodes before IRIs.
+    return min(uses, key=lambda use: (str(use[1]), not isinstance(use[0], BNode), str(use[0])))
 
 
 # --- truthy graph ----------------------------------------------------------------------------------

@@ -127,12 +127,11 @@ def search(ctx: click.Context, words: str, kind: str | None, limit: int, offset:
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
     """Check shapes, quotes at their offsets and source checksums. Exit 0 ok, 1 violations, 2 unreadable."""
-    from .check import check_project
-    from .load import load_project
+    from .check_store import check_root
 
     settings = _settings(ctx)
     try:
-        report = check_project(load_project(settings.project), settings.base)
+        report = check_root(settings.project, settings.base)
     except NexusError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_UNREADABLE)

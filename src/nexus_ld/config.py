@@ -56,7 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "query_workers",
         2,
-        "Processes per server process that run /sparql queries; a query past its time limit is killed.",
+        "Query processes per threaded server process (sync gunicorn workers run queries themselves); "
+        "a query past its time limit is killed.",
     ),
     Setting("cors_allow_origin", "*", "Access-Control-Allow-Origin sent by /sparql (empty: no CORS)."),
     Setting("store_url", "", "A remote SPARQL 1.1 endpoint to use as the store instead of the embedded one."),

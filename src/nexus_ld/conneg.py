@@ -4,6 +4,7 @@ specificity), used by every view that can answer in several formats."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -21,10 +22,16 @@ def negotiate(accept: str | None, offers: Iterable[Format], default: Format | No
     Raises:
         NotAcceptable: when no offer is acceptable; the message lists what is offered.
     """
-    offers = list(offers)
+    offers = tuple(offers)
     fallback = default or offers[0]
     if not accept or not accept.strip():
         return fallback
+    return _best(accept, offers, fallback)
+
+
+@lru_cache(maxsize=512)
+def _best(accept: str, offers: tuple[Format, ...], fallback: Format) -> Format:
+    # Clients send the same few Accept headers again and again; parsing one costs more than a query.
     parsed = parse_accept_header(accept, MIMEAccept)
     by_type = {mt: f for f in offers for mt in f.media_types}
     ordered = [fallback.media_type] + [mt for mt in by_type if mt != fallback.media_type]

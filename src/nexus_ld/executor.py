@@ -8,6 +8,11 @@ the result, capped at ``max_results``, so only bytes cross the pipe.
 
 ``InlineExecutor`` runs the same job in the calling thread, for stores whose own client stops the work
 (a remote SPARQL endpoint answers through an HTTP client with a timeout).
+
+``WatchdogExecutor`` also runs the job in the calling thread, for servers that give each request a
+process of its own (gunicorn's sync workers): there the serving process *is* the worker, so the pipe
+to a pool is saved, and past the limit a watchdog thread answers the client and ends the process,
+which the server replaces.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
@@ -58,6 +65,14 @@ class Outcome:
 
 
 QueryFn = Callable[[Job], Any]
+
+
+def timed_out(timeout: float) -> QueryTimeout:
+    """The 503 of a query stopped at its time limit, whichever executor stopped it."""
+    return QueryTimeout(
+        f"the query ran longer than {timeout:g} s and was stopped (setting query_timeout_s); "
+        "add a LIMIT, narrow the patterns or bind more variables"
+    )
 
 
 class _Full(Exception):
@@ -142,17 +157,19 @@ def run_job(query: QueryFn, job: Job) -> Outcome:
         raise BadRequest(f"the query failed: {exc}") from None
 
 
+@lru_cache(maxsize=256)
 def _graph(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
 def oxigraph_query(store: ox.Store, prefixes: Mapping[str, str]) -> QueryFn:
     """A QueryFn over a pyoxigraph store, with the nexus-ld prefixes predeclared."""
+    declared = dict(prefixes)
 
     def query(job: Job) -> Any:
         return store.query(
             job.text,
-            prefixes=dict(prefixes),
+            prefixes=declared,
             default_graph=None if job.default_graph is None else [_graph(i) for i in job.default_graph],
             named_graphs=None if job.named_graphs is None else [_graph(i) for i in job.named_graphs],
         )
@@ -174,6 +191,67 @@ class InlineExecutor:
 
     def run(self, job: Job, timeout: float) -> Outcome:  # noqa: ARG002 - the store enforces it
         return run_job(self._query, job)
+
+    def pids(self) -> list[int]:
+        return []
+
+
+class WatchdogExecutor:
+    """Runs jobs in the calling thread under a watchdog, one job at a time per process.
+
+    pyoxigraph releases the GIL while it evaluates, so the watchdog thread runs beside a busy query.
+    Past ``timeout`` it calls ``on_timeout`` (which answers the client and ends the process: the only
+    way to stop the work); a query that finishes after that never answers, so the client gets one
+    response. The watchdog polls every ``tick`` seconds rather than being woken per query: a wake-up
+    per request would make the two threads trade the GIL on every query.
+    """
+
+    def __init__(self, query: QueryFn, tick: float = 0.05) -> None:
+        self._query = query
+        self._tick = tick
+        self._lock = threading.Lock()
+        self._deadline: float | None = None
+        self._on_timeout: Callable[[], None] | None = None
+        self._fired = False
+        self._pid: int | None = None
+
+    def _ensure_started(self) -> None:
+        if self._pid != os.getpid():  # per process: a forked child needs its own thread
+            self._pid = os.getpid()
+            threading.Thread(target=self._watch, name="nexus-ld-watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            deadline = self._deadline
+            now = time.monotonic()
+            if deadline is None or now < deadline:
+                time.sleep(self._tick if deadline is None else min(self._tick, deadline - now))
+                continue
+            with self._lock:
+                if self._deadline is not deadline:  # that query has just finished
+                    continue
+                self._fired = True
+                on_timeout = self._on_timeout
+            if on_timeout is not None:
+                on_timeout()
+            return
+
+    def run(self, job: Job, timeout: float, on_timeout: Callable[[], None]) -> Outcome:
+        """Run ``job`` here; past ``timeout`` seconds the watchdog calls ``on_timeout`` instead.
+
+        :raises BadRequest: the query does not parse or fails.
+        """
+        self._ensure_started()
+        self._on_timeout = on_timeout
+        self._deadline = time.monotonic() + timeout
+        try:
+            return run_job(self._query, job)
+        finally:
+            with self._lock:
+                fired = self._fired
+                self._deadline = None
+            if fired:  # the watchdog has answered and is ending the process: stay silent
+                threading.Event().wait()
 
     def pids(self) -> list[int]:
         return []
@@ -322,10 +400,7 @@ class WorkerPool:
             worker.wait_ready()
             worker.conn.send(job)
             if not worker.conn.poll(timeout):
-                raise QueryTimeout(
-                    f"the query ran longer than {timeout:g} s and was stopped (setting query_timeout_s); "
-                    "add a LIMIT, narrow the patterns or bind more variables"
-                )
+                raise timed_out(timeout)
             status, value = worker.conn.recv()
             healthy = True
         except (EOFError, OSError, BrokenPipeError):

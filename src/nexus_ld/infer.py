@@ -121,11 +121,12 @@ def rule_entailments(ontology: Graph, data: Graph, base: str) -> Graph:
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     inferred = Graph()
     for t in store_entailments(store, names, base):
-        inferred.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+        inferred.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     return inferred
 
 
-def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    """A pyoxigraph term as the rdflib term of the same label (blank node labels kept)."""
     # Term by term rather than through N-Triples: rdflib's parser renames blank nodes.
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)

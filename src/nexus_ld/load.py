@@ -1,7 +1,8 @@
 """Read the project's RDF files: ontology/, shapes/, data/ (and data/sources/ texts).
 
 Syntax errors become ``InputError`` naming the file, line and column (pyoxigraph's parser reports
-them precisely); the graphs handed on are rdflib Graphs, for pyshacl and owlrl.
+them precisely). ``load_project`` hands on rdflib Graphs (for owlrl and the checks of small graphs);
+``native_store`` parses the same files into an rdflib-turbo store, natively, for SHACL at scale.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib_turbo
 from rdflib import Dataset, Graph
 
 from . import formats
@@ -71,6 +73,40 @@ def parse_file(path: Path, fmt: formats.Format | None = None) -> Graph:
     return parse_bytes(data, fmt, str(path))
 
 
+def check_file(path: Path, fmt: formats.Format | None = None) -> None:
+    """Read ``path`` only to raise the ``InputError`` (file:line:column) its parse would give, if any."""
+    fmt = fmt or formats.by_suffix(path.suffix)
+    if fmt is None:
+        raise InputError(f"unknown RDF file type {path.suffix!r}", source=str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), source=str(path)) from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None
+    syntax_check(data, fmt, str(path))
+
+
+def native_store(paths: Iterable[Path]) -> rdflib_turbo.Store:
+    """Parse Turtle files into the default graph of an in-memory rdflib-turbo store (no rdflib parse).
+
+    pyshacl-turbo validates this store where it is, without copying it (``validate.validate_store``).
+
+    Raises:
+        InputError: for the first file that cannot be parsed (file:line:column).
+    """
+    store = rdflib_turbo.Store()
+    for path in paths:
+        try:
+            store.parse(path, format="turtle", publicID="https://w3id.org/nexus-ld/")
+        except Exception as exc:  # the native parser's errors carry no position: find it with check_file
+            check_file(path)
+            raise InputError(f"cannot parse: {exc}", source=str(path)) from None
+    return store
+
+
 def parse_files(paths: Iterable[Path]) -> Graph:
     """Parse several files into one graph."""
     graph = Graph()
@@ -92,11 +128,16 @@ class Project:
 
     def checksum(self) -> str:
         """SHA-256 over every input file (path and bytes): same input, same release id."""
-        digest = hashlib.sha256()
-        for path in sorted(self.files):
-            digest.update(str(path.relative_to(self.root)).encode())
-            digest.update(path.read_bytes())
-        return digest.hexdigest()
+        return checksum(self.root, self.files)
+
+
+def checksum(root: Path, files: Iterable[Path]) -> str:
+    """SHA-256 over ``files`` (path relative to ``root``, and bytes): same input, same release id."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def data_files(root: Path) -> list[Path]:
@@ -112,6 +153,23 @@ def shape_files(root: Path) -> list[Path]:
     return sorted((root / "shapes").glob("*.ttl"))
 
 
+def input_groups(root: Path) -> dict[str, list[Path]]:
+    """The RDF files of the project at ``root`` by role: ontology, shapes, data, sources."""
+    root = Path(root)
+    return {
+        "ontology": ontology_files(root),
+        "shapes": shape_files(root),
+        "data": data_files(root),
+        "sources": [root / "data" / SOURCES_FILE],
+    }
+
+
+def input_files(root: Path) -> list[Path]:
+    """Every input file of a build (the RDF files and the source texts): what its checksum covers."""
+    texts = sorted((Path(root) / "data" / "sources").glob("*.txt"))
+    return [p for paths in input_groups(root).values() for p in paths] + texts
+
+
 def load_project(root: Path) -> Project:
     """Parse ontology, shapes, data and source descriptions of the project at ``root``.
 
@@ -119,13 +177,5 @@ def load_project(root: Path) -> Project:
         InputError: for the first file that cannot be parsed.
     """
     root = Path(root)
-    groups = {
-        "ontology": ontology_files(root),
-        "shapes": shape_files(root),
-        "data": data_files(root),
-        "sources": [root / "data" / SOURCES_FILE],
-    }
-    graphs = {name: parse_files(paths) for name, paths in groups.items()}
-    texts = sorted((root / "data" / "sources").glob("*.txt"))
-    files = [p for paths in groups.values() for p in paths] + texts
-    return Project(root, files=files, **graphs)
+    graphs = {name: parse_files(paths) for name, paths in input_groups(root).items()}
+    return Project(root, files=input_files(root), **graphs)

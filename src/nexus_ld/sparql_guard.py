@@ -9,7 +9,7 @@ what the endpoint never runs (issue 4: read-only, no contact with other hosts, n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .config import Settings
@@ -41,13 +41,11 @@ _TOKEN = re.compile(
 )
 # SPARQL 1.1 Query §19.2: \u and \U escapes are replaced before parsing, anywhere in the text,
 # so `\u0053ERVICE` is SERVICE to the store and must be SERVICE here too.
+_SKIPPED = frozenset({"ws", "comment"})
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
+Token = tuple[str, str]  # (kind, text): plain tuples, since every request's query is lexed
 
 
 @dataclass(frozen=True)
@@ -93,12 +91,9 @@ def unescape_codepoints(text: str) -> str:
     return _CODEPOINT.sub(repl, text)
 
 
-def tokens(text: str) -> Iterator[Token]:
+def tokens(text: str) -> list[Token]:
     """The significant tokens of ``text`` (whitespace and comments dropped)."""
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or "punct"
-        if kind not in ("ws", "comment"):
-            yield Token(kind, m.group())
+    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in _SKIPPED]
 
 
 def check_size(text: str, limits: Limits) -> None:
@@ -122,41 +117,41 @@ def refuse_update(found: str) -> Forbidden:
 def _service_target(toks: list[Token], i: int, prefixes: Mapping[str, str]) -> str:
     """The endpoint IRI after the SERVICE at ``toks[i]`` ('' for a variable or a relative IRI)."""
     j = i + 1
-    if j < len(toks) and toks[j].kind == "word" and toks[j].text.upper() == "SILENT":
+    if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "SILENT":
         j += 1
     if j >= len(toks):
         return ""
-    tok = toks[j]
-    if tok.kind == "iri":
-        iri = tok.text[1:-1]
+    kind, text = toks[j]
+    if kind == "iri":
+        iri = text[1:-1]
         return iri if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", iri) else ""
-    if tok.kind == "pname":
-        prefix, _, local = tok.text.partition(":")
+    if kind == "pname":
+        prefix, _, local = text.partition(":")
         return prefixes[prefix] + local if prefix in prefixes else ""
     return ""
 
 
 def _declared_prefixes(toks: list[Token]) -> dict[str, str]:
     declared = {}
-    for i, tok in enumerate(toks[:-2]):
-        if tok.kind == "word" and tok.text.upper() == "PREFIX" and toks[i + 2].kind == "iri":
-            declared[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
+    for (kind, text), (_, name), (next_kind, iri) in zip(toks, toks[1:], toks[2:], strict=False):
+        if kind == "word" and text.upper() == "PREFIX" and next_kind == "iri":
+            declared[name.rstrip(":")] = iri[1:-1]
     return declared
 
 
 def _check_nesting(toks: Iterable[Token], limits: Limits) -> None:
     depth = 0
-    for tok in toks:
-        if tok.kind != "punct":
+    for kind, text in toks:
+        if kind != "punct":
             continue
-        if tok.text in OPENERS:
+        if text in OPENERS:
             depth += 1
             if depth > limits.max_nesting:
                 raise BadRequest(
                     f"the query nests brackets deeper than {limits.max_nesting} levels "
                     "(setting max_nesting); flatten it"
                 )
-        elif tok.text in CLOSERS and depth:
+        elif text in CLOSERS and depth:
             depth -= 1
 
 
@@ -169,9 +164,9 @@ def inspect(text: str, limits: Limits, prefixes: Mapping[str, str] | None = None
     :raises Forbidden: any update operation, or SERVICE to an endpoint not in ``service_allowlist`` (403).
     """
     check_size(text, limits)
-    toks = list(tokens(unescape_codepoints(text)))
+    toks = tokens(unescape_codepoints(text))
     _check_nesting(toks, limits)
-    words = [t.text.upper() for t in toks if t.kind == "word"]
+    words = [text.upper() for kind, text in toks if kind == "word"]
     form = next((w for w in words if w not in ("BASE", "PREFIX")), None)
     updates = [w for w in words if w in UPDATE_WORDS]
     if updates:
@@ -180,8 +175,8 @@ def inspect(text: str, limits: Limits, prefixes: Mapping[str, str] | None = None
         form = None
     known = {**(prefixes or {}), **_declared_prefixes(toks)}
     services = []
-    for i, tok in enumerate(toks):
-        if tok.kind == "word" and tok.text.upper() == "SERVICE":
+    for i, (kind, text) in enumerate(toks):
+        if kind == "word" and text.upper() == "SERVICE":
             target = _service_target(toks, i, known)
             if target not in limits.service_allowlist:
                 allowed = ", ".join(sorted(limits.service_allowlist)) or "none"

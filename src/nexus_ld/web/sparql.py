@@ -8,8 +8,13 @@ job with a time limit (``executor``; 503) -> the serialised bytes, with the resu
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
@@ -18,11 +23,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..config import Settings
 from ..conneg import negotiate
 from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
-from ..executor import Executor, InlineExecutor, Job, WorkerPool
+from ..executor import (
+    Executor,
+    InlineExecutor,
+    Job,
+    WatchdogExecutor,
+    WorkerPool,
+    oxigraph_query,
+    timed_out,
+)
 from ..formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, Format, lookup
 from ..namespaces import graph_iri
 from ..sparql_guard import Limits, QueryInfo, inspect, refuse_update
 from ..store import DEFAULT_GRAPHS, STORE_DIR
+from .errors import render_error
 from .ratelimit import RateLimiter
 
 bp = Blueprint("sparql", __name__)
@@ -51,9 +65,12 @@ class Endpoint:
 
     settings: Settings
     limits: Limits
+    guard: Callable[[str], QueryInfo]  # sparql_guard.inspect with this endpoint's limits and prefixes
     executor: Executor
+    watchdog: WatchdogExecutor | None  # the embedded store under a server with a process per request
     limiter: RateLimiter | None
     examples: tuple[Example, ...]
+    default_graphs: tuple[str, ...]  # the published graphs a query without a dataset sees
 
 
 @dataclass(frozen=True)
@@ -83,15 +100,25 @@ def init_app(app: Flask) -> None:
         # A remote store's HTTP client gives up at query_timeout_s and the server's own timeout stops its
         # work (docs/scaling.md); no process to kill. The job's dataset goes to the server as given.
         executor: Executor = InlineExecutor(state.store.query_fn())
+        watchdog = None
     else:
+        # The pool is started on first use: under gunicorn's sync workers it never is (the watchdog runs).
         executor = WorkerPool(str(settings.build / STORE_DIR), state.store.prefixes, settings.query_workers)
+        watchdog = WatchdogExecutor(oxigraph_query(state.store.ox, state.store.prefixes))
     limit = settings.rate_limit_per_minute
+    limits = Limits.from_settings(settings)
+    # The verdict depends on the text alone here, and clients repeat queries (the UI's examples,
+    # dashboards, scripts in loops): those skip the lexer. Refusals raise, so they are never cached.
+    guard = lru_cache(maxsize=1024)(partial(inspect, limits=limits, prefixes=state.store.prefixes))
     app.extensions[EXTENSION] = Endpoint(
         settings,
-        Limits.from_settings(settings),
+        limits,
+        guard,
         executor,
+        watchdog,
         RateLimiter(limit) if limit > 0 else None,
         load_examples(settings.project / "queries"),
+        tuple(graph_iri(name, settings.base) for name in DEFAULT_GRAPHS),
     )
     app.register_blueprint(bp)
     app.after_request(_cors)
@@ -237,7 +264,7 @@ def make_job(req: ProtocolRequest, info: QueryInfo, endpoint: Endpoint) -> Job:
     elif info.has_dataset:
         default = named = None
     else:
-        default, named = tuple(graph_iri(name, endpoint.settings.base) for name in DEFAULT_GRAPHS), None
+        default, named = endpoint.default_graphs, None
     return Job(
         text=req.text or "",
         results_format=results,
@@ -257,9 +284,14 @@ def sparql() -> Response:
         return _describe(endpoint, req.formats)
     if not req.text.strip():
         raise BadRequest("the query parameter is empty: pass the SPARQL text as query=...")
-    info = inspect(req.text, endpoint.limits, current_app.extensions["nexus_ld"].store.prefixes)
+    info = endpoint.guard(req.text)
     job = make_job(req, info, endpoint)
-    outcome = endpoint.executor.run(job, endpoint.settings.query_timeout_s)
+    timeout = endpoint.settings.query_timeout_s
+    if endpoint.watchdog is not None and one_request_per_process(request.environ):
+        answer = partial(_answer_and_exit, current_app._get_current_object(), request.environ, timeout)
+        outcome = endpoint.watchdog.run(job, timeout, answer)
+    else:
+        outcome = endpoint.executor.run(job, timeout)
     fmt = (RDF_FORMATS if outcome.graph else RESULT_FORMATS)[outcome.format]
     headers = {
         "Vary": "Accept",
@@ -268,6 +300,33 @@ def sparql() -> Response:
         "Nexus-Result-Truncated": "true" if outcome.truncated else "false",
     }
     return Response(outcome.body, mimetype=fmt.media_type, headers=headers)
+
+
+def one_request_per_process(environ: dict[str, Any]) -> bool:
+    """True under gunicorn's sync workers: this process serves this request alone, so ending it at
+    the time limit loses no other request (threaded servers keep the worker pool)."""
+    return "gunicorn.socket" in environ and not environ.get("wsgi.multithread", True)
+
+
+def _answer_and_exit(app: Flask, environ: dict[str, Any], timeout: float) -> None:
+    """The watchdog's answer to a query past its limit: the 503 written straight to the client, then
+    the end of this process, the only way to stop pyoxigraph's work; gunicorn starts a new worker."""
+    try:
+        with app.request_context(environ):
+            exc = timed_out(timeout)
+            response = app.process_response(render_error(exc.status, exc.title, exc.message, exc.headers))
+            body = response.get_data()
+            response.headers["Content-Length"] = str(len(body))
+            response.headers["Connection"] = "close"
+            head = "".join(f"{k}: {v}\r\n" for k, v in response.headers.items())
+            app.logger.warning(
+                "query past %g s on %s: answered 503, ending worker %d", timeout, request.path, os.getpid()
+            )
+        client: socket.socket = environ["gunicorn.socket"]
+        client.sendall(f"HTTP/1.1 {response.status}\r\n{head}\r\n".encode("latin-1") + body)
+        client.shutdown(socket.SHUT_RDWR)
+    finally:
+        os._exit(0)  # not 3 or 4: gunicorn's arbiter stops everything on those codes
 
 
 def _describe(endpoint: Endpoint, wanted: tuple[str, ...]) -> Response:

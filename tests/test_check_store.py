@@ -1,0 +1,234 @@
+"""The fast whole-dataset check (check_store.py) finds exactly what check.py finds over rdflib Graphs.
+
+On the bundled data, on every fixture of tests/data/, on a generated 10k dataset (clean, then broken on
+purpose), in one process and with the checks in a second one; the truthy-graph checks of a build too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from rdflib import BNode, Graph
+
+from nexus_ld import check, check_store, load
+from nexus_ld.cli import main
+from nexus_ld.errors import InputError
+from nexus_ld.namespaces import DEFAULT_BASE
+from nexus_ld.store import Store
+from nexus_ld.validate import Report, Result
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "data"
+ENTITIES = sorted((ROOT / "data").glob("*.ttl"))
+BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
+DATA_FIXTURES = [
+    p for p in [*BAD, *sorted((FIXTURES / "good").glob("*.ttl"))] if not p.name.startswith("truthy-")
+]
+TRUTHY_FIXTURES = [p for p in BAD if p.name.startswith("truthy-")]
+
+sys.path.insert(0, str(ROOT / "bench"))
+import generate  # noqa: E402
+
+
+def key(result: Result) -> tuple[str | None, ...]:
+    """What a reader sees of a result; blank nodes differ between parsers, so they are named by context."""
+
+    def text(term: object) -> str | None:
+        return None if term is None else "[]" if isinstance(term, BNode) else str(term)
+
+    where = text(result.context) if result.context is not None else text(result.focus)
+    return (result.severity, result.message, where, text(result.path), text(result.value), text(result.shape))
+
+
+def findings(report: Report) -> Counter:
+    return Counter(key(r) for r in report.results)
+
+
+@pytest.fixture(scope="module")
+def graphs() -> dict[str, Graph]:
+    return {
+        "ontology": load.parse_files(load.ontology_files(ROOT)),
+        "shapes": load.parse_files(load.shape_files(ROOT)),
+        "entities": load.parse_files(ENTITIES),
+    }
+
+
+# --- the same findings as check.py -----------------------------------------------------------------
+
+
+def test_bundled_data_gives_the_same_report_both_ways() -> None:
+    fast = check_store.check_root(ROOT, parallel=False)
+    slow = check.check_project(load.load_project(ROOT))
+    assert findings(fast) == findings(slow)
+    assert fast.conforms == slow.conforms
+    assert fast.text == slow.text
+
+
+def test_the_second_process_gives_the_same_report() -> None:
+    alone = check_store.check_root(ROOT, parallel=False)
+    beside = check_store.check_root(ROOT, parallel=True)
+    assert findings(beside) == findings(alone)
+    assert beside.text == alone.text
+
+
+@pytest.mark.parametrize("path", DATA_FIXTURES, ids=[p.stem for p in DATA_FIXTURES])
+def test_each_fixture_gives_the_same_findings_both_ways(path: Path, graphs: dict[str, Graph]) -> None:
+    slow = check.check_graph(
+        graphs["entities"] + load.parse_file(path), graphs["ontology"], graphs["shapes"], ROOT / "data"
+    )
+    groups = {"ontology": load.ontology_files(ROOT), "data": [*ENTITIES, path]}
+    fast = check_store.check_files(groups, graphs["shapes"], ROOT / "data", parallel=False)
+    assert findings(fast) == findings(slow)
+    if path.parent.name == "bad":
+        expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
+        assert any(expected in r.message for r in fast.violations), fast.text
+    else:
+        assert fast.conforms and fast.results == [], fast.text
+
+
+def test_other_base_flags_every_nexus_iri_both_ways(graphs: dict[str, Graph]) -> None:
+    other = "https://w3id.org/other/"
+    good = FIXTURES / "good" / "claims.ttl"
+    store = check_store.check_store({"ontology": load.ontology_files(ROOT), "data": [*ENTITIES, good]})
+    fast = check_store.iri_findings(store, base=other)
+    slow = check.check_iris(graphs["entities"] + load.parse_file(good), base=other)
+    assert fast and Counter(map(key, fast)) == Counter(map(key, slow))
+    assert all(r.message.startswith(f"IRI outside the canonical base {other}") for r in fast)
+
+
+# --- a generated dataset ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("generated") / "project"
+    generate.generate(generate.parse_size("10k"), out, seed=11)
+    return out
+
+
+def test_a_generated_10k_dataset_checks_clean(generated: Path) -> None:
+    report = check_store.check_root(generated, parallel=True)
+    assert report.conforms, report.text[:2000]
+    assert report.violations == []
+
+
+def _break(project: Path) -> None:
+    """Five kinds of error, each in a place of the generated data that the checks or shapes watch."""
+    claims = project / "data" / "claims" / "0001.ttl"
+    text = claims.read_text(encoding="utf-8")
+    first_offsets = text[text.index("oa:start ") :].split("]", 1)[0]  # "oa:start N ; oa:end M "
+    start = int(first_offsets.split()[1])
+    end = int(first_offsets.split()[4])
+    shifted = f"oa:start {start + 1} ; oa:end {end + 1} "
+    text = text.replace(first_offsets, shifted, 1)
+    text = text.replace("    nx:status status:", "    nx:statusTypo status:", 1)
+    text = text.replace(" a nx:Alliance ;", " a nx:Aliance ;", 1)
+    text += '\n<https://w3id.org/nexus-ld/id/groups/typo> rdfs:label "typo"@en .\n'
+    claims.write_text(text, encoding="utf-8")
+    # A second description of the source text with a wrong checksum (changing the text itself would
+    # turn off the quote checks against it).
+    with (project / "data" / "sources.ttl").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n<https://w3id.org/nexus-ld/id/source/copy> <https://w3id.org/nexus-ld/ontology#textFile> "
+            '"synthetic-0001.txt" ; <https://w3id.org/nexus-ld/ontology#sha256> "0000" .\n'
+        )
+
+
+def test_a_broken_generated_dataset_reports_each_error_as_the_rdflib_path_does(
+    generated: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "broken"
+    shutil.copytree(generated, project)
+    _break(project)
+    fast = check_store.check_root(project, parallel=True)
+    messages = "\n".join(r.message for r in fast.violations)
+    assert not fast.conforms
+    for expected in (
+        "Quote check: the quote is not at offsets",
+        "A claim needs exactly one nx:status",
+        "Unknown term https://w3id.org/nexus-ld/ontology#statusTypo",
+        "Unknown class https://w3id.org/nexus-ld/ontology#Aliance",
+        "IRI in an unknown folder of the base: https://w3id.org/nexus-ld/id/groups/typo",
+        "Checksum mismatch: data/sources/",
+    ):
+        assert expected in messages, expected
+    slow = check.check_project(load.load_project(project))
+    assert findings(fast) == findings(slow)
+
+
+# --- input errors and the CLI ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_syntax_error_names_file_and_line(tmp_path: Path, parallel: bool) -> None:
+    for part in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    (tmp_path / "data" / "broken.ttl").write_text("@prefix x: <http://x/> .\nx:a x:b .\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.ttl:2"):
+        check_store.check_root(tmp_path, parallel=parallel)
+
+
+def test_cli_check_prints_the_fast_report_as_json() -> None:
+    result = CliRunner().invoke(main, ["--setting", "project_dir", str(ROOT), "check", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    slow = check.check_project(load.load_project(ROOT))
+    assert report["conforms"] is True
+    assert report["violations"] == 0
+    assert report["warnings"] == len([r for r in slow.results if r.severity == "Warning"])
+    assert sorted(r["message"] for r in report["results"]) == sorted(r.message for r in slow.results)
+
+
+# --- the truthy graph of a build -------------------------------------------------------------------
+
+
+def _truthy_store(truthy: Path) -> Store:
+    store = check_store.check_store({"ontology": load.ontology_files(ROOT), "data": ENTITIES})
+    store.ox.load(
+        path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
+    )
+    return store
+
+
+@pytest.mark.parametrize("path", TRUTHY_FIXTURES, ids=[p.stem for p in TRUTHY_FIXTURES])
+def test_truthy_fixture_gives_the_same_findings_both_ways(path: Path, graphs: dict[str, Graph]) -> None:
+    slow = check.check_truthy(load.parse_file(path), graphs["entities"], graphs["ontology"], graphs["shapes"])
+    fast = check_store.truthy_report(_truthy_store(path), graphs["shapes"], load.ontology_files(ROOT))
+    assert findings(fast) == findings(slow)
+    expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
+    assert any(expected in r.message for r in fast.violations), fast.text
+
+
+def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.ttl"
+    claims.write_text(
+        "@prefix nx: <https://w3id.org/nexus-ld/ontology#> .\n"
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        "<https://w3id.org/nexus-ld/id/claim/raw-funds> a nx:Claim ;\n"
+        "  nx:status <https://w3id.org/nexus-ld/id/status/allegation> ;\n"
+        "  rdf:subject <https://w3id.org/nexus-ld/id/org/raw> ; rdf:predicate nx:funded ;\n"
+        "  rdf:object <https://w3id.org/nexus-ld/id/group/ttp> .\n",
+        encoding="utf-8",
+    )
+    truthy = tmp_path / "truthy.ttl"
+    truthy.write_text(
+        "<https://w3id.org/nexus-ld/id/org/raw> <https://w3id.org/nexus-ld/ontology#funded> "
+        "<https://w3id.org/nexus-ld/id/group/ttp> .\n",
+        encoding="utf-8",
+    )
+    store = check_store.check_store({"ontology": load.ontology_files(ROOT), "data": [*ENTITIES, claims]})
+    store.ox.load(
+        path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
+    )
+    (leak,) = check_store.truthy_leaks(store)
+    assert leak.message == (
+        "Allegation leaking into the truthy graph: https://w3id.org/nexus-ld/id/org/raw is claimed only as "
+        "https://w3id.org/nexus-ld/id/status/allegation or superseded"
+    )
