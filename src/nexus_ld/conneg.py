@@ -26,14 +26,19 @@ def negotiate(accept: str | None, offers: Iterable[Format], default: Format | No
     fallback = default or offers[0]
     if not accept or not accept.strip():
         return fallback
-    return _best(accept, offers, fallback)
+    # Views compare the answer by identity (``fmt is JSON``), and equal offers of other views share
+    # cache entries: so the cache keeps a position, and the answer is the caller's own object.
+    return offers[_best(accept, offers, fallback)]
 
 
 @lru_cache(maxsize=512)
-def _best(accept: str, offers: tuple[Format, ...], fallback: Format) -> Format:
-    # Clients send the same few Accept headers again and again; parsing one costs more than a query.
+def _best(accept: str, offers: tuple[Format, ...], fallback: Format) -> int:
+    """The position in ``offers`` of the format ``accept`` prefers (``fallback`` first among equals).
+
+    Clients send the same few Accept headers again and again; parsing one costs more than a query.
+    """
     parsed = parse_accept_header(accept, MIMEAccept)
-    by_type = {mt: f for f in offers for mt in f.media_types}
+    by_type = {mt: i for i, f in enumerate(offers) for mt in f.media_types}
     ordered = [fallback.media_type] + [mt for mt in by_type if mt != fallback.media_type]
     best = parsed.best_match(ordered)
     if best is None:
