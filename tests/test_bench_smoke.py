@@ -143,6 +143,11 @@ def test_runner_smoke_writes_results(tmp_path):
     served = {t["shape"]: t["results"] for t in result["servers"]["nexus-serve"]["latency"]}
     assert served["entity-description"] == embedded["entity-description"] > 0
     assert result["servers"]["nexus-serve"]["ratios"]["count-by-type"] > 0
+    # Ratios are paired: a second oxigraph answered the same queries while nexus-serve was measured.
+    paired = {t["shape"]: t for t in result["servers"]["nexus-serve"]["latency"]}["count-by-type"]
+    assert paired["reference_p50_ms"] > 0
+    ratio = result["servers"]["nexus-serve"]["ratios"]["count-by-type"]
+    assert ratio == paired["p50_ms"] / paired["reference_p50_ms"]
     markdown = (out / "tiny.md").read_text(encoding="utf-8")
     assert "## Latency per query shape over HTTP" in markdown and "| entity-description |" in markdown
     assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")

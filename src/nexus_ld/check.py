@@ -333,23 +333,28 @@ def check_terms(data: Graph, ontology: Graph) -> list[Result]:
     return results
 
 
+def iri_problem(iri: str, base: str) -> str | None:
+    """What is wrong with a w3id.org IRI: outside ``base``, or in no known folder of it (None: fine)."""
+    folders = tuple(f"{base}id/{f}/" for f in ID_FOLDERS) + (f"{base}graph/", ONTOLOGY_IRI)
+    if not re.match(r"https?://w3id\.org/", iri) or iri.startswith(folders):
+        return None
+    if iri.startswith(base):
+        return f"IRI in an unknown folder of the base: {iri} (known: id/{{{','.join(ID_FOLDERS)}}}/)"
+    return f"IRI outside the canonical base {base}: {iri}"
+
+
 def check_iris(data: Graph, base: str = DEFAULT_BASE) -> list[Result]:
     """nexus-ld IRIs: under ``base`` (not elsewhere under w3id.org), in one of its known folders.
 
     Each IRI is reported once: on itself when it is a subject, else on the first triple that uses it
     (by predicate, then subject), as ``check-iri-use.rq`` picks it.
     """
-    folders = tuple(f"{base}id/{f}/" for f in ID_FOLDERS) + (f"{base}graph/", ONTOLOGY_IRI)
     results = []
     terms = {t for triple in data for t in triple if isinstance(t, URIRef)}
     for term in terms:
-        iri = str(term)
-        if not re.match(r"https?://w3id\.org/", iri) or iri.startswith(folders):
+        message = iri_problem(str(term), base)
+        if message is None:
             continue
-        if iri.startswith(base):
-            message = f"IRI in an unknown folder of the base: {iri} (known: id/{{{','.join(ID_FOLDERS)}}}/)"
-        else:
-            message = f"IRI outside the canonical base {base}: {iri}"
         focus, path = _first_use(data, term)
         results.append(_result(focus, message, path, term, "IriCheck"))
     return results

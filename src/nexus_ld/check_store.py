@@ -32,16 +32,16 @@ from rdflib.namespace import PROV, RDF
 
 from . import load, quotes
 from .check import (
-    ID_FOLDERS,
     SCHEMA,
     STANDARD_CLASSES,
     TIME,
     WIKIDATA,
     _result,
+    iri_problem,
     reference_column,
 )
 from .infer import to_rdflib
-from .namespaces import DEFAULT_BASE, NX, ONTOLOGY_IRI
+from .namespaces import DEFAULT_BASE, NX
 from .store import Store
 from .validate import Report, Result, truthy_shapes, validate_store
 
@@ -365,16 +365,11 @@ def iri_findings(
 
     Each IRI is reported once, on the node it names when it is a subject, else on a triple using it.
     """
-    folders = tuple(f"{base}id/{f}/" for f in ID_FOLDERS) + (f"{base}graph/", ONTOLOGY_IRI)
     results = []
     for term in used_iris(store) if iris is None else iris:
-        iri = term.value
-        if not re.match(r"https?://w3id\.org/", iri) or iri.startswith(folders):
+        message = iri_problem(term.value, base)
+        if message is None:
             continue
-        if iri.startswith(base):
-            message = f"IRI in an unknown folder of the base: {iri} (known: id/{{{','.join(ID_FOLDERS)}}}/)"
-        else:
-            message = f"IRI outside the canonical base {base}: {iri}"
         for use in _rows(store, "check-iri-use", {"term": term}):
             path = to_rdflib(use["p"]) if use["p"] is not None else None
             results.append(_result(to_rdflib(use["s"]), message, path, to_rdflib(term), "IriCheck"))

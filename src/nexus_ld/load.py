@@ -61,27 +61,26 @@ def parse_bytes(data: bytes, fmt: formats.Format, source: str) -> Graph:
     return target
 
 
-def parse_file(path: Path, fmt: formats.Format | None = None) -> Graph:
-    """Parse one file; its format comes from its suffix unless given."""
+def _read(path: Path, fmt: formats.Format | None) -> tuple[bytes, formats.Format]:
+    """The bytes of an input file and its format (from its suffix unless given)."""
     fmt = fmt or formats.by_suffix(path.suffix)
     if fmt is None:
         raise InputError(f"unknown RDF file type {path.suffix!r}", source=str(path))
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), fmt
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), source=str(path)) from None
+
+
+def parse_file(path: Path, fmt: formats.Format | None = None) -> Graph:
+    """Parse one file; its format comes from its suffix unless given."""
+    data, fmt = _read(path, fmt)
     return parse_bytes(data, fmt, str(path))
 
 
 def check_file(path: Path, fmt: formats.Format | None = None) -> None:
     """Read ``path`` only to raise the ``InputError`` (file:line:column) its parse would give, if any."""
-    fmt = fmt or formats.by_suffix(path.suffix)
-    if fmt is None:
-        raise InputError(f"unknown RDF file type {path.suffix!r}", source=str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), source=str(path)) from None
+    data, fmt = _read(path, fmt)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
