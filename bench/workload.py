@@ -88,15 +88,19 @@ def shapes(project: Path, with_search: bool, with_examples: bool = True) -> list
             sets = [{}]
         found.append(Shape(path.stem, text, "sparql", sets))
     if with_search:
-        found.append(
-            Shape(
-                "search-endpoint", "urn:nexus-ld-bench:word", "search", [{"word": w} for w in params["word"]]
-            )
-        )
+        found.append(search_shape(params))
     if with_examples:
         for path in sorted((ROOT / "queries").glob("*.rq")):
             found.append(Shape("example:" + path.stem, path.read_text(encoding="utf-8"), "sparql"))
     return found
+
+
+def search_shape(params: dict[str, list[str]]) -> Shape:
+    """``/search`` for the start of a word of a group's name (the words are cut to five letters, for
+    the substring shape, so here they are prefixes: ``word*``)."""
+    return Shape(
+        "search-endpoint", "urn:nexus-ld-bench:word", "search", [{"word": w + "*"} for w in params["word"]]
+    )
 
 
 def accept_for(text: str) -> str:
