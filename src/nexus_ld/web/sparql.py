@@ -3,7 +3,8 @@ description for a GET without a query.
 
 Request flow: rate limit (429) -> read the protocol request (405/413/415/400, updates 403) ->
 ``sparql_guard.inspect`` (size, nesting, updates, SERVICE) -> negotiate the format (406) -> run the
-job with a time limit (``executor``; 503) -> the serialised bytes, with the result cap in headers.
+job with a time limit (``executor``: here under a watchdog when this process serves one request at a
+time, else in the killable worker pool; 503) -> the serialised bytes, with the result cap in headers.
 """
 
 from __future__ import annotations
