@@ -53,7 +53,7 @@ class Limits:
 
 @dataclass
 class Parsed:
-    """A parsed contribution: its triples (rdflib, for pyshacl), the quads as read, and what it was."""
+    """A parsed contribution: its triples (rdflib, for the shapes), the quads as read, and what it was."""
 
     graph: Graph
     quads: list[ox.Quad]
