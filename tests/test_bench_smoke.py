@@ -106,6 +106,7 @@ def test_runner_smoke_writes_results(tmp_path):
             "nexus-serve,oxigraph",
             "--no-scale-out",
             "--no-examples",
+            "--fast-build",
             "--owlrl-max",
             "0",
             "--out",
@@ -121,6 +122,8 @@ def test_runner_smoke_writes_results(tmp_path):
     result = json.loads((out / "tiny.json").read_text(encoding="utf-8"))
     assert result["machine"]["cores"] >= 1
     assert result["build"]["ok"] and result["build"]["triples"] > 2000
+    # The fast build (what the servers use above --build-max) makes the store `nexus-ld build` makes.
+    assert result["fast_build"]["triples"] == result["build"]["triples"]
     assert result["contribution"]["conforms"] is True
     assert result["check"]["note"] == "Conforms"
     shapes = {
