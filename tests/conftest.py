@@ -4,6 +4,7 @@ HTTP server on a free 127.0.0.1 port."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -60,13 +61,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_responds(url: str, timeout: float = 20.0) -> None:
+def wait_until_responds(
+    url: str, timeout: float = 20.0, proc: subprocess.Popen | None = None, log: Path | None = None
+) -> None:
+    """Poll ``url`` until the server answers; when it runs as ``proc`` and exits first, fail at once
+    with the end of its ``log``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
+            raise RuntimeError(f"the server for {url} exited with {proc.returncode}: {tail}")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 

@@ -35,7 +35,7 @@ def start_server(settings, inbox: Path) -> tuple[subprocess.Popen, str]:
         [*args, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
-    wait_until_responds(url + "/healthz", timeout=60)
+    wait_until_responds(url + "/healthz", 60, process)
     return process, url
 
 

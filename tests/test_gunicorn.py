@@ -17,23 +17,9 @@ import pytest
 import requests
 
 from nexus_ld.config import Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_responds
 
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"
-
-
-def _wait(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
-    """Poll until gunicorn answers (its workers import and open the store first)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
-        try:
-            requests.get(url, timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def _children(pid: int) -> set[int]:
@@ -71,7 +57,7 @@ def running_gunicorn(
         proc = subprocess.Popen(cmd, env=env, cwd=log.parent, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url + "/healthz", proc, log)
+        wait_until_responds(url + "/healthz", 90.0, proc, log)  # workers import and open the store first
         yield url, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -23,7 +23,7 @@ from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
 from nexus_ld.remote import RemoteStore, bind, update_url_for, where_clauses
 from nexus_ld.store import Store
-from tests.conftest import LiveServer, free_port, make_app
+from tests.conftest import LiveServer, free_port, make_app, wait_until_responds
 
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
@@ -41,14 +41,7 @@ class OxigraphServer:
         self.proc = subprocess.Popen([*cmd, "--timeout-s", str(SERVER_TIMEOUT_S)], stderr=subprocess.PIPE)
 
     def wait(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.query_url, params={"query": "ASK {}"}, timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"oxigraph serve did not answer on {self.base}")
+        wait_until_responds(self.query_url + "?query=ASK%20%7B%7D", timeout, self.proc)
 
     def ask(self, query: str) -> bool:
         """ASK the server directly (over all its graphs), not through nexus-ld."""
