@@ -27,6 +27,17 @@ need_chromium() {  # the page tests drive Debian's Chromium through Playwright
     fi
 }
 
+need_nginx() {  # the production tests (tests/security/test_front_production.py) run Debian's nginx in front
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing Debian's nginx for the production tests" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+    else
+        echo "the production tests need nginx: install it (Debian: sudo apt-get install nginx)" >&2
+        exit 2
+    fi
+}
+
 case "${1:-}" in
     serve)
         shift
@@ -37,6 +48,7 @@ case "${1:-}" in
         shift
         setup test,bench
         need_chromium
+        need_nginx
         # One ruff configuration (pyproject.toml) for the whole tree: lint and format are part of the tests.
         "$VENV/bin/ruff" check src tests bench
         "$VENV/bin/ruff" format --check src tests bench

@@ -248,6 +248,27 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
     app.run(host=host, port=port, debug=debug, threaded=True)
 
 
+@main.command("nginx-config")
+@click.option("--listen", default="127.0.0.1:8000", show_default=True, help="HOST:PORT nginx listens on.")
+@click.option("--upstream", default="127.0.0.1:8001", show_default=True, help="HOST:PORT of gunicorn.")
+@click.option(
+    "--prefix",
+    required=True,
+    type=click.Path(file_okay=False, resolve_path=True),
+    help="Folder for nginx's pid, logs and request buffers (writable by nginx's workers).",
+)
+@click.pass_context
+def nginx_config(ctx: click.Context, listen: str, upstream: str, prefix: str) -> None:
+    """Print the nginx configuration that fronts gunicorn: buffers slow clients, caps each client's
+    requests in flight and rate, bodies per max_body_bytes (docs/security.md)."""
+    from .web.deploy import nginx_config as render
+
+    try:
+        click.echo(render(_settings(ctx), listen, upstream, prefix), nl=False)
+    except NexusError as exc:
+        raise click.BadParameter(exc.message) from None
+
+
 # Contributions (docs/contributions.md): `validate FILE…` and `contributions list|show|accept|reject`.
 from .contributions.commands import contributions, validate  # noqa: E402
 

@@ -11,7 +11,7 @@ from flask import Flask
 from ..config import Settings, load_settings
 from ..remote import RemoteStore
 from ..store import Store
-from . import contributions, dumps, errors, health, network, pages, resources, search, sparql
+from . import contributions, dumps, errors, health, network, pages, ratelimit, resources, search, sparql
 
 EXTENSION = "nexus_ld"
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     store = RemoteStore.open(settings) if settings.store_url else Store.open(settings.build)
     app.extensions[EXTENSION] = State(settings, store)
     errors.register(app)
+    ratelimit.init_app(app)  # the client address behind a trusted proxy; per-client in-flight cap
     app.register_blueprint(health.bp)
     sparql.init_app(app)  # the /sparql blueprint, its query workers, rate limit and CORS
     app.register_blueprint(pages.bp)  # home, listings; the HTML of descriptions
