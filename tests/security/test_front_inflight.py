@@ -41,6 +41,7 @@ def test_a_client_past_its_inflight_cap_gets_429_while_another_client_is_served(
         time.sleep(0.5)  # A's cross join is running in a query process
 
         second = ask(live, A)
+        post = requests.post(live.url + "/validate", data=b"", headers=headers, timeout=30)
         other = ask(live, B)
         thread.join(30)
 
@@ -49,6 +50,7 @@ def test_a_client_past_its_inflight_cap_gets_429_while_another_client_is_served(
         assert "max_inflight_per_client" in error["message"] and A in error["message"]
         assert second.headers["Retry-After"] == "1"
         assert second.headers["Access-Control-Allow-Origin"] == "*"  # a 429 still passes CORS
+        assert post.status_code == 429 and "max_inflight_per_client" in post.json()["error"]["message"]
         assert other.status_code == 200 and other.json()["boolean"] is True
         assert slow[0].status_code == 503  # the cross join ran to its time limit meanwhile
         # Its slot was given back when it ended, and so is that of a refused or failed request.

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from nexus_ld.config import Settings
 from tests.conftest import free_port
-from tests.security.front_attack import CLIENT_TIMEOUT_S, attack, production, readme_commands
+from tests.security.front_attack import (
+    CLIENT_TIMEOUT_S,
+    CROSS_JOIN,
+    NORMAL,
+    attack,
+    get,
+    production,
+    query_path,
+    readme_commands,
+)
 
 ATTACK_S = 30.0
 OTHER = "127.0.0.3"  # a client of its own (loopback), whatever the attack left running
@@ -61,5 +72,20 @@ def test_the_front_hides_its_version_and_refuses_oversized_bodies_before_the_app
     text = response.read()
     conn.close()
     assert response.status == 413, (response.status, text[:200])
+    assert b"setting max_body_bytes" in text  # a message that says what to change, not nginx's page
     assert response.getheader("Server") == "nginx"  # server_tokens off: no version
     assert b"nginx/" not in text
+
+
+def test_the_front_caps_one_client_across_gunicorn_processes(front):
+    """A second query while the client's first still runs is refused by nginx, whichever gunicorn
+    process would have taken it (the app's own count is per process)."""
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(get, front.url, query_path(CROSS_JOIN), OTHER, 60.0)
+        time.sleep(1.0)  # the cross join is running
+        status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
+        first, _ = slow.result()
+    assert status == 429 and b"setting" in body and b"max_inflight_per_client" in body, (status, body)
+    assert first == 503  # the cross join ran to query_timeout_s meanwhile
+    status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
+    assert status == 200 and json.loads(body)["boolean"] is True  # its slot was given back
