@@ -1,7 +1,8 @@
 """Issue 11, finding 5: the documented production command (the README's, run as written) keeps
 answering other clients while one client holds 20 slowloris connections and two slow queries.
 
-Loopback only, bounded (about 35 s of attack, every client with a timeout), and it stops by itself.
+Loopback only, bounded (32 s of attack, then at most 15 s for slow queries to end at their time
+limit; every client has a timeout), and it stops by itself.
 The figures are printed for the issue's closing note (``pytest -s`` shows them).
 """
 
