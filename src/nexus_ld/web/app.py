@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.serving import WSGIRequestHandler
 
 from ..config import Settings, load_settings
 from ..remote import RemoteStore
@@ -82,3 +83,11 @@ def security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler (``nexus-ld serve``) with a ``Server`` header that names no versions:
+    ``Werkzeug/x Python/y`` tells a scanner which known flaws to try."""
+
+    def version_string(self) -> str:
+        return "nexus-ld"

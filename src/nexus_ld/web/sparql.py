@@ -225,7 +225,9 @@ def _query_text(body: bytes) -> str:
     except LookupError:
         known = False
     if not known:
-        raise UnsupportedMediaType(f"send the query as UTF-8 ({QUERY}; charset=utf-8), not charset={charset!r}")
+        raise UnsupportedMediaType(
+            f"send the query as UTF-8 ({QUERY}; charset=utf-8), not charset={charset!r}"
+        )
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
