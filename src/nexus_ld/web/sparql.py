@@ -217,8 +217,8 @@ def read_request() -> ProtocolRequest:
 
 
 def _query_text(body: bytes) -> str:
-    """The text of a query body: UTF-8, the only encoding of application/sparql-query (RFC of the
-    media type); any other charset is refused (415), bytes that are not UTF-8 too (400)."""
+    """The text of a query body. application/sparql-query is always UTF-8 (its registration, SPARQL 1.1
+    Query appendix C): another charset is refused (415), bytes that are not UTF-8 too (400)."""
     charset = request.mimetype_params.get("charset", "utf-8")
     try:
         known = codecs.lookup(charset).name in ("utf-8", "ascii")
@@ -354,8 +354,8 @@ def _describe(endpoint: Endpoint, wanted: tuple[str, ...]) -> Response:
     """The Service Description for RDF clients, the query UI for browsers."""
     offers = {**RDF_FORMATS, "html": HTML}
     fmt = _choose(offers, wanted, RDF_FORMATS["turtle"])
-    # The canonical IRI, from the `base` setting, never from the request's Host header.
-    here = Urls(endpoint.settings.base).canonical("sparql")
+    # The canonical IRI under the build's base (as in the VoID), never from the request's Host header.
+    here = Urls(current_app.extensions["nexus_ld"].store.base).canonical("sparql")
     if fmt is HTML:
         page = render_template(
             "sparql.html",
