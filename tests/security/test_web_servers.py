@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -325,3 +326,19 @@ def test_no_malformed_request_reaches_a_500(http: Http, built: Settings):
             assert answer.body.strip(), (method, path, "a 4xx says why")
     assert requests_sent >= 120
     assert not failures, failures
+
+
+RAW_TARGETS = [b"/doc/\xff", b"/doc/\x00", b"/doc/\xc0\x80", b"/id/\xe2\x80\xae", b"/sparql?query=\xff"]
+
+
+def test_raw_bytes_in_the_request_line_get_a_4xx(real_server: Http):
+    """Bytes no client library would send unescaped, written to the socket as they are."""
+    host, port = real_server.url.removeprefix("http://").split(":")
+    for target in RAW_TARGETS:
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, (real_server.name, target, answer[:300])
