@@ -13,6 +13,7 @@ import pytest
 from nexus_ld.config import Settings
 from nexus_ld.namespaces import graph_iri
 from nexus_ld.store import STORE_DIR
+from nexus_ld.urls import Urls
 from tests.conftest import make_app
 
 BASE = "https://w3id.org/nexus-ld/"
@@ -63,3 +64,22 @@ def test_the_rdf_keeps_the_iris_as_they_are(hostile_app):
     # Only the pages withhold links; the data itself is published unchanged.
     turtle = hostile_app.test_client().get("/doc/group/ttp.nt").get_data(as_text=True)
     assert f"<{SCRIPT}>" in turtle
+
+
+@pytest.mark.parametrize(
+    ("iri", "href"),
+    [
+        (BASE + "id/group/ttp", "/doc/group/ttp"),
+        ("https://example.org/x", "https://example.org/x"),
+        ("HTTP://example.org/x", "HTTP://example.org/x"),
+        (SCRIPT, None),
+        ("JavaScript:alert(3)", None),
+        (DATA, None),
+        ("urn:isbn:0451450523", None),
+        ("mailto:someone@example.org", None),
+    ],
+)
+def test_the_one_url_builder_links_only_web_iris(iri: str, href: str | None):
+    # Pages and /network.json (its `href` fields, null here) take their links from Urls.href.
+    assert Urls(BASE).href(iri) == href
+    assert (Urls(BASE).quote(iri, 1, 2) is None) == (href is None)
