@@ -231,7 +231,7 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
     """Serve SPARQL, pages and dumps (development server; see README for gunicorn). Builds first if needed."""
     from .build import build as run_build
     from .store import RELEASE_FILE
-    from .web.app import create_app
+    from .web.app import QuietRequestHandler, create_app
 
     settings = _settings(ctx)
     if store_url:
@@ -245,7 +245,7 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
             sys.exit(EXIT_UNREADABLE)
     app = create_app(settings)
     click.echo(f"nexus-ld on http://{host}:{port}/  (SPARQL at /sparql)", err=True)
-    app.run(host=host, port=port, debug=debug, threaded=True)
+    app.run(host=host, port=port, debug=debug, threaded=True, request_handler=QuietRequestHandler)
 
 
 @main.command("nginx-config")

@@ -56,6 +56,21 @@ def split_suffix(path: str, offers: Iterable[Format] = OFFERS) -> tuple[str, For
     return stem, fmt
 
 
+def thing_iri(urls: Urls, stem: str) -> str:
+    """The IRI ``/id/<stem>`` names. A path no IRI can hold (control characters, spaces, undecodable
+    bytes) names nothing: 400, before the store sees it.
+
+    Raises:
+        BadRequest: ``stem`` makes no valid IRI.
+    """
+    iri = urls.iri(stem)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise BadRequest(f"no resource has the path {stem!r}: it holds characters no IRI can") from None
+    return iri
+
+
 def choose_format(offers: Iterable[Format], default: Format, suffix_format: Format | None = None) -> Format:
     """The format of this request: the path suffix, else ``?format=``, else the Accept header.
 
@@ -130,7 +145,7 @@ def identifier(path: str) -> Response:
     store = _state().store
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
-    iri = urls.iri(stem)
+    iri = thing_iri(urls, stem)
     fmt = choose_format(OFFERS, DEFAULT, suffix_format)
     if not exists(store, iri):
         return not_found_in(fmt, f"no resource <{iri}> in this dataset")
@@ -158,7 +173,7 @@ def document(path: str) -> Response:
     store = state.store
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
-    iri = urls.iri(stem)
+    iri = thing_iri(urls, stem)
     fmt = choose_format(OFFERS, DEFAULT, suffix_format)
     page = _page()
     try:
