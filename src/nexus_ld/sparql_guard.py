@@ -25,7 +25,6 @@ UPDATE_WORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 )
 OPENERS = {"{": "}", "(": ")", "[": "]", "<<": ">>"}
-CLOSERS = frozenset(OPENERS.values())
 
 # §19.8 character classes, as regex class bodies.
 _PN_CHARS_BASE = (
@@ -120,7 +119,8 @@ class Limits:
 
 
 def unescape_codepoints(text: str) -> str:
-    """Replace ``\\uXXXX`` / ``\\UXXXXXXXX`` escapes as the SPARQL parser does before parsing."""
+    """Replace ``\\uXXXX`` / ``\\UXXXXXXXX`` escapes everywhere, as SPARQL 1.1 §19.2 has a parser do
+    before parsing (pyoxigraph 0.5 reads them only inside strings and IRIs)."""
     if "\\u" not in text and "\\U" not in text:
         return text
 

@@ -126,6 +126,8 @@ ADVERSARIAL = {
     "quotes": "''" * 49_000,
     "long-string openers": "'''\\'" * 19_600,
     "comments": "#\n" * 49_000,
+    "open IRIs with brackets": "<(" * 49_000,
+    "a run of dots after a name": "g:a" + "." * 98_000,
     "normal": "SELECT * WHERE { ?s ?p ?o } # " + "x" * 98_000,
 }
 
@@ -171,16 +173,30 @@ def canary() -> Iterator[str]:
     server.server_close()
 
 
-def test_hidden_service_is_403_on_every_transport_and_never_calls_out(built, canary):
-    query = hidden_service("\u00b7", canary)
+def on_every_transport(url: str, query: str) -> list[requests.Response]:
+    return [
+        requests.get(url, params={"query": query}, timeout=30),
+        requests.post(url, data={"query": query}, timeout=30),
+        requests.post(
+            url, data=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
+        ),
+    ]
+
+
+def test_hidden_service_and_hidden_nesting_are_refused_over_http_and_never_call_out(built, canary):
+    # The nesting is what overflowed pyoxigraph's parser stack (finding 6): here 20,000 levels.
+    nesting = (
+        "PREFIX g: <http://e/> SELECT * WHERE { BIND(g:x\u00b7\\# AS ?v) "
+        + "{" * 20_000
+        + "}" * 20_000
+        + " }"
+    )
     with LiveServer(make_app(built, rate_limit_per_minute=0)) as live:
-        url = live.url + "/sparql"
-        answers = [
-            requests.get(url, params={"query": query}, timeout=30),
-            requests.post(url, data={"query": query}, timeout=30),
-            requests.post(
-                url, data=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
-            ),
-        ]
-    assert [a.status_code for a in answers] == [403, 403, 403], [a.text for a in answers]
+        services = on_every_transport(live.url + "/sparql", hidden_service("\u00b7", canary))
+        nested = on_every_transport(live.url + "/sparql", nesting)[1:]  # too long for a GET's URL
+        health = requests.get(live.url + "/healthz", timeout=10)
+    assert [a.status_code for a in services] == [403, 403, 403], [a.text for a in services]
     assert _Canary.hits == []
+    assert [a.status_code for a in nested] == [400, 400], [a.text for a in nested]
+    assert all("max_nesting" in a.text for a in nested)
+    assert health.json() == {"status": "ok"}
