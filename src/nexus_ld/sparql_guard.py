@@ -6,8 +6,9 @@ LANGTAG, numbers, comments) finds the query form, the dataset clauses and every 
 strings, IRIs and comments are skipped whole, so a keyword inside them never counts. It is not a
 parser: the store's own parser still judges the syntax; this only refuses, early and with a message
 naming the setting, what the endpoint never runs (issue 4: read-only, no contact with other hosts, no
-parser crash). Issue 11: it reads each character as pyoxigraph does, in one linear pass, and refuses
-what it cannot read the same way (a backslash outside strings and name escapes, an open string).
+parser crash). Issue 11: it reads names, escapes and glued keywords as pyoxigraph does (checked against
+pyoxigraph by tests/security/test_guard_fuzz.py), in one linear pass, and refuses what it cannot read
+the same way (a backslash outside strings and name escapes, a string that does not close).
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ _SERVICE = re.compile(r"(?:TRUE|FALSE)?SERVICE(?:SILENT)?", re.IGNORECASE)
 _NAME_ESCAPE = re.compile(r"\\(.)")
 
 
-# (kind, text, start): kind is one of _TERMINALS' names but ws, comment and dotted; start is the
-# offset in the text. Plain tuples, since every request's query is lexed.
+# (kind, text, start): kind is a name of _TERMINALS (not ws, comment, dotted, nor the two errors, which
+# raise); start is the offset in the text, for a caller that edits it. Plain tuples: every request's
+# query is lexed.
 Token = tuple[str, str, int]
 NAMES = frozenset({"word", "pname"})
 
