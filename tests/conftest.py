@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from nexus_ld.build import build
 from nexus_ld.config import PROJECT_ROOT, Settings, load_settings
+from nexus_ld.validate import use_engine
 from nexus_ld.web.app import create_app
 
 ROOT = PROJECT_ROOT
@@ -106,3 +107,11 @@ def live_server(built: Settings) -> Iterator[LiveServer]:
 
 def project_path(*parts: str) -> Path:
     return ROOT.joinpath(*parts)
+
+
+@pytest.fixture(params=["pyshacl", "turbo"])
+def shacl_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test once per SHACL engine (the test venv installs nexus-ld[fast]: both are there)."""
+    use_engine(request.param)
+    yield request.param
+    use_engine("auto")
