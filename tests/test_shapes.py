@@ -16,19 +16,18 @@ from rdflib import Graph
 from nexus_ld import check, load
 from nexus_ld.validate import Report
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "data"
 BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
 GOOD = sorted((FIXTURES / "good").glob("*.ttl"))
 
 
 @pytest.fixture(scope="module")
-def project() -> dict[str, Graph]:
+def project(project_dir: Path) -> dict[str, Graph]:
     """Ontology, shapes and the entity files (not data/claims/, which changes while it is written)."""
     return {
-        "ontology": load.parse_files(load.ontology_files(ROOT)),
-        "shapes": load.parse_files(load.shape_files(ROOT)),
-        "entities": load.parse_files(sorted((ROOT / "data").glob("*.ttl"))),
+        "ontology": load.parse_files(load.ontology_files(project_dir)),
+        "shapes": load.parse_files(load.shape_files(project_dir)),
+        "entities": load.parse_files(sorted((project_dir / "data").glob("*.ttl"))),
     }
 
 
@@ -38,12 +37,12 @@ def expected_message(path: Path) -> str:
     return first.removeprefix("# expect: ").strip()
 
 
-def run(path: Path, project: dict[str, Graph]) -> Report:
+def run(path: Path, project: dict[str, Graph], project_dir: Path) -> Report:
     fixture = load.parse_file(path)
     if path.name.startswith("truthy-"):
         return check.check_truthy(fixture, project["entities"], project["ontology"], project["shapes"])
     data = project["entities"] + fixture
-    return check.check_graph(data, project["ontology"], project["shapes"], ROOT / "data")
+    return check.check_graph(data, project["ontology"], project["shapes"], project_dir / "data")
 
 
 def test_there_are_enough_bad_fixtures() -> None:
@@ -68,8 +67,10 @@ def test_good_fixture_conforms(path: Path, project: dict[str, Graph]) -> None:
     assert report.results == [], report.text
 
 
-def test_entity_files_conform(project: dict[str, Graph]) -> None:
-    report = check.check_graph(project["entities"], project["ontology"], project["shapes"], ROOT / "data")
+def test_entity_files_conform(project: dict[str, Graph], project_dir: Path) -> None:
+    report = check.check_graph(
+        project["entities"], project["ontology"], project["shapes"], project_dir / "data"
+    )
     assert report.conforms, report.text
 
 

@@ -22,17 +22,16 @@ from nexus_ld import load
 from nexus_ld.cli import main
 from nexus_ld.validate import EngineError, Result, choose_engine, fast_pins, owner, parse_results, validate
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "data"
 CASES = [None, *sorted((FIXTURES / "bad").glob("*.ttl"))]
 
 
 @pytest.fixture(scope="module")
-def graphs() -> dict[str, Graph]:
+def graphs(project_dir: Path) -> dict[str, Graph]:
     return {
-        "ontology": load.parse_files(load.ontology_files(ROOT)),
-        "shapes": load.parse_files(load.shape_files(ROOT)),
-        "entities": load.parse_files(sorted((ROOT / "data").glob("*.ttl"))),
+        "ontology": load.parse_files(load.ontology_files(project_dir)),
+        "shapes": load.parse_files(load.shape_files(project_dir)),
+        "entities": load.parse_files(sorted((project_dir / "data").glob("*.ttl"))),
     }
 
 
