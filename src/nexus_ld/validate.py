@@ -187,7 +187,8 @@ def choose_engine(choice: str, installed: Mapping[str, str | None] | None = None
     found = dict(installed_versions(pins) if installed is None else installed)
     if found == pins:
         return Engine("turbo")
-    if all(version is None for version in found.values()):
+    absent = all(version is None for version in found.values())
+    if absent:
         problem = "the turbo SHACL engine is not installed"
     else:
         have = " + ".join(f"{name} {found.get(name) or '(missing)'}" for name in pins)
@@ -199,7 +200,7 @@ def choose_engine(choice: str, installed: Mapping[str, str | None] | None = None
     fix = "install the pinned pair with: pip install 'nexus-ld[fast]'"
     if choice == "turbo":
         raise EngineError(f"{problem}: {fix}")
-    if all(version is None for version in found.values()):
+    if absent:
         return Engine("pyshacl")  # the default install: nothing to say
     return Engine("pyshacl", f"{problem}; using pySHACL instead (slower at a million triples); {fix}")
 
