@@ -196,3 +196,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
+
+
+# Tests never write to the checkout: its inputs, build and inbox are the same after the session.
+CHECKOUT = tuple(PROJECT_ROOT / name for name in (*INPUTS, "build", "inbox"))
+_checkout_before = pytest.StashKey[list[tuple[str, int, int]]]()
+
+
+def checkout_state() -> list[tuple[str, int, int]]:
+    """Every file of the checkout's inputs, build and inbox with its size and modification time."""
+    return sorted(
+        (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+        for folder in CHECKOUT
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_checkout_before] = checkout_state()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    before = set(session.config.stash[_checkout_before])
+    after = set(checkout_state())
+    changed = sorted({path for path, *_ in before ^ after})
+    if changed:
+        session.config.get_terminal_writer().line(
+            "the tests changed the checkout (they must work on copies): " + ", ".join(changed[:10]), red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -171,7 +171,11 @@ def markup_app(tmp_path_factory, project_dir: Path):
         '    rdfs:comment "A </script><img src=x onerror=alert(1)> comment & more"@en .\n',
         encoding="utf-8",
     )
-    values = {"project_dir": str(root), "build_dir": str(root / "build")}
+    values = {
+        "project_dir": str(root),
+        "build_dir": str(root / "build"),
+        "inbox_path": str(root / "inbox.sqlite"),
+    }
     settings = load_settings(values | QUICK_BUILD, environ={})
     build(settings)
     app = make_app(settings)

@@ -97,7 +97,7 @@ def remote_built(
     assert result.exit_code == 0, result.output
     assert f"loading the graphs into {oxigraph.store_url}" in result.stderr
     values = {"project_dir": str(project_dir), "build_dir": str(folder), "store_url": oxigraph.query_url}
-    return load_settings(values, environ={})
+    return load_settings(values | {"inbox_path": str(folder.parent / "inbox.sqlite")}, environ={})
 
 
 @pytest.fixture(scope="session")
