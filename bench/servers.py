@@ -38,6 +38,7 @@ def nexus_env(build: Path, project: Path, **settings: str) -> dict[str, str]:
     env["NEXUS_LD_PROJECT_DIR"] = str(project)
     env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"
     env["NEXUS_LD_MAX_INFLIGHT_PER_CLIENT"] = "0"
+    env["NEXUS_LD_INBOX_PATH"] = str(project / "inbox" / "contributions.sqlite")  # not the checkout's
     for key, value in settings.items():
         env["NEXUS_LD_" + key.upper()] = value
     return env

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+pytestmark = pytest.mark.live  # Chromium over a real server
+
 CHROMIUM = os.environ.get("NEXUS_LD_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",

@@ -23,7 +23,9 @@ from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
 from nexus_ld.remote import RemoteStore, bind, update_url_for, where_clauses
 from nexus_ld.store import Store
-from tests.conftest import LiveServer, free_port, make_app, wait_until_responds
+from tests.conftest import QUICK_BUILD, LiveServer, free_port, make_app, wait_until_responds
+
+pytestmark = pytest.mark.live  # an `oxigraph serve` process
 
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
@@ -84,14 +86,18 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServe
 
 
 @pytest.fixture(scope="session")
-def remote_built(oxigraph: OxigraphServer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def remote_built(
+    oxigraph: OxigraphServer, tmp_path_factory: pytest.TempPathFactory, project_dir: Path
+) -> Settings:
     """`nexus-ld build --store URL` into the oxigraph server; the settings of a remote-store app."""
     folder = tmp_path_factory.mktemp("remote-build") / "build"
-    args = ["--setting", "build_dir", str(folder), "build", "--store", oxigraph.query_url]
+    args = ["--setting", "project_dir", str(project_dir), "--setting", "build_dir", str(folder)]
+    args += ["--setting", "inference", QUICK_BUILD["inference"], "build", "--store", oxigraph.query_url]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert f"loading the graphs into {oxigraph.store_url}" in result.stderr
-    return load_settings({"build_dir": str(folder), "store_url": oxigraph.query_url}, environ={})
+    values = {"project_dir": str(project_dir), "build_dir": str(folder), "store_url": oxigraph.query_url}
+    return load_settings(values | {"inbox_path": str(folder.parent / "inbox.sqlite")}, environ={})
 
 
 @pytest.fixture(scope="session")

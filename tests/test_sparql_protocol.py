@@ -20,6 +20,8 @@ from SPARQLWrapper import POST as SW_POST
 from nexus_ld.config import PROJECT_ROOT
 from tests.conftest import LiveServer, make_app
 
+pytestmark = pytest.mark.live  # real servers on ports, real SPARQL clients
+
 BASE = "https://w3id.org/nexus-ld/"
 ONTOLOGY = BASE + "ontology"
 GRAPH_DATA = BASE + "graph/data"

@@ -17,6 +17,8 @@ import requests
 from nexus_ld.config import PROJECT_ROOT, SETTINGS, load_settings
 from tests.conftest import LiveServer, make_app
 
+pytestmark = pytest.mark.live  # real servers on ports
+
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 JSON_ACCEPT = {"Accept": "application/json, */*;q=0.1"}  # errors as JSON; any result format

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from . import __version__
 from .config import SETTINGS, Settings, SettingsError, load_settings
 from .errors import NexusError
+from .validate import EngineError, use_engine
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -48,8 +49,12 @@ def main(ctx: click.Context, settings: tuple[tuple[str, str], ...], config: str 
     """nexus-ld: build, check, query and serve the TTP / al-Qaeda / Islamic State knowledge graph."""
     try:
         ctx.obj = load_settings(dict(settings), file=config)
+        use_engine(ctx.obj.shacl_engine)  # at start-up: a refused or mismatched engine is said first
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
+    except EngineError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNREADABLE)
 
 
 def _settings(ctx: click.Context) -> Settings:

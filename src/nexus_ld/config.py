@@ -110,6 +110,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How `build` computes the inferred graph: owlrl (OWL 2 RL in Python) or rules (the same rules as"
         " SPARQL on pyoxigraph; same entailments, fast at a million triples; see docs/performance.md).",
     ),
+    Setting(
+        "shacl_engine",
+        "auto",
+        "SHACL engine of `check` and validation: auto (the turbo pair of nexus-ld[fast] when exactly its"
+        " pinned pair is installed, else pySHACL), pyshacl, or turbo (refused unless the pinned pair is"
+        " installed).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
