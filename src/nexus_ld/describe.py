@@ -133,6 +133,12 @@ class Description:
         return list(out)
 
 
+def _order(triple: ox.Triple) -> tuple[str, ...]:
+    """A sort key that ignores blank-node labels, which differ between stores: the same description
+    gives the same page whichever store answered."""
+    return tuple("" if isinstance(t, ox.BlankNode) else str(t) for t in triple)
+
+
 def incoming_page(store: ReadStore, iri: str, page: int, page_size: int) -> tuple[list[Incoming], int]:
     """One page of the links into ``iri`` and their total (``queries/incoming.rq``, paged in the query)."""
     subs = {"r": ox.NamedNode(iri)}
@@ -152,7 +158,7 @@ def describe(store: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> 
     Raises:
         NotFound: when the dataset does not name ``iri`` at all.
     """
-    triples = list(dict.fromkeys(store.named("describe", {"r": ox.NamedNode(iri)})))
+    triples = sorted(set(store.named("describe", {"r": ox.NamedNode(iri)})), key=_order)
     incoming, total = incoming_page(store, iri, page, page_size)
     if not triples and not total:
         raise NotFound(f"no resource <{iri}> in this dataset")

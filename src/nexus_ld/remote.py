@@ -407,10 +407,12 @@ class RemoteStore(Reads):
 
 
 def upload_build(build_dir: Path, update_url: str, timeout: float = UPLOAD_TIMEOUT_S) -> dict[str, int]:
-    """PUT every named graph of the build at ``build_dir`` into a Graph Store Protocol endpoint.
+    """Replace every named graph of the build at ``build_dir`` in a Graph Store Protocol endpoint.
 
-    Each graph goes from its Turtle dump (``dumps/nexus-ld-<release>-<graph>.ttl.gz``), streamed, and
-    replaces what the server held under that graph name. Returns graph name -> triples.
+    Each graph is first emptied (PUT of an empty graph), then the whole N-Quads dump
+    (``dumps/nexus-ld-<release>.nq.gz``) is POSTed in one request, streamed: one document, so a blank
+    node shared by two graphs (data and truthy, data and inferred) stays one node, as in the build.
+    Returns graph name -> triples.
 
     Raises:
         StoreUnavailable: no build, or the server cannot be reached or refuses a graph.
@@ -421,18 +423,23 @@ def upload_build(build_dir: Path, update_url: str, timeout: float = UPLOAD_TIMEO
     if not release_path.exists():
         raise StoreUnavailable(f"no build in {build_dir}: run `nexus-ld build` first")
     release = json.loads(release_path.read_text(encoding="utf-8"))
-    loaded = {}
-    for entry in release["dumps"]:
-        if entry["format"] != "turtle" or entry["graph"] == "all":
-            continue
-        iri = graph_iri(entry["graph"], release["base"])
-        separator = "&" if "?" in update_url else "?"
-        with gzip.open(build_dir / "dumps" / entry["file"], "rb") as data:
-            # A file body without Content-Length goes out chunked: the dump is never held in memory.
-            request = Request(f"{update_url}{separator}graph={quote(iri, safe='')}", data=data, method="PUT")
-            try:
-                send(request, RDF_FORMATS["turtle"].media_type, timeout).close()
-            except BadRequest as exc:
-                raise StoreUnavailable(f"the store refused graph <{iri}>: {exc.message}") from None
-        loaded[entry["graph"]] = entry["triples"]
+    separator = "&" if "?" in update_url else "?"
+    loaded = {
+        e["graph"]: e["triples"] for e in release["dumps"] if e["format"] == "turtle" and e["graph"] != "all"
+    }
+    for name in loaded:
+        iri = graph_iri(name, release["base"])
+        request = Request(f"{update_url}{separator}graph={quote(iri, safe='')}", data=b"", method="PUT")
+        try:
+            send(request, RDF_FORMATS["turtle"].media_type, timeout).close()
+        except BadRequest as exc:
+            raise StoreUnavailable(f"the store refused graph <{iri}>: {exc.message}") from None
+    whole = next(e for e in release["dumps"] if e["format"] == "nquads")
+    with gzip.open(build_dir / "dumps" / whole["file"], "rb") as data:
+        # A file body without Content-Length goes out chunked: the dump is never held in memory.
+        request = Request(update_url, data=data, method="POST")
+        try:
+            send(request, RDF_FORMATS["nquads"].media_type, timeout).close()
+        except BadRequest as exc:
+            raise StoreUnavailable(f"the store refused the dataset {whole['file']}: {exc.message}") from None
     return loaded
