@@ -271,7 +271,7 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
                 summary=ix.value(subject, _nx(base, "summary")) or "",
                 status=status.value if status is not None else None,
                 status_label=(ix.label(status) if status is not None else None) or "unknown status",
-                hedged=ix.value(subject, _nx(base, "hedged")) == "true",
+                hedged=ix.value(subject, _nx(base, "hedged")) in ("true", "1"),  # xsd:boolean, by value
                 agents=agents,
                 quotes=quotes,
                 asserts=[o.value for o in ix.objects(subject, _nx(base, "asserts"))],
