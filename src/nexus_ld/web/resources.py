@@ -16,7 +16,6 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, request
 
 from ..conneg import negotiate
-from ..describe import describe, exists
 from ..errors import BadRequest, NotFound
 from ..formats import GRAPH_FORMATS, HTML, RDF_FORMATS, Format
 from ..store import Store
@@ -147,7 +146,7 @@ def identifier(path: str) -> Response:
     stem, suffix_format = split_suffix(path)
     iri = thing_iri(urls, stem)
     fmt = choose_format(OFFERS, DEFAULT, suffix_format)
-    if not exists(store, iri):
+    if not store.exists(iri):
         return not_found_in(fmt, f"no resource <{iri}> in this dataset")
     target = urls.doc(iri, suffix_format.suffix if suffix_format else None)
     if request.query_string:
@@ -177,7 +176,7 @@ def document(path: str) -> Response:
     fmt = choose_format(OFFERS, DEFAULT, suffix_format)
     page = _page()
     try:
-        desc = describe(store, iri, page, state.settings.page_size)
+        desc = store.describe(iri, page, state.settings.page_size)
     except NotFound as exc:
         return not_found_in(fmt, exc.message)
     if page > desc.pages:
