@@ -62,6 +62,7 @@ class Parsed:
     sha256: str
     size: int
     graph_names: set[str] = field(default_factory=set)
+    prefixes: dict[str, str] = field(default_factory=dict)  # as the parser read them (not in comments)
 
 
 def choose_format(
@@ -288,8 +289,9 @@ def parse(data: bytes, fmt: formats.Format, source: str, limits: Limits) -> Pars
     elif fmt.name == "rdfxml":
         screen_xml(data, source, limits)
     quads: list[ox.Quad] = []
+    parser = ox.parse(text.encode("utf-8"), format=fmt.rdf, base_iri=DEFAULT_BASE)
     try:
-        for quad in ox.parse(text.encode("utf-8"), format=fmt.rdf, base_iri=DEFAULT_BASE):
+        for quad in parser:
             quads.append(quad)
             if len(quads) > limits.max_triples:
                 raise PayloadTooLarge(
@@ -315,7 +317,8 @@ def parse(data: bytes, fmt: formats.Format, source: str, limits: Limits) -> Pars
         graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         if isinstance(quad.graph_name, ox.NamedNode | ox.BlankNode):
             names.add(_iri(quad.graph_name))
-    return Parsed(graph, quads, fmt, text, hashlib.sha256(data).hexdigest(), len(data), names)
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Parsed(graph, quads, fmt, text, sha256, len(data), names, dict(parser.prefixes))
 
 
 def _iri(term: Any) -> str:
