@@ -152,33 +152,34 @@ def focus_lines(parsed: Parsed, report: Report) -> dict[str, int]:
 
 # One pass over the text: IRIs in <>, quoted strings (JSON-LD, RDF/XML attributes), comments (skipped)
 # and prefixed names, each token at most once, so the cost is linear in the input.
+PNAME = r"(?:[A-Za-z][\w.-]*)?:(?:[\w%-](?:[\w.%:-]*[\w%:-])?)?"
 TOKEN = re.compile(
     r"<(?P<iri>[^<>\"{}|^`\\\s]*)>"
     r"|\"(?P<dq>(?:[^\"\\\n]|\\.)*)\""
     r"|'(?P<sq>(?:[^'\\\n]|\\.)*)'"
-    r"|#[^\n]*"
-    r"|(?<![\w:.-])(?P<pname>(?:[A-Za-z][\w.-]*)?:(?:[\w%-](?:[\w.%:-]*[\w%:-])?)?)"
-    r"|\n"
+    r"|(?P<comment>#[^\n]*)"
+    rf"|(?<![\w:.-])(?P<pname>{PNAME})"
+    r"|(?P<newline>\n)"
 )
+WHOLE_PNAME = re.compile(PNAME)
 
 
 def token_lines(text: str, prefixes: dict[str, str]) -> dict[str, int]:
-    """Every IRI the text names (``<iri>``, ``"iri"``, ``prefix:local`` with the parser's prefixes),
-    with the first line it stands on."""
+    """Every IRI the text names (``<iri>``, ``prefix:local`` with the parser's prefixes, or a string
+    that is one of these), with the first line it stands on."""
     first: dict[str, int] = {}
     line = 1
     for match in TOKEN.finditer(text):
-        kind, value = match.lastgroup, match.group(match.lastgroup) if match.lastgroup else None
-        if match.group() == "\n":
+        kind = match.lastgroup
+        if kind == "newline":
             line += 1
             continue
-        if value is None:
-            continue  # a comment
-        candidates = [value]
-        if kind != "iri":
+        if kind == "comment":
+            continue
+        value = match.group(kind)
+        first.setdefault(value, line)
+        if kind != "iri" and WHOLE_PNAME.fullmatch(value):
             prefix, _, local = value.partition(":")
-            if _ and prefix in prefixes:
-                candidates.append(prefixes[prefix] + local)
-        for iri in candidates:
-            first.setdefault(iri, line)
+            if prefix in prefixes:
+                first.setdefault(prefixes[prefix] + local, line)
     return first
