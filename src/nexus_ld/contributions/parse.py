@@ -140,6 +140,27 @@ def check_size(size: int, limit: int) -> None:
         )
 
 
+def read_capped(stream: Any, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``stream``; a longer stream is refused once ``limit + 1`` are read.
+
+    Raises:
+        PayloadTooLarge: the stream holds more than ``limit`` bytes.
+    """
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(65_536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise PayloadTooLarge(
+            f"the body is larger than {limit} bytes (setting max_body_bytes); nothing was stored, "
+            "split the contribution"
+        )
+    return b"".join(chunks)
+
+
 def decode(data: bytes, source: str) -> str:
     """UTF-8 text of ``data`` (a BOM is dropped), or an ``InputError`` naming the line of the bad byte."""
     if not data.strip():
