@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, LiveServer, make_app
 
+from tests.test_gunicorn import running_gunicorn
+
 JSON = {"Accept": "application/json"}
 GOOD = ROOT / "tests" / "data" / "contributions" / "good"
 NEW_CLAIM = (GOOD / "new-claim.ttl").read_bytes()
@@ -152,9 +154,9 @@ def small_server(built, tmp_path_factory) -> Iterator[LiveServer]:
         yield server
 
 
-def post_chunked(server: LiveServer, path: str, body: bytes) -> tuple[int, str]:
+def post_chunked(port: int, path: str, body: bytes) -> tuple[int, str]:
     """POST ``body`` with Transfer-Encoding: chunked (no Content-Length), in 4 kB chunks."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     chunks = (body[i : i + 4096] for i in range(0, len(body), 4096))
     try:
         conn.request(
@@ -172,19 +174,29 @@ def post_chunked(server: LiveServer, path: str, body: bytes) -> tuple[int, str]:
     return response.status, text
 
 
+OVER_LIMIT = NEW_CLAIM + b"# padding padding padding padding\n" * 1_000  # cut, it would still parse
+
+
 def test_a_chunked_body_over_the_limit_is_413_and_not_stored(small_server) -> None:
-    # A conforming claim, then comments: cut at the limit it would still parse, and be stored.
-    body = NEW_CLAIM + b"# padding padding padding padding\n" * 1_000
-    assert len(body) > 20_000
-    status, text = post_chunked(small_server, "/contributions", body)
+    assert len(OVER_LIMIT) > 20_000
+    status, text = post_chunked(small_server.port, "/contributions", OVER_LIMIT)
     assert status == 413, text[:300]
     assert "max_body_bytes" in text
     assert rows(small_server.inbox) == 0
-    status, text = post_chunked(small_server, "/validate", body)
+    status, text = post_chunked(small_server.port, "/validate", OVER_LIMIT)
     assert status == 413, text[:300]
     # Under the limit, chunked works as before.
-    status, text = post_chunked(small_server, "/validate", NEW_CLAIM)
+    status, text = post_chunked(small_server.port, "/validate", NEW_CLAIM)
     assert status == 200, text[:300]
+
+
+def test_a_chunked_body_over_the_limit_is_413_under_gunicorn(built, tmp_path_factory) -> None:
+    with running_gunicorn(built, tmp_path_factory, MAX_BODY_BYTES="20000") as (url, _):
+        port = int(url.rsplit(":", 1)[1])
+        status, text = post_chunked(port, "/validate", OVER_LIMIT)
+        assert status == 413, text[:300]
+        status, text = post_chunked(port, "/validate", NEW_CLAIM)
+        assert status == 200, text[:300]
 
 
 # --- guessing the maintainer token ----------------------------------------------------------------------
