@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -208,3 +209,21 @@ def test_devices_and_fifos_in_the_sources_folder_are_never_read(tmp_path: Path) 
     lines = done.stdout.splitlines()
     assert sum("not a regular file" in line for line in lines) == 4, lines
     assert sum("must be a bare file name" in line for line in lines) == 2, lines
+
+
+def test_the_source_page_follows_no_symbolic_link_out_of_the_sources(built, tmp_path: Path) -> None:
+    """A second layer: the page reads a source text as the checks do, so a link planted in the build's
+    or the project's sources folder shows nothing of what it points to."""
+    build = tmp_path / "build"
+    shutil.copytree(built.build, build)
+    project = tmp_path / "project"
+    (project / "data" / "sources").mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("NEXUS_LD_MAINTAINER_TOKEN=hunter2")
+    for folder in (build / "sources", project / "data" / "sources"):
+        (folder / "ttp-aq-isis-nexus.txt").unlink(missing_ok=True)
+        (folder / "ttp-aq-isis-nexus.txt").symlink_to(secret)
+    client = make_app(built, build_dir=str(build), project_dir=str(project)).test_client()
+    response = client.get("/doc/source/ttp-aq-isis-nexus", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "hunter2" not in response.get_data(as_text=True)
