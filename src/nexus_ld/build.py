@@ -159,7 +159,7 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
             f"setting inference must be one of {', '.join(ENTAILMENTS)}, not {settings.inference!r}"
         )
     progress("checking shapes, quotes and checksums")
-    report = check_root(root, DEFAULT_BASE)
+    report = check_root(root, DEFAULT_BASE, max_source_bytes=settings.max_source_bytes)
     if not report.conforms:
         raise BuildError("the data does not conform; nothing was replaced:\n" + report.text)
     stage(progress, "check", started)

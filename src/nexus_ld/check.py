@@ -1,6 +1,7 @@
 """What SHACL cannot check, reported as ``validate.Result``s next to the shapes' results.
 
-- every source text exists and its SHA-256 equals the source's ``nx:sha256``;
+- every source text is a regular file of ``data/sources/`` named by a bare ``nx:textFile``, under
+  ``max_source_bytes``, and its SHA-256 equals the source's ``nx:sha256`` (``read_source_file``);
 - every quote stands verbatim at its offsets, with its prefix and suffix, in that text (``quotes.mismatch``);
 - every full date (``time:inXSDDate``) has its day in the quote of a claim that gives it (no padded year);
 - ``prov:wasAttributedTo`` names the agents of the qualified attributions, ``prov:wasDerivedFrom`` the
@@ -17,8 +18,11 @@ and all of them. The truthy graph has its own entry point, ``check_truthy``.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +30,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD, Namespace
 from rdflib.term import Node
 
-from . import load, quotes
+from . import config, load, quotes
 from .namespaces import DEFAULT_BASE, NX, ONTOLOGY_IRI
 from .validate import NXSH, Report, Result, truthy_shapes, validate
 
@@ -113,44 +117,119 @@ def check_truthy(truthy: Graph, data: Graph, ontology: Graph, shapes: Graph) -> 
 # --- sources and quotes ----------------------------------------------------------------------------
 
 
-def source_texts(data: Graph, sources_dir: Path) -> tuple[dict[Node, str], list[Result]]:
-    """The text of each nx:Source whose file exists and whose SHA-256 matches; results for the others."""
+# A bare file name: no folder, no "..", no leading dot (hidden files), a conservative character set.
+SOURCE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
+
+
+class SourceFileError(Exception):
+    """A source text that cannot be used; ``message`` names no path outside data/sources/ and shows
+    nothing of any file, ``path`` is the property to blame (nx:textFile or nx:sha256)."""
+
+    def __init__(self, message: str, path: URIRef) -> None:
+        super().__init__(message)
+        self.message, self.path = message, path
+
+
+def read_source_file(sources_dir: Path, name: str, max_bytes: int) -> bytes:
+    """The bytes of ``data/sources/<name>``: the one way both check engines read a source text.
+
+    ``name`` must be a bare file name; the file is opened relative to the folder without following a
+    symbolic link (``O_NOFOLLOW``), must be a regular file (``fstat``; no device, FIFO or folder) and
+    at most ``max_bytes`` long (at most ``max_bytes + 1`` bytes are ever read).
+
+    Raises:
+        SourceFileError: any of these fails.
+    """
+    if not SOURCE_FILE_NAME.fullmatch(name) or len(name) > 200:
+        raise SourceFileError(
+            "nx:textFile must be a bare file name of data/sources/ (letters, digits, '.', '_', '-'; "
+            "no '/', no '..', no leading '.')",
+            NX.textFile,
+        )
+    missing = SourceFileError(f"Source text file not found: data/sources/{name}", NX.textFile)
+    not_regular = SourceFileError(
+        f"data/sources/{name} is not a regular file (a symbolic link, device or folder)", NX.textFile
+    )
+    try:
+        folder = os.open(sources_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        raise missing from None
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (fstat refuses it next).
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(name, flags, dir_fd=folder)
+    except OSError as exc:
+        raise (not_regular if exc.errno == errno.ELOOP else missing) from None
+    finally:
+        os.close(folder)
+    too_large = SourceFileError(
+        f"data/sources/{name} is larger than {max_bytes} bytes (setting max_source_bytes)", NX.textFile
+    )
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular
+        if info.st_size > max_bytes:
+            raise too_large
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(max_bytes + 1)  # the file may have grown since fstat
+    finally:
+        os.close(fd)
+    if len(raw) > max_bytes:
+        raise too_large
+    return raw
+
+
+def source_text(sources_dir: Path, name: str, expected_sha256: str, max_bytes: int) -> str:
+    """The text of ``data/sources/<name>`` when its SHA-256 is ``expected_sha256`` (both engines).
+
+    Raises:
+        SourceFileError: unreadable (``read_source_file``), another checksum, or not UTF-8.
+    """
+    raw = read_source_file(sources_dir, name, max_bytes)
+    if hashlib.sha256(raw).hexdigest() != expected_sha256.lower():
+        # Never the checksum itself: it would tell what the file holds.
+        raise SourceFileError(
+            f"Checksum mismatch: data/sources/{name} does not have the SHA-256 its nx:sha256 gives",
+            NX.sha256,
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceFileError(f"data/sources/{name} is not UTF-8 text", NX.textFile) from None
+
+
+def source_texts(
+    data: Graph, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
+) -> tuple[dict[Node, str], list[Result]]:
+    """The text of each nx:Source whose file is usable and whose SHA-256 matches; results for the others."""
     texts: dict[Node, str] = {}
     results = []
     for source, name in data.subject_objects(NX.textFile):
-        path = sources_dir / str(name)
-        expected = str(data.value(source, NX.sha256) or "").lower()
+        sha = data.value(source, NX.sha256)
         try:
-            raw = path.read_bytes()
-        except OSError:
-            results.append(
-                _result(
-                    source,
-                    f"Source text file not found: data/sources/{name}",
-                    NX.textFile,
-                    name,
-                    "SourceCheck",
-                )
-            )
-            continue
-        actual = hashlib.sha256(raw).hexdigest()
-        if actual != expected:
-            message = (
-                f"Checksum mismatch: data/sources/{name} has SHA-256 {actual}, not {expected or '(none)'}"
-            )
-            results.append(_result(source, message, NX.sha256, data.value(source, NX.sha256), "SourceCheck"))
-            continue
-        texts[source] = raw.decode("utf-8")
+            texts[source] = source_text(sources_dir, str(name), str(sha or ""), max_bytes)
+        except SourceFileError as exc:
+            value = name if exc.path == NX.textFile else sha
+            results.append(_result(source, exc.message, exc.path, value, "SourceCheck"))
     return texts, results
 
 
-def check_quotes(data: Graph, sources_dir: Path) -> list[Result]:
+def check_quotes(
+    data: Graph, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
+) -> list[Result]:
     """Checksums of the source texts, then every quote against its (verified) text."""
-    texts, results = source_texts(data, sources_dir)
+    texts, results = source_texts(data, sources_dir, max_bytes)
+    return results + quote_results(data, texts)
+
+
+def quote_results(data: Graph, texts: dict[Node, str]) -> list[Result]:
+    """Every quote of ``data`` whose source has a text in ``texts`` (source -> text), checked against it."""
+    results = []
     for claim, evidence in data.subject_objects(NX.evidence):
         source = data.value(evidence, OA.hasSource)
         if source not in texts:
-            continue  # the source checks report a missing or changed text
+            continue  # no text to check against: the source checks report why
         position = _selector(data, evidence, OA.TextPositionSelector)
         # Every quote selector is checked (the shapes report a second one): a wrong quote is wrong.
         for quote in _selectors(data, evidence, OA.TextQuoteSelector):

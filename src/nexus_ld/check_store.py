@@ -30,15 +30,17 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import PROV, RDF
 
-from . import load, quotes
+from . import config, load, quotes
 from .check import (
     SCHEMA,
     STANDARD_CLASSES,
     TIME,
     WIKIDATA,
+    SourceFileError,
     _result,
     iri_problem,
     reference_column,
+    source_text,
 )
 from .infer import to_rdflib
 from .namespaces import DEFAULT_BASE, NX
@@ -54,7 +56,13 @@ DATA_GRAPHS = ("data", "sources")
 # --- the whole check -------------------------------------------------------------------------------
 
 
-def check_root(root: Path, base: str = DEFAULT_BASE, *, parallel: bool | None = None) -> Report:
+def check_root(
+    root: Path,
+    base: str = DEFAULT_BASE,
+    *,
+    parallel: bool | None = None,
+    max_source_bytes: int = config.default("max_source_bytes"),
+) -> Report:
     """Shapes and checks over the project at ``root`` (what ``nexus-ld check`` reports).
 
     Raises:
@@ -62,7 +70,8 @@ def check_root(root: Path, base: str = DEFAULT_BASE, *, parallel: bool | None = 
     """
     groups = load.input_groups(root)
     shapes = load.parse_files(groups.pop("shapes"))
-    return check_files(groups, shapes, Path(root) / "data", base, parallel=parallel)
+    data_dir = Path(root) / "data"
+    return check_files(groups, shapes, data_dir, base, parallel=parallel, max_source_bytes=max_source_bytes)
 
 
 def check_files(
@@ -72,6 +81,7 @@ def check_files(
     base: str = DEFAULT_BASE,
     *,
     parallel: bool | None = None,
+    max_source_bytes: int = config.default("max_source_bytes"),
 ) -> Report:
     """Shapes and checks over the files of ``groups`` ("ontology", "data", "sources").
 
@@ -86,9 +96,9 @@ def check_files(
         parallel = sum(p.stat().st_size for p in paths if p.exists()) >= PARALLEL_MIN_BYTES
     if not parallel:
         report = validate_store(load.native_store(paths), shapes)
-        return report.merge(findings_of_files(groups, data_dir, base))
+        return report.merge(findings_of_files(groups, data_dir, base, max_source_bytes))
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        future = pool.submit(findings_of_files, groups, data_dir, base)
+        future = pool.submit(findings_of_files, groups, data_dir, base, max_source_bytes)
         try:
             report = validate_store(load.native_store(paths), shapes)
         except BaseException:
@@ -97,9 +107,11 @@ def check_files(
         return report.merge(future.result())
 
 
-def findings_of_files(groups: Mapping[str, Sequence[Path]], data_dir: Path, base: str) -> list[Result]:
+def findings_of_files(
+    groups: Mapping[str, Sequence[Path]], data_dir: Path, base: str, max_source_bytes: int
+) -> list[Result]:
     """Load the files into a pyoxigraph store and run every check on it (the second process's job)."""
-    return store_findings(check_store(groups), data_dir, base)
+    return store_findings(check_store(groups), data_dir, base, max_source_bytes)
 
 
 def check_store(groups: Mapping[str, Sequence[Path]]) -> Store:
@@ -126,11 +138,16 @@ def check_store(groups: Mapping[str, Sequence[Path]]) -> Store:
     return store
 
 
-def store_findings(store: Store, data_dir: Path, base: str = DEFAULT_BASE) -> list[Result]:
+def store_findings(
+    store: Store,
+    data_dir: Path,
+    base: str = DEFAULT_BASE,
+    max_source_bytes: int = config.default("max_source_bytes"),
+) -> list[Result]:
     """Every check of ``check.py`` over the data and sources graphs of ``store``."""
     iris = used_iris(store)
     return [
-        *quote_findings(store, data_dir / "sources"),
+        *quote_findings(store, data_dir / "sources", max_source_bytes),
         *date_findings(store),
         *attribution_findings(store),
         *reference_findings(store, data_dir / "reference"),
@@ -152,37 +169,36 @@ def _rows(store: Store, name: str, substitutions: Mapping[str, Any] | None = Non
     return store.named(name, substitutions, default_graph=[store.graphs[g] for g in graphs])
 
 
-def source_texts(store: Store, sources_dir: Path) -> tuple[dict[str, str], list[Result]]:
-    """The text of each source whose file exists and whose SHA-256 matches (by source IRI); results
-    for the others (``check.source_texts``)."""
-    import hashlib
-
+def source_texts(
+    store: Store, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
+) -> tuple[dict[str, str], list[Result]]:
+    """The text of each source whose file is usable and whose SHA-256 matches (by source IRI); results
+    for the others (``check.source_texts``, through the same ``check.source_text``)."""
     texts: dict[str, str] = {}
     results = []
     for row in _rows(store, "check-sources"):
-        source, name, sha = to_rdflib(row["source"]), row["name"].value, row["sha"]
-        expected = sha.value.lower() if sha is not None else ""
+        source, name, sha = row["source"], row["name"], row["sha"]
         try:
-            raw = (sources_dir / name).read_bytes()
-        except OSError:
-            message = f"Source text file not found: data/sources/{name}"
-            results.append(_result(source, message, NX.textFile, to_rdflib(row["name"]), "SourceCheck"))
-            continue
-        actual = hashlib.sha256(raw).hexdigest()
-        if actual != expected:
-            message = (
-                f"Checksum mismatch: data/sources/{name} has SHA-256 {actual}, not {expected or '(none)'}"
+            texts[source.value] = source_text(sources_dir, name.value, _value(sha) or "", max_bytes)
+        except SourceFileError as exc:
+            value = name if exc.path == NX.textFile else sha
+            results.append(
+                _result(
+                    to_rdflib(source),
+                    exc.message,
+                    exc.path,
+                    to_rdflib(value) if value is not None else None,
+                    "SourceCheck",
+                )
             )
-            value = to_rdflib(sha) if sha is not None else None
-            results.append(_result(source, message, NX.sha256, value, "SourceCheck"))
-            continue
-        texts[row["source"].value] = raw.decode("utf-8")
     return texts, results
 
 
-def quote_findings(store: Store, sources_dir: Path) -> list[Result]:
+def quote_findings(
+    store: Store, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
+) -> list[Result]:
     """Checksums of the source texts, then every quote against its (verified) text."""
-    texts, results = source_texts(store, sources_dir)
+    texts, results = source_texts(store, sources_dir, max_bytes)
     seen = set()
     for row in _rows(store, "check-quotes"):
         key = (row["claim"], row["evidence"], row["quote"])

@@ -136,7 +136,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
 
     settings = _settings(ctx)
     try:
-        report = check_root(settings.project, settings.base)
+        report = check_root(settings.project, settings.base, max_source_bytes=settings.max_source_bytes)
     except NexusError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_UNREADABLE)

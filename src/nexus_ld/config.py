@@ -100,6 +100,21 @@ SETTINGS: tuple[Setting, ...] = (
         "contribution_max_nesting", 64, "Deepest JSON / XML nesting accepted in a contribution (400 beyond)."
     ),
     Setting(
+        "max_source_bytes",
+        20_000_000,
+        "Largest source text file read from data/sources/, in bytes (a finding beyond).",
+    ),
+    Setting("max_pending_contributions", 1_000, "Most pending contributions in the inbox (507 beyond)."),
+    Setting("max_pending_per_client", 20, "Most pending contributions from one client address (429 beyond)."),
+    Setting(
+        "max_inbox_bytes", 200_000_000, "Most bytes of pending contribution bodies in the inbox (507 beyond)."
+    ),
+    Setting(
+        "maintainer_token_failures_per_minute",
+        10,
+        "Wrong maintainer tokens per minute per client before accept/reject answer 429.",
+    ),
+    Setting(
         "maintainer_name",
         "maintainer",
         "Who accepts contributions over HTTP (written into their provenance).",
@@ -120,6 +135,11 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default(name: str) -> Any:
+    """The default of setting ``name``, for functions that also run without a ``Settings``."""
+    return _BY_NAME[name].default
 
 
 class SettingsError(ValueError):

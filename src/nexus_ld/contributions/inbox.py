@@ -5,6 +5,10 @@ SQLite in WAL mode with ``synchronous=FULL``: a row is written in one transactio
 never becomes visible. Each row keeps the body byte for byte, when it was received, its size,
 SHA-256, format, the submitter's note and the validation report. A body already in the inbox
 (same SHA-256) is a duplicate (409), whatever its status.
+
+A ``Quota`` bounds what waits for review: pending contributions in all (507), from one client address
+(429) and their bytes (507), checked in the transaction that stores a new one. The client address is
+kept only while a contribution is pending (the quota needs it); deciding it forgets the address.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ CREATE TABLE IF NOT EXISTS contributions (
     decided     TEXT,
     decided_by  TEXT,
     reason      TEXT,
-    file        TEXT
+    file        TEXT,
+    client      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS contributions_status ON contributions (status, received);
 """
+# Inboxes made before the quota lack the client column.
+MIGRATIONS = {"client": "ALTER TABLE contributions ADD COLUMN client TEXT NOT NULL DEFAULT ''"}
 
 
 class Duplicate(NexusError):
@@ -60,6 +67,64 @@ class Duplicate(NexusError):
 
 class NotPending(NexusError):
     status, title = 409, "Already decided"
+
+
+class TooManyPending(NexusError):
+    """One client has as many pending contributions as the quota allows."""
+
+    status, title = 429, "Too many pending contributions"
+
+
+class InboxFull(NexusError):
+    """The inbox holds as many pending contributions (or bytes) as the quota allows."""
+
+    status, title = 507, "Inbox full"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The most pending contributions in all, from one client, and their bytes (0: no limit)."""
+
+    max_pending: int = 0
+    max_per_client: int = 0
+    max_bytes: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Quota:
+        return cls(
+            settings.max_pending_contributions, settings.max_pending_per_client, settings.max_inbox_bytes
+        )
+
+    def check(self, db: sqlite3.Connection, client: str, size: int) -> None:
+        """Refuse a new contribution of ``size`` bytes from ``client`` that would exceed the quota.
+
+        Raises:
+            TooManyPending: ``client`` has ``max_per_client`` pending contributions.
+            InboxFull: the inbox has ``max_pending`` pending contributions or would exceed ``max_bytes``.
+        """
+        pending, stored = db.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM contributions WHERE status = 'pending'"
+        ).fetchone()
+        if self.max_per_client:
+            mine = db.execute(
+                "SELECT count(*) FROM contributions WHERE status = 'pending' AND client = ?", (client,)
+            ).fetchone()[0]
+            if mine >= self.max_per_client:
+                raise TooManyPending(
+                    f"{mine} contributions from {client} are waiting for review, the most one client may "
+                    "have (setting max_pending_per_client); submit more once they are decided",
+                    headers={"Retry-After": "3600"},
+                )
+        if self.max_pending and pending >= self.max_pending:
+            raise InboxFull(
+                f"the inbox holds {pending} contributions waiting for review, its limit (setting "
+                "max_pending_contributions); nothing was stored, try again later"
+            )
+        if self.max_bytes and stored + size > self.max_bytes:
+            raise InboxFull(
+                f"the inbox has no room for {size} more bytes of pending contributions (setting "
+                "max_inbox_bytes); nothing was stored, try again later"
+            )
 
 
 @dataclass(frozen=True)
@@ -106,11 +171,16 @@ def now() -> str:
 class Inbox:
     """The SQLite inbox at ``path`` (created on first use). Safe to share between threads and processes."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, quota: Quota | None = None) -> None:
         self.path = Path(path)
+        self.quota = quota or Quota()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(contributions)")}
+            for column, statement in MIGRATIONS.items():
+                if column not in columns:
+                    db.execute(statement)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -123,12 +193,27 @@ class Inbox:
         finally:
             db.close()
 
-    def add(self, *, body: bytes, sha256: str, fmt: str, report: dict[str, Any], note: str = "") -> Entry:
-        """Store a conforming contribution as pending, in one transaction.
+    def check_room(self, client: str, size: int) -> None:
+        """Refuse early (before validating) what the quota would refuse when storing (``Quota.check``)."""
+        with self._connect() as db:
+            self.quota.check(db, client, size)
+
+    def add(
+        self,
+        *,
+        body: bytes,
+        sha256: str,
+        fmt: str,
+        report: dict[str, Any],
+        note: str = "",
+        client: str = "",
+    ) -> Entry:
+        """Store a conforming contribution from ``client`` as pending, in one transaction.
 
         Raises:
             Duplicate: a contribution with the same SHA-256 is in the inbox.
             BadRequest: the note is too long.
+            TooManyPending, InboxFull: over the quota (``Quota.check``).
         """
         if len(note) > MAX_NOTE_CHARS:
             raise BadRequest(f"the note has {len(note)} characters; at most {MAX_NOTE_CHARS}")
@@ -136,13 +221,18 @@ class Inbox:
         received = now()
         with self._connect() as db:
             try:
-                db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")  # the quota is counted and kept in one transaction
+                self.quota.check(db, client, len(body))
                 db.execute(
-                    "INSERT INTO contributions (id, received, size, sha256, format, note, body, report) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (entry_id, received, len(body), sha256, fmt, note, body, json.dumps(report)),
+                    "INSERT INTO contributions "
+                    "(id, received, size, sha256, format, note, body, report, client) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (entry_id, received, len(body), sha256, fmt, note, body, json.dumps(report), client),
                 )
                 db.execute("COMMIT")
+            except NexusError:
+                db.execute("ROLLBACK")
+                raise
             except sqlite3.IntegrityError:
                 db.execute("ROLLBACK")
                 existing = self.find_sha256(sha256)
@@ -193,8 +283,8 @@ class Inbox:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             changed = db.execute(
-                "UPDATE contributions SET status = ?, decided = ?, decided_by = ?, reason = ?, file = ? "
-                "WHERE id = ? AND status = 'pending'",
+                "UPDATE contributions SET status = ?, decided = ?, decided_by = ?, reason = ?, file = ?, "
+                "client = '' WHERE id = ? AND status = 'pending'",
                 (status, now(), by, reason, file, entry_id),
             ).rowcount
             db.execute("COMMIT")

@@ -62,6 +62,7 @@ class Parsed:
     sha256: str
     size: int
     graph_names: set[str] = field(default_factory=set)
+    prefixes: dict[str, str] = field(default_factory=dict)  # as the parser read them (not in comments)
 
 
 def choose_format(
@@ -137,6 +138,27 @@ def check_size(size: int, limit: int) -> None:
             f"the body has {size} bytes, more than the {limit} accepted (setting max_body_bytes); "
             "split the contribution"
         )
+
+
+def read_capped(stream: Any, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``stream``; a longer stream is refused once ``limit + 1`` are read.
+
+    Raises:
+        PayloadTooLarge: the stream holds more than ``limit`` bytes.
+    """
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(65_536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise PayloadTooLarge(
+            f"the body is larger than {limit} bytes (setting max_body_bytes); nothing was stored, "
+            "split the contribution"
+        )
+    return b"".join(chunks)
 
 
 def decode(data: bytes, source: str) -> str:
@@ -288,8 +310,9 @@ def parse(data: bytes, fmt: formats.Format, source: str, limits: Limits) -> Pars
     elif fmt.name == "rdfxml":
         screen_xml(data, source, limits)
     quads: list[ox.Quad] = []
+    parser = ox.parse(text.encode("utf-8"), format=fmt.rdf, base_iri=DEFAULT_BASE)
     try:
-        for quad in ox.parse(text.encode("utf-8"), format=fmt.rdf, base_iri=DEFAULT_BASE):
+        for quad in parser:
             quads.append(quad)
             if len(quads) > limits.max_triples:
                 raise PayloadTooLarge(
@@ -315,7 +338,8 @@ def parse(data: bytes, fmt: formats.Format, source: str, limits: Limits) -> Pars
         graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         if isinstance(quad.graph_name, ox.NamedNode | ox.BlankNode):
             names.add(_iri(quad.graph_name))
-    return Parsed(graph, quads, fmt, text, hashlib.sha256(data).hexdigest(), len(data), names)
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Parsed(graph, quads, fmt, text, sha256, len(data), names, dict(parser.prefixes))
 
 
 def _iri(term: Any) -> str:

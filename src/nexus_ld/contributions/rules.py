@@ -1,5 +1,9 @@
 """Rules for contributions beyond the shapes, reported as ``validate.Result``s like the shapes' own.
 
+- a contribution never names a server file: ``nx:textFile`` and ``nx:sha256`` are the server's to set
+  when it accepts a source's ``schema:text``;
+- it says something in the nexus-ld model (an ``nx:`` term or a resource under the base), and every
+  blank node hangs from a resource; its IRIs are http(s) or urn (no ``javascript:``, ``data:``, ``file:``);
 - a contribution writes only into the data graph, never into ontology/truthy/inferred (named graphs);
 - it does not restate ontology or shape terms (it cannot change the vocabulary);
 - new resources get IRIs under the canonical base;
@@ -57,6 +61,88 @@ def result(
     """A finding of rule ``rule`` (its shape IRI is ``nxsh:Contribution<Rule>`` so reports can group it)."""
     shape = URIRef(NXSH + "Contribution" + rule)
     return Result(focus, message, path, value, severity, shape, shape)
+
+
+SERVER_FIELDS = {NX.textFile: "nx:textFile", NX.sha256: "nx:sha256"}
+IRI_SCHEMES = ("http", "https", "urn")
+
+
+def check_server_fields(contribution: Graph) -> list[Result]:
+    """``nx:textFile`` / ``nx:sha256`` are refused: a contribution can never make the server read a file."""
+    return [
+        result(
+            s,
+            f"A contribution cannot set {SERVER_FIELDS[p]}: send the source's text as "
+            "schema:text; the server stores it and records its file and checksum when it is accepted",
+            p,
+            o,
+            rule="ServerFieldCheck",
+        )
+        for field_ in SERVER_FIELDS
+        for s, p, o in contribution.triples((None, field_, None))
+    ]
+
+
+def without_server_fields(contribution: Graph) -> Graph:
+    """``contribution`` less its ``nx:textFile`` / ``nx:sha256`` triples (what the checks may look at)."""
+    kept = Graph()
+    for triple in contribution:
+        if triple[1] not in SERVER_FIELDS:
+            kept.add(triple)
+    return kept
+
+
+def check_says_something(contribution: Graph, base: str) -> list[Result]:
+    """Content outside the model is refused: no ``nx:`` term nor resource under the base at all, or blank
+    nodes that nothing points to (statements about nobody)."""
+    namespace, resources = ONTOLOGY_IRI + "#", base + "id/"
+    terms = {str(t) for triple in contribution for t in triple if isinstance(t, URIRef)}
+    found = []
+    if not any(t.startswith((namespace, resources)) for t in terms):
+        found.append(
+            result(
+                next(iter(sorted(contribution.subjects(), key=str))),
+                "The contribution says nothing in the nexus-ld model: it uses no nx: term and no resource "
+                f"under {resources}; see docs/data-model.md",
+                rule="ModelCheck",
+            )
+        )
+    pointed_to = {o for o in contribution.objects() if isinstance(o, BNode)}
+    for orphan in sorted({s for s in contribution.subjects() if isinstance(s, BNode)} - pointed_to):
+        found.append(
+            result(
+                orphan,
+                "A blank node that no resource points to states nothing about the data: "
+                "hang it from a claim, group or other resource",
+                rule="ModelCheck",
+            )
+        )
+    return found
+
+
+def check_iri_schemes(contribution: Graph) -> list[Result]:
+    """IRIs (subjects, predicates, objects, datatypes) are http(s) or urn: no ``javascript:``, ``data:``,
+    ``file:``, which would end up as links on the published pages."""
+    found = []
+    seen: set[URIRef] = set()
+    for s, p, o in contribution:
+        datatype = o.datatype if isinstance(o, Literal) else None
+        for term in (s, p, o, datatype):
+            if not isinstance(term, URIRef) or term in seen:
+                continue
+            seen.add(term)
+            scheme = term.split(":", 1)[0].lower()
+            if scheme not in IRI_SCHEMES:
+                found.append(
+                    result(
+                        s,
+                        f"IRI scheme {scheme[:20]!r} refused: IRIs in a contribution are http, https or urn",
+                        p,
+                        term,
+                        rule="IriSchemeCheck",
+                    )
+                )
+    return found
 
 
 def check_graph_names(names: Iterable[str], base: str) -> list[Result]:

@@ -6,22 +6,17 @@ limits), so the CLI, the web views and the tests all call ``Validator.check`` th
 
 from __future__ import annotations
 
-import hashlib
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph, URIRef
 
 from .. import check as checks
 from ..config import Settings
 from ..load import ontology_files, parse_files, shape_files
-from ..namespaces import NX
 from ..store import Store
 from ..validate import Report, Result, validate
 from . import rules
@@ -56,6 +51,7 @@ class Validator:
     data_dir: Path
     base: str
     limits: Limits
+    max_source_bytes: int
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Validator:
@@ -72,6 +68,7 @@ class Validator:
             root / "data",
             settings.base,
             Limits.from_settings(settings),
+            settings.max_source_bytes,
         )
 
     def parse(self, data: bytes, fmt: Any, source: str) -> Parsed:
@@ -81,16 +78,24 @@ class Validator:
         """Validate a parsed contribution in context; results only for the nodes it touches.
 
         ``restating``: the input is one of the files the published data is built from (``data/``), so
-        restating published claims is expected.
+        restating published claims, and naming source files, is expected.
         """
         started = time.perf_counter()
         contribution = parsed.graph
-        context = fetch(self.store, contribution)
-        merged = context.graph + contribution
+        # A contribution's nx:textFile / nx:sha256 are refused (rules) and never seen by the checks: the
+        # only files read are those the published data (or, restating, the project's own file) names.
+        own = contribution if restating else rules.without_server_fields(contribution)
+        context = fetch(self.store, own)
+        merged = context.graph + own
         fetcher = Fetcher(self.store)
+        published, source_results = checks.source_texts(
+            merged, self.data_dir / "sources", self.max_source_bytes
+        )
+        # Quotes are checked against text the contribution ships (schema:text) or published texts.
+        inline = {s: str(t) for s, t in own.subject_objects(rules.SCHEMA.text) if isinstance(s, URIRef)}
         findings: list[Result] = [
-            *checks.check_quotes(merged, self.data_dir / "sources"),
-            *self._inline_quotes(contribution, merged),
+            *source_results,
+            *checks.quote_results(merged, inline | published),
             *checks.check_dates(merged),
             *checks.check_attribution(merged),
             *checks.check_references(merged, self.data_dir / "reference"),
@@ -100,8 +105,18 @@ class Validator:
         ]
         shapes_report = validate(merged, self.shapes, self.ontology)
         report = restrict(shapes_report.merge(findings), context.scope)
+        contribution_rules = (
+            []
+            if restating
+            else [
+                *rules.check_server_fields(contribution),
+                *rules.check_says_something(contribution, self.base),
+            ]
+        )
         report = report.merge(
             [
+                *contribution_rules,
+                *rules.check_iri_schemes(contribution),
                 *rules.check_graph_names(parsed.graph_names, self.base),
                 *rules.check_vocabulary(contribution, fetcher),
                 *rules.check_new_iris(contribution, context, self.base),
@@ -120,33 +135,6 @@ class Validator:
             time.perf_counter() - started,
         )
 
-    def _inline_quotes(self, contribution: Graph, merged: Graph) -> list[Result]:
-        """Quotes of claims citing a new source that ships its text (schema:text) are checked verbatim."""
-        inline = {
-            s: str(t) for s, t in contribution.subject_objects(rules.SCHEMA.text) if isinstance(s, URIRef)
-        }
-        if not inline:
-            return []
-        graph = Graph()
-        graph += merged
-        graph.remove((None, NX.textFile, None))
-        graph.remove((None, NX.sha256, None))
-        folder = Path(tempfile.mkdtemp(prefix="nexus-ld-sources-"))
-        try:
-            for number, (source, text) in enumerate(inline.items()):
-                name = f"inline-{number}.txt"
-                raw = text.encode("utf-8")
-                (folder / name).write_bytes(raw)
-                graph.add((source, NX.textFile, Literal(name)))
-                graph.add((source, NX.sha256, Literal(_sha256(raw), datatype=XSD.hexBinary)))
-            return [r for r in checks.check_quotes(graph, folder) if "Checksum" not in r.message]
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sha256(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
 
 def validate_bytes(
     validator: Validator, data: bytes, fmt: Any, source: str, *, restating: bool = False
@@ -157,34 +145,41 @@ def validate_bytes(
 
 def focus_lines(parsed: Parsed, report: Report) -> dict[str, int]:
     """The first line of the input that names each IRI focus node (best effort: full or prefixed form)."""
-    lines = parsed.text.splitlines()
-    prefixes = _prefixes(parsed.text)
-    found: dict[str, int] = {}
-    for focus in {r.focus for r in report.results if isinstance(r.focus, URIRef)}:
-        iri = str(focus)
-        needles = [f"<{iri}>", f'"{iri}"', f"'{iri}'"]
-        needles += [
-            f"{p}:{iri[len(ns) :]}" for p, ns in prefixes.items() if iri.startswith(ns) and len(iri) > len(ns)
-        ]
-        for number, line in enumerate(lines, 1):
-            if any(_names(line, n) for n in needles):
-                found[iri] = number
-                break
-    return found
+    first = token_lines(parsed.text, parsed.prefixes)
+    foci = {str(r.focus) for r in report.results if isinstance(r.focus, URIRef)}
+    return {iri: first[iri] for iri in foci if iri in first}
 
 
-def _names(line: str, needle: str) -> bool:
-    at = line.find(needle)
-    while at >= 0:
-        end = at + len(needle)
-        before_ok = at == 0 or not (line[at - 1].isalnum() or line[at - 1] in "_-:")
-        after_ok = end >= len(line) or not (line[end].isalnum() or line[end] in "_-")
-        if before_ok and after_ok:
-            return True
-        at = line.find(needle, at + 1)
-    return False
+# One pass over the text: IRIs in <>, quoted strings (JSON-LD, RDF/XML attributes), comments (skipped)
+# and prefixed names, each token at most once, so the cost is linear in the input.
+PNAME = r"(?:[A-Za-z][\w.-]*)?:(?:[\w%-](?:[\w.%:-]*[\w%:-])?)?"
+TOKEN = re.compile(
+    r"<(?P<iri>[^<>\"{}|^`\\\s]*)>"
+    r"|\"(?P<dq>(?:[^\"\\\n]|\\.)*)\""
+    r"|'(?P<sq>(?:[^'\\\n]|\\.)*)'"
+    r"|(?P<comment>#[^\n]*)"
+    rf"|(?<![\w:.-])(?P<pname>{PNAME})"
+    r"|(?P<newline>\n)"
+)
+WHOLE_PNAME = re.compile(PNAME)
 
 
-def _prefixes(text: str) -> dict[str, str]:
-    pattern = re.compile(r"@?prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-    return {m.group(1) or "": m.group(2) for m in pattern.finditer(text)}
+def token_lines(text: str, prefixes: dict[str, str]) -> dict[str, int]:
+    """Every IRI the text names (``<iri>``, ``prefix:local`` with the parser's prefixes, or a string
+    that is one of these), with the first line it stands on."""
+    first: dict[str, int] = {}
+    line = 1
+    for match in TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "newline":
+            line += 1
+            continue
+        if kind == "comment":
+            continue
+        value = match.group(kind)
+        first.setdefault(value, line)
+        if kind != "iri" and WHOLE_PNAME.fullmatch(value):
+            prefix, _, local = value.partition(":")
+            if prefix in prefixes:
+                first.setdefault(prefixes[prefix] + local, line)
+    return first

@@ -1,19 +1,23 @@
 """Contributions over HTTP: dry-run validation, submission, status, the maintainers' decision, the form.
 
-Request flow: rate limit (429) -> size before reading (413) -> inflate with a bound (413) -> format
-from Content-Type or ``format=`` (415) -> parse with limits (400/413) -> validate in context -> answer.
+Request flow: rate limit (429) -> size before reading (413) -> the body read with a hard cap, whatever
+the transfer encoding (413) -> inflate with a bound (413) -> format from Content-Type or ``format=``
+(415) -> quota of pending contributions (429/507) -> parse with limits (400/413) -> validate in context
+-> answer.
 
 - ``POST /validate``: 200 with the report whether or not it conforms; nothing is stored.
 - ``POST /contributions``: 201 + Location when it conforms (stored as pending), 422 with the report
   when it does not, 409 for a duplicate.
 - ``GET /contributions/<id>``: status and report (JSON, or HTML for browsers).
-- ``POST /contributions/<id>/accept|reject``: ``Authorization: Bearer <maintainer_token>``.
+- ``POST /contributions/<id>/accept|reject``: ``Authorization: Bearer <maintainer_token>``; a client
+  past ``maintainer_token_failures_per_minute`` wrong tokens gets 429 whatever token it sends.
 - ``GET|POST /contribute``: a page to paste or upload a file and read the report.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -24,11 +28,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import formats
 from ..config import Settings
 from ..contributions import review
-from ..contributions.inbox import Inbox
-from ..contributions.parse import check_size, choose_format, inflate
+from ..contributions.inbox import Inbox, Quota
+from ..contributions.parse import check_size, choose_format, inflate, read_capped
 from ..contributions.report import grouped, to_dict, to_text, to_turtle
 from ..contributions.service import Outcome, Validator
-from ..errors import BadRequest, Forbidden, NexusError, PayloadTooLarge, Unauthorized
+from ..errors import BadRequest, Forbidden, NexusError, PayloadTooLarge, TooManyRequests, Unauthorized
 from .ratelimit import RateLimiter
 
 EXTENSION = "nexus_ld.contributions"
@@ -39,12 +43,14 @@ bp = Blueprint("contributions", __name__)
 
 @dataclass
 class Contributions:
-    """What the views share: settings, the validator (shapes, ontology, store), the inbox, the limiter."""
+    """What the views share: settings, the validator (shapes, ontology, store), the inbox, the limiters
+    (of contributions, and of wrong maintainer tokens)."""
 
     settings: Settings
     store: Any
     inbox: Inbox
     limiter: RateLimiter | None
+    token_failures: RateLimiter | None
 
     @cached_property
     def validator(self) -> Validator:
@@ -58,11 +64,13 @@ def init_app(app: Flask) -> None:
     state = app.extensions["nexus_ld"]
     settings: Settings = state.settings
     rate = settings.contribution_rate_per_minute
+    failures = settings.maintainer_token_failures_per_minute
     app.extensions[EXTENSION] = Contributions(
         settings,
         state.store,
-        Inbox(settings.inbox_path),
+        Inbox(settings.inbox_path, Quota.from_settings(settings)),
         RateLimiter(rate) if rate > 0 else None,
+        RateLimiter(failures) if failures > 0 else None,
     )
     app.register_blueprint(bp)
 
@@ -71,11 +79,15 @@ def _state() -> Contributions:
     return current_app.extensions[EXTENSION]
 
 
+def _client() -> str:
+    """The key of a client for limits and quotas: its address, as the rest of the app counts it."""
+    return request.remote_addr or "unknown"
+
+
 def _rate_limit() -> None:
     limiter = _state().limiter
     if limiter is not None:
-        client = request.remote_addr or "unknown"
-        limiter.enforce(client, "contributions or validations", "contribution_rate_per_minute")
+        limiter.enforce(_client(), "contributions or validations", "contribution_rate_per_minute")
 
 
 def _body() -> tuple[bytes, formats.Format]:
@@ -84,11 +96,9 @@ def _body() -> tuple[bytes, formats.Format]:
     if request.content_length is not None:
         check_size(request.content_length, limit)
     fmt = choose_format(explicit=request.args.get("format"), media_type=request.headers.get("Content-Type"))
-    request.max_content_length = limit  # a chunked body is cut at the limit while being read
-    try:
-        data = request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes (setting max_body_bytes)") from None
+    # Werkzeug's max_content_length cuts a chunked body at the limit without a word: read one byte more
+    # than the limit ourselves, so that a longer body is refused, whatever its transfer encoding.
+    data = read_capped(request.stream, limit)
     return inflate(data, request.headers.get("Content-Encoding", ""), limit), fmt
 
 
@@ -140,11 +150,19 @@ def submit() -> Response:
 
 def _submit(data: bytes, fmt: formats.Format, note: str) -> tuple[Any, Outcome]:
     state = _state()
+    state.inbox.check_room(_client(), len(data))  # before the work of validating
     parsed = state.validator.parse(data, fmt, "body")
     outcome = state.validator.check(parsed)
     if not outcome.conforms:
         return None, outcome
-    entry = state.inbox.add(body=data, sha256=parsed.sha256, fmt=fmt.name, report=to_dict(outcome), note=note)
+    entry = state.inbox.add(
+        body=data,
+        sha256=parsed.sha256,
+        fmt=fmt.name,
+        report=to_dict(outcome),
+        note=note,
+        client=_client(),
+    )
     return entry, outcome
 
 
@@ -158,14 +176,28 @@ def status(entry_id: str) -> Response | str:
 
 
 def _maintainer() -> str:
-    """Check ``Authorization: Bearer <token>`` against the configured token in constant time."""
-    settings = _state().settings
+    """Check ``Authorization: Bearer <token>`` against the configured token in constant time.
+
+    Wrong tokens are counted per client; past the limit every attempt is refused (429) before its token
+    is compared, so that a guesser learns nothing more, right token or not.
+    """
+    state = _state()
+    settings = state.settings
     expected = settings.maintainer_token
     if not expected:
         raise Forbidden("accepting and rejecting over HTTP is disabled (setting maintainer_token is empty)")
+    failures, client = state.token_failures, _client()
+    if failures is not None and (wait := failures.wait(client)):
+        raise TooManyRequests(
+            f"more than {failures.per_minute} wrong maintainer tokens per minute from {client} "
+            f"(setting maintainer_token_failures_per_minute); retry in {max(1, math.ceil(wait))} s",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        if failures is not None:
+            failures.hit(client)
         raise Unauthorized(
             "a maintainer token is needed: send Authorization: Bearer <maintainer_token>",
             headers={"WWW-Authenticate": 'Bearer realm="nexus-ld maintainers"'},

@@ -14,6 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, current_app, render_template, request
 
+from ..check import SourceFileError, read_source_file
 from ..describe import RDF, RDFS, SKOS, ClaimView, Description, Index, claims_of, time_text
 from ..errors import BadRequest
 from ..formats import GRAPH_FORMATS
@@ -299,12 +300,17 @@ class Segment:
 
 
 def source_text(store: Store, name: str) -> str | None:
-    """The text of a source: from the build (``build/sources/``), else the project's data/sources/."""
+    """The text of a source: from the build (``build/sources/``), else the project's data/sources/.
+
+    Read as the checks read it (``check.read_source_file``: a bare name, a regular file, a size cap).
+    """
     settings = current_app.extensions["nexus_ld"].settings
     for folder in (settings.build / SOURCE_TEXTS, settings.project / "data" / SOURCE_TEXTS):
-        path = Path(folder) / Path(name).name
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+        try:
+            raw = read_source_file(Path(folder), str(name), settings.max_source_bytes)
+        except SourceFileError:
+            continue
+        return raw.decode("utf-8", errors="replace")
     return None
 
 

@@ -46,6 +46,12 @@ class RateLimiter:
                 self._tat = {k: v for k, v in self._tat.items() if v > now}
             return 0.0
 
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` may make a request (0: now), without counting one."""
+        now = self._clock()
+        with self._lock:
+            return max(0.0, max(self._tat.get(key, now), now) + self._interval - now - self._burst)
+
     def enforce(self, key: str, what: str, setting: str) -> None:
         """Count one request of ``key``; past the limit raise 429 with Retry-After, naming ``setting``.
 
