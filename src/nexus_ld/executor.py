@@ -21,6 +21,7 @@ guard's reading of the query text, and contribution validation (``*_task`` below
 
 from __future__ import annotations
 
+import copyreg
 import errno
 import logging
 import os
@@ -213,6 +214,14 @@ def validate_task(context: Context, data: bytes, fmt: Format, source: str) -> An
     """Parse and validate a contribution: a ``contributions.service.Outcome``."""
     validator = context.validator()
     return validator.check(validator.parse(data, fmt, source))
+
+
+def _rdf_format(name: str) -> Format:
+    return RDF_FORMATS[name]
+
+
+# pyoxigraph's format enums do not pickle: an RDF format crosses the pipe by name (a contribution's).
+copyreg.pickle(Format, lambda fmt: (_rdf_format, (fmt.name,)))
 
 
 @lru_cache(maxsize=256)
