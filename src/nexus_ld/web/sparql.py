@@ -105,13 +105,15 @@ def init_app(app: Flask) -> None:
     """Register the endpoint: its executor (a worker pool on the embedded store), limiter, CORS."""
     state = app.extensions["nexus_ld"]
     settings: Settings = state.settings
-    # In this process (the watchdog's, or a remote store's): the app's own validator, made on first use.
-    query = oxigraph_query(state.store.ox, state.store.prefixes) if not settings.store_url else None
+    remote = bool(settings.store_url)
+    # Work done in this process (under the watchdog, or for a remote store): the app's own store and
+    # contribution validator (made on first use).
     here = Context(
-        query or state.store.query_fn(), lambda: app.extensions["nexus_ld.contributions"].validator
+        state.store.query_fn() if remote else oxigraph_query(state.store.ox, state.store.prefixes),
+        lambda: app.extensions["nexus_ld.contributions"].validator,
     )
     reason = isolation.reason_not_to_isolate(settings)
-    if settings.store_url:
+    if remote:
         # A remote store's HTTP client gives up at query_timeout_s and the server's own timeout stops its
         # work (docs/scaling.md); no process to kill. The job's dataset goes to the server as given.
         executor: Executor = InlineExecutor(here, f"none: {reason}")
