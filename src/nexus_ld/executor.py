@@ -49,6 +49,7 @@ from .formats import RDF_FORMATS, RESULT_FORMATS, Format
 from .sparql_guard import Limits, QueryInfo, inspect
 
 STARTUP_TIMEOUT_S = 60.0  # opening the store in a fresh worker; not counted in the query's time
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -380,7 +381,6 @@ def worker_entry() -> None:
 # A fresh interpreter, not multiprocessing's spawn: spawn re-imports the server's __main__ module,
 # which breaks for scripts without a main guard; this imports only pyoxigraph and this module.
 _WORKER_CODE = "from nexus_ld.executor import worker_entry; worker_entry()"
-log = logging.getLogger(__name__)
 
 
 class _Worker:
