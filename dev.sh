@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The two commands of the README's quick start, on a fresh machine with Python 3.11+:
+# The commands of the README's quick start, on a fresh machine with Python 3.11+:
 #   ./dev.sh serve [nexus-ld serve options]   set up, build the bundled data, serve on 127.0.0.1:8000
+#   ./dev.sh nexus-ld [command and options]   set up, run any nexus-ld command (e.g. check, query)
 #   ./dev.sh test  [pytest options]           set up (with test tools and Chromium), run every test and
-#                                             the benchmark's smoke run
+#                                             the benchmark's smoke run; with pytest options, only the
+#                                             tests they select (-m "not live": the fast lane)
+# The venv is set up with the versions of constraints.txt (the versions the tests last passed with).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,7 +16,19 @@ setup() {  # $1: pip extras
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
         || { echo "nexus-ld needs Python 3.11 or newer ($PYTHON is $("$PYTHON" -V 2>&1))" >&2; exit 2; }
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
+    # pip runs only when pyproject.toml, constraints.txt or the extras changed since the last set-up
+    # of this venv: the stamp holds their hash (pip itself takes seconds even when nothing changes).
+    local stamp="$VENV/.nexus-ld-setup-${1//,/-}" wanted
+    wanted=$("$VENV/bin/python" -c 'import hashlib, sys
+print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[2:]) + sys.argv[1].encode()).hexdigest())' \
+        "$1" pyproject.toml constraints.txt)
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+        return 0
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$1]"
+    echo "$wanted" >"$stamp"
+    echo "nexus-ld is installed in $VENV: run it as ./dev.sh nexus-ld COMMAND, $VENV/bin/nexus-ld COMMAND," \
+        "or after 'source $VENV/bin/activate' as nexus-ld COMMAND" >&2
 }
 
 need_chromium() {  # the page tests drive Debian's Chromium through Playwright
@@ -27,16 +42,33 @@ need_chromium() {  # the page tests drive Debian's Chromium through Playwright
     fi
 }
 
+need_nginx() {  # the production tests (tests/security/test_front_production.py) run Debian's nginx in front
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing Debian's nginx for the production tests" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+    else
+        echo "the production tests need nginx: install it (Debian: sudo apt-get install nginx)" >&2
+        exit 2
+    fi
+}
+
 case "${1:-}" in
     serve)
         shift
         setup serve
         exec "$VENV/bin/nexus-ld" serve "$@"
         ;;
+    nexus-ld)
+        shift
+        setup serve
+        exec "$VENV/bin/nexus-ld" "$@"
+        ;;
     test)
         shift
         setup test,bench
         need_chromium
+        need_nginx
         # One ruff configuration (pyproject.toml) for the whole tree: lint and format are part of the tests.
         "$VENV/bin/ruff" check src tests bench
         "$VENV/bin/ruff" format --check src tests bench
@@ -47,11 +79,13 @@ case "${1:-}" in
         # pytest's exit 5 means no test ran: that is a failure, not a pass.
         [ "$status" = 5 ] && { echo "no tests ran" >&2; exit 1; }
         [ "$status" = 0 ] || exit "$status"
-        # The benchmark's 10k smoke run: everything runs once and writes results; no time is asserted.
+        # The benchmark's 10k smoke run, with the whole suite only (pytest options choose a part of it):
+        # everything runs once and writes results; no time is asserted.
+        [ $# = 0 ] || exit 0
         exec "$VENV/bin/python" bench/run --smoke --out "${TMPDIR:-/tmp}/nexus-ld-bench-smoke"
         ;;
     *)
-        echo "usage: ./dev.sh serve [options] | ./dev.sh test [pytest options]" >&2
+        echo "usage: ./dev.sh serve [options] | ./dev.sh nexus-ld COMMAND [options] | ./dev.sh test [pytest options]" >&2
         exit 2
         ;;
 esac

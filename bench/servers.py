@@ -8,8 +8,9 @@
 - ``rdflib-endpoint``: rdflib-endpoint (PyPI) on an N-Quads dump of the same default graphs.
 - ``nexus-ld remote``: nexus-ld with ``store_url`` on a separate ``oxigraph serve`` (scale-out).
 
-The benchmark turns nexus-ld's per-client rate limit off (``rate_limit_per_minute = 0``): the
-load generator is one client, and the other servers have no such limit.
+The benchmark turns nexus-ld's per-client limits off (``rate_limit_per_minute = 0``,
+``max_inflight_per_client = 0``): the load generator is one client, and the other servers have no such
+limit.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def nexus_env(build: Path, project: Path, **settings: str) -> dict[str, str]:
     env["NEXUS_LD_BUILD_DIR"] = str(build)
     env["NEXUS_LD_PROJECT_DIR"] = str(project)
     env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"
+    env["NEXUS_LD_MAX_INFLIGHT_PER_CLIENT"] = "0"
+    env["NEXUS_LD_INBOX_PATH"] = str(project / "inbox" / "contributions.sqlite")  # not the checkout's
     for key, value in settings.items():
         env["NEXUS_LD_" + key.upper()] = value
     return env

@@ -1,10 +1,16 @@
-"""Shared fixtures: one real build of the bundled data per test session, an app on it, and a real
-HTTP server on a free 127.0.0.1 port."""
+"""Shared fixtures: a copy of the project's inputs and one real build of it per test session, an app on
+it, a real HTTP server on a free 127.0.0.1 port, and the SHACL engine to run a test with.
+
+Tests read the project's inputs (ontology/, shapes/, data/, queries/) from ``project_dir``, a copy taken
+once per session: a contribution accepted in the checkout does not change what they test, and nothing
+they do writes to the working tree."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,21 +18,92 @@ from pathlib import Path
 
 import pytest
 import requests
+from rdflib import Graph
 from werkzeug.serving import make_server
 
 from nexus_ld.build import build
 from nexus_ld.config import PROJECT_ROOT, Settings, load_settings
+from nexus_ld.infer import owl_rl_entailments
+from nexus_ld.load import Project, load_project
+from nexus_ld.namespaces import DEFAULT_BASE
+from nexus_ld.validate import use_engine
 from nexus_ld.web.app import create_app
 
 ROOT = PROJECT_ROOT
 SOURCE_TEXT = (ROOT / "data" / "sources" / "ttp-aq-isis-nexus.txt").read_text(encoding="utf-8")
 
 
+INPUTS = ("ontology", "shapes", "data", "queries")
+# Builds whose subject is not inference compute the OWL 2 RL entailments as SPARQL rules: the same
+# entailments as owlrl (test_infer.py), 30-100x faster; the session build keeps owlrl, the default.
+QUICK_BUILD = {"inference": "rules"}
+
+
+def copy_project(target: Path, source: Path = PROJECT_ROOT) -> Path:
+    """A copy of the project's inputs (ontology, shapes, data, example queries) to build and change freely."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in INPUTS:
+        if (source / name).exists():
+            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+    return target
+
+
+def settings_for(project: Path, **overrides) -> Settings:
+    """Settings of a project folder: its build and inbox inside it, no limit on contributions."""
+    values = {
+        "project_dir": str(project),
+        "build_dir": str(project / "build"),
+        "inbox_path": str(project / "inbox" / "contributions.sqlite"),
+        "contribution_rate_per_minute": 0,
+    }
+    return load_settings(values | overrides, environ={})
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of a fresh build of the bundled data (built once per session)."""
-    folder = tmp_path_factory.mktemp("build") / "build"
-    settings = load_settings({"build_dir": str(folder)}, environ={})
+def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's inputs, copied once per session; the session build is in its build/."""
+    return copy_project(tmp_path_factory.mktemp("project") / "project")
+
+
+@pytest.fixture(scope="session")
+def project(project_dir: Path) -> Project:
+    """The parsed inputs of the session copy (shared read-only)."""
+    return load_project(project_dir)
+
+
+@pytest.fixture(scope="session")
+def owlrl_entailed(project: Project) -> Graph:
+    """The OWL 2 RL entailments of the bundled data by owlrl (the slowest step of a build; computed once)."""
+    return owl_rl_entailments(project.ontology, project.data, DEFAULT_BASE)
+
+
+@pytest.fixture(scope="session")
+def built(project_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a fresh build of the bundled data (built once per session), default limits."""
+    inbox = tmp_path_factory.mktemp("inbox") / "contributions.sqlite"
+    values = {"project_dir": str(project_dir), "build_dir": str(project_dir / "build")}
+    settings = load_settings(values | {"inbox_path": str(inbox)}, environ={})
+    build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def bundled(built: Settings) -> Settings:
+    """The session build with the contribution tests' settings (its own inbox, no rate limit); shared
+    read-only: a test that accepts contributions works on its own copy (``writable_copy``)."""
+    return settings_for(built.project)
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A build of synthetic data larger than the bundled data (bench/generate.py, 10k triples)."""
+    target = tmp_path_factory.mktemp("synthetic") / "project"
+    subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "generate.py"), "--size", "10k", "--out", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    settings = settings_for(target, **QUICK_BUILD)
     build(settings)
     return settings
 
@@ -104,5 +181,48 @@ def live_server(built: Settings) -> Iterator[LiveServer]:
         yield server
 
 
-def project_path(*parts: str) -> Path:
-    return ROOT.joinpath(*parts)
+@pytest.fixture(params=["pyshacl", "turbo"])
+def shacl_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test once per SHACL engine (the test venv installs nexus-ld[fast]: both are there)."""
+    use_engine(request.param)
+    yield request.param
+    use_engine("auto")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the session's real HTTP server joins the live lane (modules of live tests say
+    ``pytestmark = pytest.mark.live``); the fast lane, ``-m "not live"``, is unit tests and Flask's
+    in-process test client."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
+
+
+# Tests never write to the checkout: its inputs, build and inbox are the same after the session.
+CHECKOUT = tuple(PROJECT_ROOT / name for name in (*INPUTS, "build", "inbox"))
+_checkout_before = pytest.StashKey[list[tuple[str, int, int]]]()
+
+
+def checkout_state() -> list[tuple[str, int, int]]:
+    """Every file of the checkout's inputs, build and inbox with its size and modification time."""
+    return sorted(
+        (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+        for folder in CHECKOUT
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_checkout_before] = checkout_state()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    before = set(session.config.stash[_checkout_before])
+    after = set(checkout_state())
+    changed = sorted({path for path, *_ in before ^ after})
+    if changed:
+        session.config.get_terminal_writer().line(
+            "the tests changed the checkout (they must work on copies): " + ", ".join(changed[:10]), red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

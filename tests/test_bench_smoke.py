@@ -18,6 +18,8 @@ from nexus_ld.check import check_project
 from nexus_ld.load import load_project
 from nexus_ld.namespaces import DEFAULT_BASE
 
+pytestmark = pytest.mark.live  # the benchmark's servers and processes
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 

@@ -13,7 +13,6 @@ from rdflib.namespace import XSD as XSD_NS
 from nexus_ld import check, load
 from nexus_ld.validate import Report, Result, owner, truthy_shapes, validate
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD = Path(__file__).resolve().parent / "data" / "good" / "claims.ttl"
 NX = "https://w3id.org/nexus-ld/ontology#"
 ID = "https://w3id.org/nexus-ld/id/"
@@ -32,18 +31,18 @@ PREFIXES = """
 
 
 @pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return load.parse_files(load.ontology_files(ROOT))
+def ontology(project_dir: Path) -> Graph:
+    return load.parse_files(load.ontology_files(project_dir))
 
 
 @pytest.fixture(scope="module")
-def shapes() -> Graph:
-    return load.parse_files(load.shape_files(ROOT))
+def shapes(project_dir: Path) -> Graph:
+    return load.parse_files(load.shape_files(project_dir))
 
 
 @pytest.fixture(scope="module")
-def entities() -> Graph:
-    return load.parse_files(sorted((ROOT / "data").glob("*.ttl")))
+def entities(project_dir: Path) -> Graph:
+    return load.parse_files(sorted((project_dir / "data").glob("*.ttl")))
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +61,12 @@ def messages(results: list[Result]) -> list[str]:
 # --- sources and quotes -----------------------------------------------------------------------------
 
 
-def test_quotes_of_good_fixture_fit_the_source(good: Graph) -> None:
-    assert check.check_quotes(good, ROOT / "data" / "sources") == []
+def test_quotes_of_good_fixture_fit_the_source(good: Graph, project_dir: Path) -> None:
+    assert check.check_quotes(good, project_dir / "data" / "sources") == []
 
 
-def test_changed_source_text_fails_its_checksum(good: Graph, tmp_path: Path) -> None:
-    text = (ROOT / "data" / "sources" / "ttp-aq-isis-nexus.txt").read_text(encoding="utf-8")
+def test_changed_source_text_fails_its_checksum(good: Graph, tmp_path: Path, project_dir: Path) -> None:
+    text = (project_dir / "data" / "sources" / "ttp-aq-isis-nexus.txt").read_text(encoding="utf-8")
     (tmp_path / "ttp-aq-isis-nexus.txt").write_text(
         text.replace("Pakistani state", "Pakistani State"), encoding="utf-8"
     )
@@ -82,12 +81,12 @@ def test_missing_source_text_is_reported(good: Graph, tmp_path: Path) -> None:
     assert messages(results) == ["Source text file not found: data/sources/ttp-aq-isis-nexus.txt"]
 
 
-def test_shifted_offsets_are_reported_with_the_right_place(good: Graph) -> None:
+def test_shifted_offsets_are_reported_with_the_right_place(good: Graph, project_dir: Path) -> None:
     data = Graph() + good
     position = next(data.subjects(URIRef("http://www.w3.org/ns/oa#start"), Literal(1030)))
     data.set((position, URIRef("http://www.w3.org/ns/oa#start"), Literal(1029)))
     data.set((position, URIRef("http://www.w3.org/ns/oa#end"), Literal(1096)))
-    results = check.check_quotes(data, ROOT / "data" / "sources")
+    results = check.check_quotes(data, project_dir / "data" / "sources")
     assert messages(results) == [
         "Quote check: the quote is not at offsets 1029-1096 (it occurs at 1030-1097)"
     ]
@@ -129,17 +128,17 @@ def test_date_reached_by_no_claim_is_left_alone() -> None:
 # --- reference lists, vocabulary, IRIs ------------------------------------------------------------------
 
 
-def test_reference_lists_are_read_from_the_tsv_files() -> None:
-    qids = check.reference_column(ROOT / "data" / "reference" / "wikidata.tsv", "wikidata_qid")
+def test_reference_lists_are_read_from_the_tsv_files(project_dir: Path) -> None:
+    qids = check.reference_column(project_dir / "data" / "reference" / "wikidata.tsv", "wikidata_qid")
     assert {"Q34490", "Q2429253", "Q843"} <= qids
     assert "wikidata_qid" not in qids
-    assert check.reference_column(ROOT / "data" / "reference" / "un-sanctions.tsv", "un_reference") == {
-        "QDi.006"
-    }
+    assert check.reference_column(
+        project_dir / "data" / "reference" / "un-sanctions.tsv", "un_reference"
+    ) == {"QDi.006"}
 
 
-def test_entity_files_use_only_confirmed_identifiers(entities: Graph) -> None:
-    assert check.check_references(entities, ROOT / "data" / "reference") == []
+def test_entity_files_use_only_confirmed_identifiers(entities: Graph, project_dir: Path) -> None:
+    assert check.check_references(entities, project_dir / "data" / "reference") == []
 
 
 def test_standard_and_ontology_classes_are_known(good: Graph, ontology: Graph) -> None:
@@ -225,14 +224,14 @@ def test_blank_focus_is_named_by_its_claim(good: Graph) -> None:
 # --- the whole project -----------------------------------------------------------------------------
 
 
-def test_check_project_on_a_copy_of_the_project(tmp_path: Path) -> None:
+def test_check_project_on_a_copy_of_the_project(tmp_path: Path, project_dir: Path) -> None:
     for folder in ("ontology", "shapes"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+        shutil.copytree(project_dir / folder, tmp_path / folder)
     (tmp_path / "data" / "claims").mkdir(parents=True)
-    for path in (ROOT / "data").glob("*.ttl"):
+    for path in (project_dir / "data").glob("*.ttl"):
         shutil.copy(path, tmp_path / "data")
-    shutil.copytree(ROOT / "data" / "sources", tmp_path / "data" / "sources")
-    shutil.copytree(ROOT / "data" / "reference", tmp_path / "data" / "reference")
+    shutil.copytree(project_dir / "data" / "sources", tmp_path / "data" / "sources")
+    shutil.copytree(project_dir / "data" / "reference", tmp_path / "data" / "reference")
     shutil.copy(GOOD, tmp_path / "data" / "claims" / "good.ttl")
     report = check.check_project(load.load_project(tmp_path))
     assert report.conforms, report.text

@@ -1,5 +1,7 @@
 """The fast whole-dataset check (check_store.py) finds exactly what check.py finds over rdflib Graphs.
 
+The tests taking the ``shacl_engine`` fixture run once per SHACL engine (pySHACL, the turbo pair).
+
 On the bundled data, on every fixture of tests/data/, on a generated 10k dataset (clean, then broken on
 purpose), in one process and with the checks in a second one; the truthy-graph checks of a build too.
 """
@@ -24,16 +26,14 @@ from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.store import Store
 from nexus_ld.validate import Report, Result
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "data"
-ENTITIES = sorted((ROOT / "data").glob("*.ttl"))
 BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
 DATA_FIXTURES = [
     p for p in [*BAD, *sorted((FIXTURES / "good").glob("*.ttl"))] if not p.name.startswith("truthy-")
 ]
 TRUTHY_FIXTURES = [p for p in BAD if p.name.startswith("truthy-")]
 
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import generate  # noqa: E402
 
 
@@ -47,44 +47,50 @@ def key(result: Result) -> tuple[str | None, ...]:
     return (result.severity, result.message, where, text(result.path), text(result.value), text(result.shape))
 
 
+def entity_files(project: Path) -> list[Path]:
+    return sorted((project / "data").glob("*.ttl"))
+
+
 def findings(report: Report) -> Counter:
     return Counter(key(r) for r in report.results)
 
 
 @pytest.fixture(scope="module")
-def graphs() -> dict[str, Graph]:
+def graphs(project_dir: Path) -> dict[str, Graph]:
     return {
-        "ontology": load.parse_files(load.ontology_files(ROOT)),
-        "shapes": load.parse_files(load.shape_files(ROOT)),
-        "entities": load.parse_files(ENTITIES),
+        "ontology": load.parse_files(load.ontology_files(project_dir)),
+        "shapes": load.parse_files(load.shape_files(project_dir)),
+        "entities": load.parse_files(entity_files(project_dir)),
     }
 
 
 # --- the same findings as check.py -----------------------------------------------------------------
 
 
-def test_bundled_data_gives_the_same_report_both_ways() -> None:
-    fast = check_store.check_root(ROOT, parallel=False)
-    slow = check.check_project(load.load_project(ROOT))
+def test_bundled_data_gives_the_same_report_both_ways(project_dir: Path, shacl_engine: str) -> None:
+    fast = check_store.check_root(project_dir, parallel=False)
+    slow = check.check_project(load.load_project(project_dir))
     assert findings(fast) == findings(slow)
     assert fast.conforms == slow.conforms
     assert fast.text == slow.text
 
 
-def test_the_second_process_gives_the_same_report() -> None:
-    alone = check_store.check_root(ROOT, parallel=False)
-    beside = check_store.check_root(ROOT, parallel=True)
+def test_the_second_process_gives_the_same_report(project_dir: Path) -> None:
+    alone = check_store.check_root(project_dir, parallel=False)
+    beside = check_store.check_root(project_dir, parallel=True)
     assert findings(beside) == findings(alone)
     assert beside.text == alone.text
 
 
 @pytest.mark.parametrize("path", DATA_FIXTURES, ids=[p.stem for p in DATA_FIXTURES])
-def test_each_fixture_gives_the_same_findings_both_ways(path: Path, graphs: dict[str, Graph]) -> None:
+def test_each_fixture_gives_the_same_findings_both_ways(
+    path: Path, graphs: dict[str, Graph], project_dir: Path, shacl_engine: str
+) -> None:
     slow = check.check_graph(
-        graphs["entities"] + load.parse_file(path), graphs["ontology"], graphs["shapes"], ROOT / "data"
+        graphs["entities"] + load.parse_file(path), graphs["ontology"], graphs["shapes"], project_dir / "data"
     )
-    groups = {"ontology": load.ontology_files(ROOT), "data": [*ENTITIES, path]}
-    fast = check_store.check_files(groups, graphs["shapes"], ROOT / "data", parallel=False)
+    groups = {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), path]}
+    fast = check_store.check_files(groups, graphs["shapes"], project_dir / "data", parallel=False)
     assert findings(fast) == findings(slow)
     if path.parent.name == "bad":
         expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
@@ -93,10 +99,12 @@ def test_each_fixture_gives_the_same_findings_both_ways(path: Path, graphs: dict
         assert fast.conforms and fast.results == [], fast.text
 
 
-def test_other_base_flags_every_nexus_iri_both_ways(graphs: dict[str, Graph]) -> None:
+def test_other_base_flags_every_nexus_iri_both_ways(graphs: dict[str, Graph], project_dir: Path) -> None:
     other = "https://w3id.org/other/"
     good = FIXTURES / "good" / "claims.ttl"
-    store = check_store.check_store({"ontology": load.ontology_files(ROOT), "data": [*ENTITIES, good]})
+    store = check_store.check_store(
+        {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), good]}
+    )
     fast = check_store.iri_findings(store, base=other)
     slow = check.check_iris(graphs["entities"] + load.parse_file(good), base=other)
     assert fast and Counter(map(key, fast)) == Counter(map(key, slow))
@@ -167,19 +175,22 @@ def test_a_broken_generated_dataset_reports_each_error_as_the_rdflib_path_does(
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_a_syntax_error_names_file_and_line(tmp_path: Path, parallel: bool) -> None:
+def test_a_syntax_error_names_file_and_line(
+    tmp_path: Path, parallel: bool, project_dir: Path, shacl_engine: str
+) -> None:
     for part in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / part, tmp_path / part)
+        shutil.copytree(project_dir / part, tmp_path / part)
     (tmp_path / "data" / "broken.ttl").write_text("@prefix x: <http://x/> .\nx:a x:b .\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"broken\.ttl:2"):
         check_store.check_root(tmp_path, parallel=parallel)
 
 
-def test_cli_check_prints_the_fast_report_as_json() -> None:
-    result = CliRunner().invoke(main, ["--setting", "project_dir", str(ROOT), "check", "--json"])
+def test_cli_check_prints_the_fast_report_as_json(project_dir: Path, shacl_engine: str) -> None:
+    args = ["--setting", "project_dir", str(project_dir), "--setting", "shacl_engine", shacl_engine]
+    result = CliRunner().invoke(main, [*args, "check", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    slow = check.check_project(load.load_project(ROOT))
+    slow = check.check_project(load.load_project(project_dir))
     assert report["conforms"] is True
     assert report["violations"] == 0
     assert report["warnings"] == len([r for r in slow.results if r.severity == "Warning"])
@@ -189,8 +200,10 @@ def test_cli_check_prints_the_fast_report_as_json() -> None:
 # --- the truthy graph of a build -------------------------------------------------------------------
 
 
-def _truthy_store(truthy: Path) -> Store:
-    store = check_store.check_store({"ontology": load.ontology_files(ROOT), "data": ENTITIES})
+def _truthy_store(truthy: Path, project_dir: Path) -> Store:
+    store = check_store.check_store(
+        {"ontology": load.ontology_files(project_dir), "data": entity_files(project_dir)}
+    )
     store.ox.load(
         path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
     )
@@ -198,15 +211,19 @@ def _truthy_store(truthy: Path) -> Store:
 
 
 @pytest.mark.parametrize("path", TRUTHY_FIXTURES, ids=[p.stem for p in TRUTHY_FIXTURES])
-def test_truthy_fixture_gives_the_same_findings_both_ways(path: Path, graphs: dict[str, Graph]) -> None:
+def test_truthy_fixture_gives_the_same_findings_both_ways(
+    path: Path, graphs: dict[str, Graph], project_dir: Path, shacl_engine: str
+) -> None:
     slow = check.check_truthy(load.parse_file(path), graphs["entities"], graphs["ontology"], graphs["shapes"])
-    fast = check_store.truthy_report(_truthy_store(path), graphs["shapes"], load.ontology_files(ROOT))
+    fast = check_store.truthy_report(
+        _truthy_store(path, project_dir), graphs["shapes"], load.ontology_files(project_dir)
+    )
     assert findings(fast) == findings(slow)
     expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
     assert any(expected in r.message for r in fast.violations), fast.text
 
 
-def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path) -> None:
+def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path, project_dir: Path) -> None:
     claims = tmp_path / "claims.ttl"
     claims.write_text(
         "@prefix nx: <https://w3id.org/nexus-ld/ontology#> .\n"
@@ -223,7 +240,9 @@ def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path) -> N
         "<https://w3id.org/nexus-ld/id/group/ttp> .\n",
         encoding="utf-8",
     )
-    store = check_store.check_store({"ontology": load.ontology_files(ROOT), "data": [*ENTITIES, claims]})
+    store = check_store.check_store(
+        {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), claims]}
+    )
     store.ox.load(
         path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
     )

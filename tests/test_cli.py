@@ -7,7 +7,9 @@ from nexus_ld.cli import main
 
 def run(built, *args):
     return CliRunner().invoke(
-        main, ["--setting", "build_dir", str(built.build), *args], catch_exceptions=False
+        main,
+        ["--setting", "project_dir", str(built.project), "--setting", "build_dir", str(built.build), *args],
+        catch_exceptions=False,
     )
 
 

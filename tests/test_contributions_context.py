@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from contributions_support import GOOD, bundled, synthetic
+from contributions_support import GOOD
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
 from nexus_ld.cli import main
+from nexus_ld.config import Settings
 from nexus_ld.contributions.context import fetch, result_keys, validate_in_context, whole_graph
 from nexus_ld.contributions.parse import Limits, choose_format, parse
 from nexus_ld.contributions.service import Validator
@@ -105,20 +106,22 @@ def compare(settings, *, good_conforms: bool = True) -> list[str]:
     return checked
 
 
-def test_context_equals_whole_dataset_on_bundled_data() -> None:
-    assert len(compare(bundled())) == 7
+def test_context_equals_whole_dataset_on_bundled_data(bundled: Settings) -> None:
+    assert len(compare(bundled)) == 7
 
 
-def test_context_equals_whole_dataset_on_larger_synthetic_data() -> None:
-    settings = synthetic()
+def test_context_equals_whole_dataset_on_larger_synthetic_data(
+    bundled: Settings, synthetic: Settings
+) -> None:
+    settings = synthetic
     larger = json.loads((settings.build / "release.json").read_text())["graphs"]["data"]
-    assert larger > json.loads((bundled().build / "release.json").read_text())["graphs"]["data"]
+    assert larger > json.loads((bundled.build / "release.json").read_text())["graphs"]["data"]
     # The good claim cites group:ttp and the bundled source, which the synthetic data does not have.
     assert len(compare(settings, good_conforms=False)) == 7
 
 
-def test_context_reports_the_violations_a_contribution_causes_on_published_nodes() -> None:
-    validator = Validator.from_settings(bundled())
+def test_context_reports_the_violations_a_contribution_causes_on_published_nodes(bundled: Settings) -> None:
+    validator = Validator.from_settings(bundled)
     store = validator.store
     group = first(
         store,
@@ -138,9 +141,9 @@ def test_context_reports_the_violations_a_contribution_causes_on_published_nodes
     assert URIRef(group) in context.roots
 
 
-def test_incoming_query_lists_exactly_the_shapes_target_objects_of() -> None:
+def test_incoming_query_lists_exactly_the_shapes_target_objects_of(bundled: Settings) -> None:
     """context-incoming.rq must fetch every predicate the shapes target objects of (and no other)."""
-    validator = Validator.from_settings(bundled())
+    validator = Validator.from_settings(bundled)
     targeted = {str(p) for p in validator.shapes.objects(None, SH.targetObjectsOf)}
     text = query_text("context-incoming")
     values = text.split("VALUES ?p {")[1].split("}")[0].split()
@@ -154,18 +157,18 @@ def test_incoming_query_lists_exactly_the_shapes_target_objects_of() -> None:
     assert listed == targeted
 
 
-def test_context_cost_does_not_grow_with_the_store() -> None:
+def test_context_cost_does_not_grow_with_the_store(bundled: Settings, synthetic: Settings) -> None:
     """The same contribution needs the same number of queries and a similar context on both stores."""
     text = (GOOD / "new-claim.ttl").read_text(encoding="utf-8")
-    small = fetch(Validator.from_settings(bundled()).store, graph_of(text))
-    large = fetch(Validator.from_settings(synthetic()).store, graph_of(text))
+    small = fetch(Validator.from_settings(bundled).store, graph_of(text))
+    large = fetch(Validator.from_settings(synthetic).store, graph_of(text))
     assert small.queries > 0 and large.queries <= small.queries + 5
 
 
 @pytest.mark.parametrize("kind", ["entities", "claims"])
-def test_validate_passes_every_file_of_data(kind: str) -> None:
+def test_validate_passes_every_file_of_data(kind: str, bundled: Settings) -> None:
     """Published data obeys the rules contributions obey: every data/ file conforms (warnings at most)."""
-    settings = bundled()
+    settings = bundled
     data = settings.project / "data"
     files = sorted(data.glob("claims/*.ttl")) if kind == "claims" else sorted(data.glob("*.ttl"))
     assert files

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import LiveServer
-from contributions_support import BAD, GOOD, bundled, settings_for
+from conftest import LiveServer, settings_for
+from contributions_support import BAD, GOOD
 
+from nexus_ld.config import Settings
 from nexus_ld.web.app import create_app
+
+pytestmark = pytest.mark.live  # a real server on a port
 
 MEDIA = {
     ".ttl": "text/turtle",
@@ -55,10 +58,9 @@ FILE_CASES = {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    base = bundled()
+def server(tmp_path_factory: pytest.TempPathFactory, bundled: Settings):
     inbox = tmp_path_factory.mktemp("inbox") / "contributions.sqlite"
-    settings = settings_for(base.project, inbox_path=str(inbox), max_body_bytes=2_000_000)
+    settings = settings_for(bundled.project, inbox_path=str(inbox), max_body_bytes=2_000_000)
     with LiveServer(create_app(settings)) as live:
         live.inbox = inbox
         yield live
@@ -227,9 +229,9 @@ def test_duplicate_submission_is_409_naming_the_first(server) -> None:
     assert inbox_rows(server.inbox) == before
 
 
-def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
+def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, bundled: Settings) -> None:
     settings = settings_for(
-        bundled().project, inbox_path=str(tmp_path / "inbox.sqlite"), contribution_rate_per_minute=2
+        bundled.project, inbox_path=str(tmp_path / "inbox.sqlite"), contribution_rate_per_minute=2
     )
     client = create_app(settings).test_client()
     body = (BAD / "empty.ttl").read_bytes()

@@ -13,9 +13,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from conftest import free_port, wait_until_responds
-from contributions_support import GOOD, bundled
+from contributions_support import GOOD
+
+from nexus_ld.config import Settings
+
+pytestmark = pytest.mark.live  # a server process killed mid-write
 
 CLAIM = "claim:contributed-ttp-aims-to-overthrow-government"
 
@@ -45,8 +50,8 @@ def bodies(count: int) -> list[bytes]:
     return [text.replace(CLAIM, f"{CLAIM}-{n}").encode("utf-8") for n in range(count)]
 
 
-def test_kill_9_mid_write_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    settings = bundled()
+def test_kill_9_mid_write_loses_nothing_acknowledged(tmp_path: Path, bundled: Settings) -> None:
+    settings = bundled  # read-only: the server writes to its own inbox
     inbox = tmp_path / "inbox" / "contributions.sqlite"
     process, url = start_server(settings, inbox)
     acknowledged: dict[str, str] = {}  # id -> sha256 of the body the server answered 201 for

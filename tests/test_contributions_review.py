@@ -7,13 +7,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from contributions_support import BAD, GOOD, bundled, writable_copy
+from contributions_support import BAD, GOOD, writable_copy
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from nexus_ld.build import build
 from nexus_ld.cli import main
-from nexus_ld.config import load_settings
+from nexus_ld.config import Settings, load_settings
 from nexus_ld.namespaces import NX
 from nexus_ld.store import Store
 from nexus_ld.web.app import create_app
@@ -24,8 +24,8 @@ ASK_CLAIM = f"ASK {{ GRAPH graph:data {{ <{CLAIM}> a nx:Claim }} }}"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory):
-    return writable_copy(bundled(), tmp_path_factory.mktemp("review") / "project")
+def project(tmp_path_factory: pytest.TempPathFactory, bundled: Settings):
+    return writable_copy(bundled, tmp_path_factory.mktemp("review") / "project")
 
 
 def app_for(settings, **overrides):
@@ -144,8 +144,8 @@ def test_cli_lists_shows_rejects_with_reason_and_accepts(project) -> None:
     )
 
 
-def test_validate_cli_exit_codes_and_outputs() -> None:
-    project = bundled()  # unchanged by the tests above (they accept into their own copy)
+def test_validate_cli_exit_codes_and_outputs(bundled: Settings) -> None:
+    project = bundled  # unchanged by the tests above (they accept into their own copy)
     good = cli(project, "validate", str(GOOD / "new-claim.ttl"))
     assert good.exit_code == 0 and "conforms (26 triples; 0 violations" in good.output
     bad = cli(project, "validate", str(BAD / "wrong-quote.ttl"))
@@ -165,8 +165,8 @@ def test_validate_cli_exit_codes_and_outputs() -> None:
     assert missing.exit_code == 2 and "No such file" in missing.output
 
 
-def test_browser_page_validates_and_submits(tmp_path) -> None:
-    client = app_for(bundled(), inbox_path=str(tmp_path / "inbox.sqlite")).test_client()
+def test_browser_page_validates_and_submits(tmp_path, bundled: Settings) -> None:
+    client = app_for(bundled, inbox_path=str(tmp_path / "inbox.sqlite")).test_client()
     page = client.get("/contribute").get_data(as_text=True)
     assert '<form method="post" action="/contribute"' in page and 'name="file"' in page
     text = (BAD / "claim-without-source.ttl").read_text(encoding="utf-8")

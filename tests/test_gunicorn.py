@@ -19,6 +19,8 @@ import requests
 from nexus_ld.config import Settings
 from tests.conftest import free_port, wait_until_responds
 
+pytestmark = pytest.mark.live  # gunicorn processes
+
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"
 
 
@@ -45,6 +47,7 @@ def running_gunicorn(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")}
     env |= {
+        "NEXUS_LD_PROJECT_DIR": str(built.project),
         "NEXUS_LD_BUILD_DIR": str(built.build),
         "NEXUS_LD_RATE_LIMIT_PER_MINUTE": "0",
         "NEXUS_LD_INBOX_PATH": str(tmp_path_factory.mktemp("inbox") / "contributions.sqlite"),

@@ -7,9 +7,8 @@ import pytest
 from rdflib import OWL, RDF, Graph, Literal, Namespace, URIRef
 
 from nexus_ld.build import build
-from nexus_ld.config import PROJECT_ROOT, load_settings
+from nexus_ld.config import load_settings
 from nexus_ld.infer import ENTAILMENTS, owl_rl_entailments, rule_entailments, store_entailments
-from nexus_ld.load import load_project
 from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.store import Store
 
@@ -20,16 +19,8 @@ GROUP = Namespace(DEFAULT_BASE + "id/group/")
 
 
 @pytest.fixture(scope="module")
-def project():
-    return load_project(PROJECT_ROOT)
-
-
-@pytest.fixture(scope="module")
-def both(project) -> tuple[Graph, Graph]:
-    return (
-        owl_rl_entailments(project.ontology, project.data, DEFAULT_BASE),
-        rule_entailments(project.ontology, project.data, DEFAULT_BASE),
-    )
+def both(project, owlrl_entailed: Graph) -> tuple[Graph, Graph]:
+    return owlrl_entailed, rule_entailments(project.ontology, project.data, DEFAULT_BASE)
 
 
 def test_rules_give_exactly_the_owlrl_entailments_on_the_bundled_data(both):

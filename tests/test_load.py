@@ -1,9 +1,10 @@
+from pathlib import Path
+
 import pytest
 
 from nexus_ld.errors import InputError
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.load import load_project, parse_bytes, parse_file
-from tests.conftest import ROOT
 
 
 def test_syntax_error_names_file_line_and_column(tmp_path):
@@ -27,8 +28,8 @@ def test_unknown_suffix_is_refused(tmp_path):
         parse_file(path)
 
 
-def test_project_loads_every_group_of_files():
-    project = load_project(ROOT)
+def test_project_loads_every_group_of_files(project_dir: Path):
+    project = load_project(project_dir)
     assert len(project.ontology) > 500 and len(project.shapes) > 50 and len(project.data) > 1000
     assert any(p.suffix == ".txt" for p in project.files)  # source texts count in the checksum
-    assert project.checksum() == load_project(ROOT).checksum()
+    assert project.checksum() == load_project(project_dir).checksum()

@@ -1,22 +1,22 @@
+from pathlib import Path
+
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
-from nexus_ld.infer import inconsistencies, owl_rl_entailments
-from nexus_ld.load import load_project
-from tests.conftest import ROOT
+from nexus_ld.infer import inconsistencies
 
 NX = "https://w3id.org/nexus-ld/ontology#"
 
 
-def test_ontology_metadata():
-    g = Graph().parse(ROOT / "ontology" / "nexus.ttl")
+def test_ontology_metadata(project_dir: Path):
+    g = Graph().parse(project_dir / "ontology" / "nexus.ttl")
     onto = URIRef("https://w3id.org/nexus-ld/ontology")
     assert (onto, RDF.type, OWL.Ontology) in g
     for p in (OWL.versionIRI, OWL.versionInfo, URIRef("http://purl.org/dc/terms/license")):
         assert g.value(onto, p) is not None, p
 
 
-def test_every_own_term_has_label_definition_and_domain_range():
-    g = Graph().parse(ROOT / "ontology" / "nexus.ttl")
+def test_every_own_term_has_label_definition_and_domain_range(project_dir: Path):
+    g = Graph().parse(project_dir / "ontology" / "nexus.ttl")
     for term in set(g.subjects()):
         if not str(term).startswith(NX) or (term, RDF.type, SKOS.ConceptScheme) in g:
             continue
@@ -28,10 +28,9 @@ def test_every_own_term_has_label_definition_and_domain_range():
             )
 
 
-def test_ontology_and_data_are_owl_rl_consistent():
-    project = load_project(ROOT)
+def test_ontology_and_data_are_owl_rl_consistent(project, owlrl_entailed: Graph):
     closure = project.ontology + project.data
-    entailed = owl_rl_entailments(project.ontology, project.data, "https://w3id.org/nexus-ld/")
+    entailed = owlrl_entailed
     assert inconsistencies(closure + entailed) == []
     # Subclass reasoning reaches the data: TTP is an organisation by the ORG ontology.
     assert (

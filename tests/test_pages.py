@@ -6,12 +6,13 @@ import html
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from nexus_ld.build import build
 from nexus_ld.config import load_settings
-from tests.conftest import ROOT, SOURCE_TEXT, make_app
+from tests.conftest import QUICK_BUILD, SOURCE_TEXT, make_app
 
 BASE = "https://w3id.org/nexus-ld/"
 BROWSER = {"Accept": "text/html"}
@@ -154,11 +155,11 @@ def test_every_page_links_the_void_description(client):
 
 
 @pytest.fixture(scope="module")
-def markup_app(tmp_path_factory):
+def markup_app(tmp_path_factory, project_dir: Path):
     """A build of the project plus one group whose label, alias and comment hold markup."""
     root = tmp_path_factory.mktemp("markup")
     for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+        shutil.copytree(project_dir / folder, root / folder)
     (root / "data" / "zz-markup.ttl").write_text(
         "@prefix nx: <https://w3id.org/nexus-ld/ontology#> .\n"
         "@prefix group: <https://w3id.org/nexus-ld/id/group/> .\n"
@@ -170,7 +171,12 @@ def markup_app(tmp_path_factory):
         '    rdfs:comment "A </script><img src=x onerror=alert(1)> comment & more"@en .\n',
         encoding="utf-8",
     )
-    settings = load_settings({"project_dir": str(root), "build_dir": str(root / "build")}, environ={})
+    values = {
+        "project_dir": str(root),
+        "build_dir": str(root / "build"),
+        "inbox_path": str(root / "inbox.sqlite"),
+    }
+    settings = load_settings(values | QUICK_BUILD, environ={})
     build(settings)
     app = make_app(settings)
     return app

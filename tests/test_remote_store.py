@@ -8,8 +8,10 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,7 +25,10 @@ from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
 from nexus_ld.remote import RemoteStore, bind, update_url_for, where_clauses
 from nexus_ld.store import Store
-from tests.conftest import LiveServer, free_port, make_app, wait_until_responds
+from nexus_ld.urls import Urls
+from tests.conftest import QUICK_BUILD, LiveServer, free_port, make_app, wait_until_responds
+
+pytestmark = pytest.mark.live  # an `oxigraph serve` process
 
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
@@ -84,14 +89,18 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServe
 
 
 @pytest.fixture(scope="session")
-def remote_built(oxigraph: OxigraphServer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def remote_built(
+    oxigraph: OxigraphServer, tmp_path_factory: pytest.TempPathFactory, project_dir: Path
+) -> Settings:
     """`nexus-ld build --store URL` into the oxigraph server; the settings of a remote-store app."""
     folder = tmp_path_factory.mktemp("remote-build") / "build"
-    args = ["--setting", "build_dir", str(folder), "build", "--store", oxigraph.query_url]
+    args = ["--setting", "project_dir", str(project_dir), "--setting", "build_dir", str(folder)]
+    args += ["--setting", "inference", QUICK_BUILD["inference"], "build", "--store", oxigraph.query_url]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert f"loading the graphs into {oxigraph.store_url}" in result.stderr
-    return load_settings({"build_dir": str(folder), "store_url": oxigraph.query_url}, environ={})
+    values = {"project_dir": str(project_dir), "build_dir": str(folder), "store_url": oxigraph.query_url}
+    return load_settings(values | {"inbox_path": str(folder.parent / "inbox.sqlite")}, environ={})
 
 
 @pytest.fixture(scope="session")
@@ -273,6 +282,110 @@ def test_pages_are_the_same(servers, path):
     pages = [requests.get(s.url + path) for s in (embedded, remote)]
     assert pages[0].status_code == pages[1].status_code == 200
     assert pages[0].text == pages[1].text
+
+
+class CountingProxy:
+    """A forwarding HTTP server on 127.0.0.1 that counts the requests it passes on to ``target``: the
+    round trips a client makes to the store, counted on the wire."""
+
+    def __init__(self, target: str) -> None:
+        self.requests = 0
+        proxy = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                proxy.requests += 1
+                headers = {k: self.headers[k] for k in ("Content-Type", "Accept") if self.headers[k]}
+                answer = requests.request(self.command, target + self.path, data=body, headers=headers)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = _forward
+
+            def log_message(self, *args: object) -> None:  # keep the test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Forward)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def counted(oxigraph: OxigraphServer, remote_built: Settings) -> Iterator[tuple[RemoteStore, CountingProxy]]:
+    """A RemoteStore that reaches the oxigraph server through a CountingProxy."""
+    proxy = CountingProxy(oxigraph.base)
+    try:
+        yield (
+            RemoteStore.open(
+                load_settings(dict(remote_built.values) | {"store_url": proxy.url + "/query"}, environ={})
+            ),
+            proxy,
+        )
+    finally:
+        proxy.close()
+
+
+def _canonical(triples: list[ox.Triple]) -> set[ox.Quad]:
+    """The triples with blank nodes named canonically (RDFC-1.0 as pyoxigraph implements it)."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return set(dataset)
+
+
+MAX_ROUND_TRIPS = 3  # issue 12: a description costs at most 3 round trips to a remote store
+
+
+def test_every_description_is_the_same_graph_remotely_in_three_round_trips(embedded_built, counted):
+    """For every labelled resource under the base, the remote description (first page of incoming
+    links) is isomorphic to the embedded one, and costs at most MAX_ROUND_TRIPS requests."""
+    remote, proxy = counted
+    embedded = Store.open(embedded_built.build)
+    urls, dataset = Urls(embedded.base), "https://example.org/void#dataset"
+    query = (
+        "SELECT DISTINCT ?e ?base WHERE { ?e rdfs:label|skos:prefLabel ?l FILTER(STRSTARTS(STR(?e), ?base)) }"
+    )
+    entities = sorted(row["e"].value for row in embedded.query(query, {"base": ox.Literal(embedded.base)}))
+    assert len(entities) > 400 and TTP in entities
+    costs = {}
+    for iri in entities:
+        expected = embedded.describe(iri, 1, 50)
+        before = proxy.requests
+        got = remote.describe(iri, 1, 50)
+        costs[iri] = proxy.requests - before
+        assert got.incoming_total == expected.incoming_total, iri
+        assert _canonical(got.rdf(urls, dataset)) == _canonical(expected.rdf(urls, dataset)), iri
+    assert max(costs.values()) <= MAX_ROUND_TRIPS, max(costs.items(), key=lambda kv: kv[1])
+
+
+def test_a_page_past_the_last_costs_at_most_three_round_trips(counted):
+    remote, proxy = counted
+    before = proxy.requests
+    desc = remote.describe(TTP, 1000, 5)
+    assert proxy.requests - before <= MAX_ROUND_TRIPS
+    assert desc.incoming == [] and desc.incoming_total > 5 and desc.pages < 1000
+
+
+def test_ttps_page_is_the_same_over_oxigraph_serve(servers):
+    """The issue's figures: TTP's Turtle had 2,718 triples instead of 5,157 and no quotes remotely."""
+    graphs, quotes = [], []
+    for server in servers:
+        turtle = requests.get(server.url + "/doc/group/ttp", headers={"Accept": "text/turtle"})
+        triples = list(ox.parse(turtle.content, format=ox.RdfFormat.TURTLE))
+        graphs.append(_canonical(triples))
+        exact = ox.NamedNode("http://www.w3.org/ns/oa#exact")
+        quotes.append(sum(1 for t in triples if t.predicate == exact))
+    assert graphs[0] == graphs[1] and len(graphs[0]) > 5000
+    assert quotes[0] == quotes[1] > 100
+    pages = [requests.get(s.url + "/doc/group/ttp", headers={"Accept": "text/html"}).text for s in servers]
+    assert pages[0] == pages[1]
 
 
 def test_entity_page_and_description_work_remotely(servers):

@@ -9,26 +9,26 @@ message contains it, validated together with the project's ontology, shapes and 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from rdflib import Graph
 
 from nexus_ld import check, load
 from nexus_ld.validate import Report
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "data"
 BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
 GOOD = sorted((FIXTURES / "good").glob("*.ttl"))
 
 
 @pytest.fixture(scope="module")
-def project() -> dict[str, Graph]:
+def project(project_dir: Path) -> dict[str, Any]:
     """Ontology, shapes and the entity files (not data/claims/, which changes while it is written)."""
     return {
-        "ontology": load.parse_files(load.ontology_files(ROOT)),
-        "shapes": load.parse_files(load.shape_files(ROOT)),
-        "entities": load.parse_files(sorted((ROOT / "data").glob("*.ttl"))),
+        "ontology": load.parse_files(load.ontology_files(project_dir)),
+        "shapes": load.parse_files(load.shape_files(project_dir)),
+        "entities": load.parse_files(sorted((project_dir / "data").glob("*.ttl"))),
+        "data_dir": project_dir / "data",
     }
 
 
@@ -38,12 +38,12 @@ def expected_message(path: Path) -> str:
     return first.removeprefix("# expect: ").strip()
 
 
-def run(path: Path, project: dict[str, Graph]) -> Report:
+def run(path: Path, project: dict[str, Any]) -> Report:
     fixture = load.parse_file(path)
     if path.name.startswith("truthy-"):
         return check.check_truthy(fixture, project["entities"], project["ontology"], project["shapes"])
     data = project["entities"] + fixture
-    return check.check_graph(data, project["ontology"], project["shapes"], ROOT / "data")
+    return check.check_graph(data, project["ontology"], project["shapes"], project["data_dir"])
 
 
 def test_there_are_enough_bad_fixtures() -> None:
@@ -52,7 +52,7 @@ def test_there_are_enough_bad_fixtures() -> None:
 
 
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
-def test_bad_fixture_gives_its_message(path: Path, project: dict[str, Graph]) -> None:
+def test_bad_fixture_gives_its_message(path: Path, project: dict[str, Any]) -> None:
     expected = expected_message(path)
     report = run(path, project)
     messages = [r.message for r in report.violations]
@@ -62,18 +62,20 @@ def test_bad_fixture_gives_its_message(path: Path, project: dict[str, Graph]) ->
 
 
 @pytest.mark.parametrize("path", GOOD, ids=[p.stem for p in GOOD])
-def test_good_fixture_conforms(path: Path, project: dict[str, Graph]) -> None:
+def test_good_fixture_conforms(path: Path, project: dict[str, Any]) -> None:
     report = run(path, project)
     assert report.conforms, report.text
     assert report.results == [], report.text
 
 
-def test_entity_files_conform(project: dict[str, Graph]) -> None:
-    report = check.check_graph(project["entities"], project["ontology"], project["shapes"], ROOT / "data")
+def test_entity_files_conform(project: dict[str, Any], project_dir: Path) -> None:
+    report = check.check_graph(
+        project["entities"], project["ontology"], project["shapes"], project_dir / "data"
+    )
     assert report.conforms, report.text
 
 
-def test_every_shape_message_is_readable(project: dict[str, Graph]) -> None:
+def test_every_shape_message_is_readable(project: dict[str, Any]) -> None:
     """Each constraint the data can break carries its own sh:message (not pyshacl's generic text)."""
     from rdflib.namespace import SH
 

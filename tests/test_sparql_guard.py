@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nexus_ld.errors import BadRequest, Forbidden, PayloadTooLarge
-from nexus_ld.sparql_guard import Limits, inspect, unescape_codepoints
+from nexus_ld.sparql_guard import Limits, inspect, tokens, unescape_codepoints
 
 LIMITS = Limits(
     max_query_bytes=10_000, max_nesting=8, service_allowlist=frozenset({"http://ok.example/sparql"})
@@ -103,3 +103,33 @@ def test_size_limit_counts_utf8_bytes():
 def test_codepoint_escapes_are_decoded_as_the_parser_does():
     assert unescape_codepoints("\\u0053ELECT \\U0001F600") == "SELECT \U0001f600"
     assert unescape_codepoints("no escapes") == "no escapes"
+
+
+def test_tokens_follow_the_sparql_terminals_and_give_offsets():
+    """The scanner another caller (remote.py's where_clauses) can share: kinds, exact texts, offsets."""
+    text = (
+        "SELECT ?v\u00b7x { ?s ex:a\u0301\\#b. 'it''s' # c\n <<?s :p 1.5e0>> \"x\"@en-GB _:b1 true.SERVICE }"
+    )
+    assert tokens(text) == [
+        ("word", "SELECT", 0),
+        ("var", "?v\u00b7x", 7),
+        ("punct", "{", 12),
+        ("var", "?s", 14),
+        ("pname", "ex:a\u0301\\#b", 17),
+        ("punct", ".", 25),
+        ("string", "'it'", 27),
+        ("string", "'s'", 31),
+        ("punct", "<<", 40),
+        ("var", "?s", 42),
+        ("pname", ":p", 45),
+        ("number", "1.5e0", 48),
+        ("punct", ">>", 53),
+        ("string", '"x"', 56),
+        ("langtag", "@en-GB", 59),
+        ("bnode", "_:b1", 66),
+        ("word", "true", 71),
+        ("punct", ".", 75),
+        ("word", "SERVICE", 76),
+        ("punct", "}", 84),
+    ]
+    assert all(text[start : start + len(token)] == token for _, token, start in tokens(text))

@@ -20,6 +20,8 @@ from SPARQLWrapper import POST as SW_POST
 from nexus_ld.config import PROJECT_ROOT
 from tests.conftest import LiveServer, make_app
 
+pytestmark = pytest.mark.live  # real servers on ports, real SPARQL clients
+
 BASE = "https://w3id.org/nexus-ld/"
 ONTOLOGY = BASE + "ontology"
 GRAPH_DATA = BASE + "graph/data"
@@ -367,7 +369,7 @@ def test_get_without_query_gives_the_service_description(server, accept, rdflib_
     response = sparql(server, headers={"Accept": accept} if accept else {})
     assert response.status_code == 200
     graph = rdflib.Graph().parse(data=response.content, format=rdflib_format)
-    service = rdflib.URIRef(server.url + "/sparql")
+    service = rdflib.URIRef(BASE + "sparql")  # canonical, from the base setting (as in the VoID)
     assert (service, rdflib.RDF.type, SD.Service) in graph
     assert (service, SD.endpoint, service) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph

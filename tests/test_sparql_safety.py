@@ -17,6 +17,8 @@ import requests
 from nexus_ld.config import PROJECT_ROOT, SETTINGS, load_settings
 from tests.conftest import LiveServer, make_app
 
+pytestmark = pytest.mark.live  # real servers on ports
+
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 JSON_ACCEPT = {"Accept": "application/json, */*;q=0.1"}  # errors as JSON; any result format
@@ -334,7 +336,10 @@ def test_time_limit_gives_503_and_kills_the_worker(built):
 
 
 def test_healthz_and_16_clients_keep_answering_while_a_slow_query_runs(built):
-    app = make_app(built, rate_limit_per_minute=0, query_timeout_s=4.0, query_workers=2)
+    # The 16 clients share 127.0.0.1 here: the per-client in-flight cap is off (tests/security/ tests it).
+    app = make_app(
+        built, rate_limit_per_minute=0, query_timeout_s=4.0, query_workers=2, max_inflight_per_client=0
+    )
     with LiveServer(app) as live:
         expected = triple_count(live)
         slow_done = threading.Event()

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from . import __version__
 from .config import SETTINGS, Settings, SettingsError, load_settings
 from .errors import NexusError
+from .validate import EngineError, use_engine
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -48,8 +49,12 @@ def main(ctx: click.Context, settings: tuple[tuple[str, str], ...], config: str 
     """nexus-ld: build, check, query and serve the TTP / al-Qaeda / Islamic State knowledge graph."""
     try:
         ctx.obj = load_settings(dict(settings), file=config)
+        use_engine(ctx.obj.shacl_engine)  # at start-up: a refused or mismatched engine is said first
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
+    except EngineError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNREADABLE)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -231,7 +236,7 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
     """Serve SPARQL, pages and dumps (development server; see README for gunicorn). Builds first if needed."""
     from .build import build as run_build
     from .store import RELEASE_FILE
-    from .web.app import create_app
+    from .web.app import QuietRequestHandler, create_app
 
     settings = _settings(ctx)
     if store_url:
@@ -245,7 +250,28 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
             sys.exit(EXIT_UNREADABLE)
     app = create_app(settings)
     click.echo(f"nexus-ld on http://{host}:{port}/  (SPARQL at /sparql)", err=True)
-    app.run(host=host, port=port, debug=debug, threaded=True)
+    app.run(host=host, port=port, debug=debug, threaded=True, request_handler=QuietRequestHandler)
+
+
+@main.command("nginx-config")
+@click.option("--listen", default="127.0.0.1:8000", show_default=True, help="HOST:PORT nginx listens on.")
+@click.option("--upstream", default="127.0.0.1:8001", show_default=True, help="HOST:PORT of gunicorn.")
+@click.option(
+    "--prefix",
+    required=True,
+    type=click.Path(file_okay=False, resolve_path=True),
+    help="Folder for nginx's pid, logs and request buffers (writable by nginx's workers).",
+)
+@click.pass_context
+def nginx_config(ctx: click.Context, listen: str, upstream: str, prefix: str) -> None:
+    """Print the nginx configuration that fronts gunicorn: buffers slow clients, caps each client's
+    requests in flight and rate, bodies per max_body_bytes (docs/security.md)."""
+    from .web.deploy import nginx_config as render
+
+    try:
+        click.echo(render(_settings(ctx), listen, upstream, prefix), nl=False)
+    except NexusError as exc:
+        raise click.BadParameter(exc.message) from None
 
 
 # Contributions (docs/contributions.md): `validate FILE…` and `contributions list|show|accept|reject`.

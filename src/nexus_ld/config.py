@@ -49,6 +49,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Requests per minute per client address on /sparql and POSTs (0: no limit).",
     ),
     Setting(
+        "max_inflight_per_client",
+        1,
+        "Requests to /sparql and POSTs one client address may have running at once in one server "
+        "process (429 beyond; 0: no cap); keep it below query_workers so one client never holds every "
+        "query process.",
+    ),
+    Setting(
+        "trusted_proxy_hops",
+        0,
+        "Reverse proxies in front that set X-Forwarded-For (1 behind `nexus-ld nginx-config`); the rate "
+        "limits and in-flight cap then key on the forwarded client address. 0: the connection's address.",
+    ),
+    Setting(
         "service_allowlist",
         "",
         "Comma-separated endpoint IRIs that SERVICE may call; empty: SERVICE refused. Non-empty also keeps"
@@ -103,6 +116,13 @@ SETTINGS: tuple[Setting, ...] = (
         "owlrl",
         "How `build` computes the inferred graph: owlrl (OWL 2 RL in Python) or rules (the same rules as"
         " SPARQL on pyoxigraph; same entailments, fast at a million triples; see docs/performance.md).",
+    ),
+    Setting(
+        "shacl_engine",
+        "auto",
+        "SHACL engine of `check` and validation: auto (the turbo pair of nexus-ld[fast] when exactly its"
+        " pinned pair is installed, else pySHACL), pyshacl, or turbo (refused unless the pinned pair is"
+        " installed).",
     ),
 )
 

@@ -1,8 +1,9 @@
 """What the server says about one resource: the same content for every format.
 
-``describe`` runs ``queries/describe.rq`` (the resource's triples, the claims about it with status,
-attribution and evidence, the nodes they assert, the labels of everything linked) and
-``queries/incoming.rq`` (incoming links, paged, with a count). RDF formats serialise
+``describe`` runs ``queries/describe.rq`` (one CONSTRUCT: the resource's triples, the claims about it
+with status, attribution and evidence, the nodes they assert, the labels of everything linked) and
+``queries/incoming.rq`` (one page of incoming links with their count, paged in the query): at most
+three queries, so a remote store answers in as many round trips. RDF formats serialise
 ``Description.rdf``; the HTML page is drawn from the same triples by ``pages.entity_view``.
 """
 
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .errors import NotFound
-from .store import Store
 from .urls import Urls
+
+if TYPE_CHECKING:  # store.py builds descriptions with this module
+    from .store import ReadStore
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -129,63 +133,36 @@ class Description:
         return list(out)
 
 
-def exists(store: Store, iri: str) -> bool:
-    """Whether ``iri`` occurs in the published graphs (``queries/exists.rq``)."""
-    return bool(store.named("exists", {"r": ox.NamedNode(iri)}))
+def _order(triple: ox.Triple) -> tuple[str, ...]:
+    """A sort key that ignores blank-node labels, which differ between stores: the same description
+    gives the same page whichever store answered."""
+    return tuple("" if isinstance(t, ox.BlankNode) else str(t) for t in triple)
 
 
-DESCRIBED_GRAPHS = ("data", "sources", "ontology", "truthy")  # not the entailments
+def incoming_page(store: ReadStore, iri: str, page: int, page_size: int) -> tuple[list[Incoming], int]:
+    """One page of the links into ``iri`` and their total (``queries/incoming.rq``, paged in the query)."""
+    subs = {"r": ox.NamedNode(iri)}
+    rows = list(store.named("incoming", subs, limit=page_size, offset=(page - 1) * page_size))
+    if not rows and page > 1:  # past the end no row carries the total: read it with the first link
+        rows_for_total = list(store.named("incoming", subs, limit=1))
+    else:
+        rows_for_total = rows
+    total = int(rows_for_total[0]["total"].value) if rows_for_total else 0
+    return [Incoming(row["s"].value, row["p"].value, row["label"]) for row in rows], total
 
 
-BLANK_DEPTH = 3  # claim -> evidence -> selector; membership -> interval -> instant
-
-
-def described_triples(store: Store, roots: list[ox.NamedNode]) -> list[ox.Triple]:
-    """The triples of ``roots`` in the published graphs, of the blank nodes they reach (up to
-    ``BLANK_DEPTH`` levels), and the labels of every IRI linked and property used (read from the
-    store's indexes, in order, without repeats)."""
-    graphs = {store.graphs[name] for name in DESCRIBED_GRAPHS}
-    out: dict[ox.Triple, None] = {}
-    level: list[ox.NamedNode | ox.BlankNode] = list(roots)
-    seen = set(level)
-    for _ in range(BLANK_DEPTH + 1):
-        following: list[ox.BlankNode] = []
-        for subject in level:
-            for quad in store.ox.quads_for_pattern(subject, None, None, None):
-                if quad.graph_name in graphs:
-                    out[quad.triple] = None
-                    if isinstance(quad.object, ox.BlankNode) and quad.object not in seen:
-                        seen.add(quad.object)
-                        following.append(quad.object)
-        level = following
-    linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)} | {t.predicate for t in out}
-    label_properties = [ox.NamedNode(p) for p in LABELS]
-    for term in sorted(linked, key=lambda n: n.value):
-        for prop in label_properties:
-            for quad in store.ox.quads_for_pattern(term, prop, None, None):
-                out[quad.triple] = None
-    return list(out)
-
-
-def describe(store: Store, iri: str, page: int = 1, page_size: int = 50) -> Description:
-    """Describe ``iri``: its triples, claims, asserted nodes, linked labels and incoming links.
+def describe(store: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:
+    """Describe ``iri``: its triples, claims, asserted nodes, linked labels (one CONSTRUCT,
+    ``queries/describe.rq``) and one page of incoming links.
 
     Raises:
         NotFound: when the dataset does not name ``iri`` at all.
     """
-    node = ox.NamedNode(iri)
-    roots = [row["root"] for row in store.named("describe", {"r": node})]
-    triples = described_triples(store, roots)
-    incoming: dict[tuple[str, str], Incoming] = {}
-    for row in store.named("incoming", {"r": node}):
-        key = (row["s"].value, row["p"].value)
-        if key not in incoming:  # several labels give several rows; keep the first
-            incoming[key] = Incoming(key[0], key[1], row["label"])
-    if not triples and not incoming:
+    triples = sorted(set(store.named("describe", {"r": ox.NamedNode(iri)})), key=_order)
+    incoming, total = incoming_page(store, iri, page, page_size)
+    if not triples and not total:
         raise NotFound(f"no resource <{iri}> in this dataset")
-    rows = list(incoming.values())
-    start = (page - 1) * page_size
-    return Description(iri, triples, rows[start : start + page_size], len(rows), page, page_size)
+    return Description(iri, triples, incoming, total, page, page_size)
 
 
 # --- structured views of a description (format-neutral; the HTML page draws them) ------------------
@@ -294,7 +271,7 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
                 summary=ix.value(subject, _nx(base, "summary")) or "",
                 status=status.value if status is not None else None,
                 status_label=(ix.label(status) if status is not None else None) or "unknown status",
-                hedged=ix.value(subject, _nx(base, "hedged")) == "true",
+                hedged=ix.value(subject, _nx(base, "hedged")) in ("true", "1"),  # xsd:boolean, by value
                 agents=agents,
                 quotes=quotes,
                 asserts=[o.value for o in ix.objects(subject, _nx(base, "asserts"))],

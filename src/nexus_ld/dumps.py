@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import shutil
 from pathlib import Path
 
@@ -34,25 +33,18 @@ def write_dumps(store: Store, folder: Path, release: str) -> list[dict]:
     triples, graph, format)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    total = sum(1 for _ in store.ox.quads_for_pattern(None, None, None, None))
+    total = store.count()
     for name in WHOLE:
         fmt = RDF_FORMATS[name]
-        buffer = io.BytesIO()
-        store.ox.dump(buffer, format=fmt.rdf, prefixes=store.prefixes if name == "trig" else None)
-        entry = _write_gz(folder / f"nexus-ld-{release}.{fmt.suffix}.gz", buffer.getvalue())
+        data = store.dump(fmt.rdf, prefixes=store.prefixes if name == "trig" else None)
+        entry = _write_gz(folder / f"nexus-ld-{release}.{fmt.suffix}.gz", data)
         written.append(entry | {"graph": "all", "format": name, "triples": total})
     for graph, iri in store.graphs.items():
-        count = sum(1 for _ in store.ox.quads_for_pattern(None, None, None, iri))
+        count = store.count(iri)
         for name in PER_GRAPH:
             fmt = RDF_FORMATS[name]
-            buffer = io.BytesIO()
-            store.ox.dump(
-                buffer,
-                format=fmt.rdf,
-                from_graph=iri,
-                prefixes=store.prefixes if name == "turtle" else None,
-            )
-            entry = _write_gz(folder / f"nexus-ld-{release}-{graph}.{fmt.suffix}.gz", buffer.getvalue())
+            data = store.dump(fmt.rdf, iri, prefixes=store.prefixes if name == "turtle" else None)
+            entry = _write_gz(folder / f"nexus-ld-{release}-{graph}.{fmt.suffix}.gz", data)
             written.append(entry | {"graph": graph, "format": name, "triples": count})
     sums = "".join(f"{e['sha256']}  {e['file']}\n" for e in written)
     (folder / SUMS_FILE).write_text(sums, encoding="utf-8")

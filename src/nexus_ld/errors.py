@@ -77,6 +77,12 @@ class StoreUnavailable(NexusError):
     status, title = 503, "Store unavailable"
 
 
+class BadGateway(NexusError):
+    """The store answered, but with something nexus-ld cannot read (the message quotes it)."""
+
+    status, title = 502, "Bad gateway"
+
+
 class BuildError(NexusError):
     """The build stopped (unreadable input or failed validation); the last good build stays."""
 

@@ -2,7 +2,8 @@
 
 Syntax errors become ``InputError`` naming the file, line and column (pyoxigraph's parser reports
 them precisely). ``load_project`` hands on rdflib Graphs (for owlrl and the checks of small graphs);
-``native_store`` parses the same files into an rdflib-turbo store, natively, for SHACL at scale.
+``native_store`` parses the same files into the store the SHACL engine validates: an rdflib-turbo
+store, natively, for SHACL at scale with ``nexus-ld[fast]``; an rdflib Graph with pySHACL.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
-import rdflib_turbo
 from rdflib import Dataset, Graph
 
 from . import formats
 from .errors import InputError
+from .validate import engine
 
 SOURCES_FILE = "sources.ttl"
 
@@ -88,14 +90,19 @@ def check_file(path: Path, fmt: formats.Format | None = None) -> None:
     syntax_check(data, fmt, str(path))
 
 
-def native_store(paths: Iterable[Path]) -> rdflib_turbo.Store:
-    """Parse Turtle files into the default graph of an in-memory rdflib-turbo store (no rdflib parse).
+def native_store(paths: Iterable[Path]) -> Any:
+    """Parse Turtle files into the store ``validate.validate_store`` takes from the engine in use.
 
-    pyshacl-turbo validates this store where it is, without copying it (``validate.validate_store``).
+    With the turbo pair: the default graph of an in-memory rdflib-turbo store (no rdflib parse), that
+    pyshacl-turbo validates where it is. With pySHACL: an rdflib Graph.
 
     Raises:
         InputError: for the first file that cannot be parsed (file:line:column).
     """
+    if engine().name != "turbo":
+        return parse_files(paths)
+    import rdflib_turbo  # only with nexus-ld[fast]
+
     store = rdflib_turbo.Store()
     for path in paths:
         try:

@@ -1,9 +1,12 @@
 """Any SPARQL 1.1 server as the store: queries through the SPARQL 1.1 Protocol, loading through the
 Graph Store HTTP Protocol.
 
-``RemoteStore`` has the surface of ``store.Store`` (``query``, ``named``, ``prefixes``, ``graphs``,
-``release``) and answers with pyoxigraph result objects parsed from the server's response, so the
-pages, the endpoint and the contributions code run unchanged on it. Every query is parsed locally by
+``RemoteStore`` implements ``store.ReadStore`` (``query``, ``named``, ``describe``, ``exists``,
+``prefixes``, ``graphs``, ``release``) and answers with pyoxigraph result objects parsed from the
+server's response, so the pages, the endpoint and the contributions code run unchanged on it. Any
+SPARQL 1.1 server: N-Triples is asked for graph queries and SPARQL JSON/XML for the others; blank-node
+labels of any shape (Virtuoso's ``nodeID://b1``) are renamed, booleans read by value; an answer that
+cannot be read is a 502 quoting it. Every query is parsed locally by
 pyoxigraph first (same 400 messages as the embedded store; nothing but standard SPARQL 1.1 reaches the
 server). Bound values never enter the text as strings: each becomes an N-Triples term (serialised by
 pyoxigraph, which has checked it) in a ``VALUES`` block at the start of every WHERE clause.
@@ -18,29 +21,34 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
+from xml.etree.ElementTree import Element, tostring
 
 import pyoxigraph as ox
+from defusedxml.ElementTree import ParseError, fromstring
 
 from . import __version__
 from .config import Settings
-from .errors import BadRequest, QueryTimeout, StoreUnavailable
+from .errors import BadGateway, BadRequest, QueryTimeout, StoreUnavailable
 from .executor import Job, QueryFn
 from .formats import RDF_FORMATS, RESULT_FORMATS, by_media_type
 from .namespaces import DEFAULT_BASE, GRAPHS, graph_iri
-from .store import DEFAULT_GRAPHS, RELEASE_FILE, Term, prefixes_for, query_text, to_term
+from .store import DEFAULT_GRAPHS, RELEASE_FILE, Reads, Term, prefixes_for, to_term
 
 FORM = "application/x-www-form-urlencoded"
-# SPARQL JSON results and N-Triples are what every SPARQL 1.1 server writes (Oxigraph, Fuseki,
-# Virtuoso, QLever); Turtle as a fallback for graphs.
-ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
+# Chosen per query form, and only formats of that form: a server offered JSON first for a CONSTRUCT
+# answers non-standard JSON or refuses (Virtuoso). Every SPARQL 1.1 server writes these.
+RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+SRX = "{http://www.w3.org/2005/sparql-results#}"
+QUOTED_BYTES = 300  # how much of an unreadable answer a 502 quotes
 USER_AGENT = f"nexus-ld/{__version__}"
 # A graph that no store holds: sent as the default graph when a request names only named graphs, so
 # the default graph is empty as the Protocol says, whatever the server's own default is.
@@ -189,7 +197,7 @@ def _timeout(seconds: float) -> QueryTimeout:
     )
 
 
-def send(request: Request, content_type: str, timeout: float) -> HTTPResponse:
+def send(request: Request, content_type: str, timeout: float, accept: str = "*/*") -> HTTPResponse:
     """Send ``request`` to the store; HTTP and network failures become typed errors.
 
     Raises:
@@ -198,7 +206,7 @@ def send(request: Request, content_type: str, timeout: float) -> HTTPResponse:
         StoreUnavailable: the store cannot be reached or answers 5xx.
     """
     request.add_header("Content-Type", content_type)
-    request.add_header("Accept", ACCEPT)
+    request.add_header("Accept", accept)
     request.add_header("User-Agent", USER_AGENT)
     try:
         return urlopen(request, timeout=timeout)  # noqa: S310 - the URL is an http(s) setting
@@ -216,26 +224,86 @@ def send(request: Request, content_type: str, timeout: float) -> HTTPResponse:
         raise StoreUnavailable(f"the store at {request.full_url} cannot be reached: {reason}") from None
 
 
-@dataclass(frozen=True)
-class _Quads:
-    """``quads_for_pattern`` over the protocol, for code that reads the store's indexes directly
-    (descriptions). Blank nodes cannot be named in a query to another server: they match nothing."""
-
-    store: RemoteStore
-
-    def quads_for_pattern(
-        self, subject: Any = None, predicate: Any = None, obj: Any = None, graph_name: Any = None
-    ) -> Iterator[ox.Quad]:
-        bound = {"s": subject, "p": predicate, "o": obj, "g": graph_name}
-        if any(isinstance(t, ox.BlankNode) for t in bound.values()):
-            return iter(())
-        subs = {k: v for k, v in bound.items() if v is not None}
-        rows = self.store.named("remote-quads", subs)
-        return (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
+def blank_id(label: str) -> str:
+    """A pyoxigraph blank-node id for a server's label of any shape (``nodeID://b1`` -> hex)."""
+    return "n" + label.encode("utf-8").hex()
 
 
-class RemoteStore:
-    """A SPARQL 1.1 endpoint used as the store: the same ``query`` / ``named`` surface as ``Store``."""
+def _unreadable(media_type: str, data: bytes, why: object) -> BadGateway:
+    quoted = data[:QUOTED_BYTES].decode("utf-8", "replace").strip()
+    return BadGateway(f"the store's answer ({media_type}) cannot be read: {why}; the store said: {quoted}")
+
+
+def _json_term(term: dict[str, Any]) -> None:
+    if term.get("type") == "bnode":
+        term["value"] = blank_id(str(term.get("value", "")))
+    elif term.get("datatype") == XSD_BOOLEAN and term.get("value") in ("1", "0"):
+        term["value"] = "true" if term["value"] == "1" else "false"
+
+
+def _xml_term(element: Element) -> None:
+    if element.tag == SRX + "bnode":
+        element.text = blank_id(element.text or "")
+    elif element.tag == SRX + "literal" and element.get("datatype") == XSD_BOOLEAN:
+        element.text = {"1": "true", "0": "false"}.get(element.text or "", element.text)
+
+
+def normalized_results(data: bytes, fmt: ox.QueryResultsFormat) -> bytes:
+    """SPARQL JSON or XML results with blank-node labels made valid and booleans canonical, so that
+    pyoxigraph reads any server's answer and booleans compare by value.
+
+    Raises:
+        ValueError: the body is not JSON / XML at all.
+    """
+    if fmt == ox.QueryResultsFormat.JSON:
+        document = json.loads(data)
+        for row in document.get("results", {}).get("bindings", []):
+            for term in row.values():
+                _json_term(term)
+        return json.dumps(document).encode("utf-8")
+    try:
+        root = fromstring(data)
+    except ParseError as exc:
+        raise ValueError(str(exc)) from None
+    for element in root.iter():
+        _xml_term(element)
+    return tostring(root)
+
+
+def canonical(term: Any) -> Any:
+    """``"1"^^xsd:boolean`` as ``"true"^^xsd:boolean`` (and 0 as false); other terms unchanged."""
+    if isinstance(term, ox.Literal) and term.datatype.value == XSD_BOOLEAN and term.value in ("1", "0"):
+        return ox.Literal("true" if term.value == "1" else "false", datatype=term.datatype)
+    return term
+
+
+def read_answer(data: bytes, media_type: str) -> Any:
+    """The server's answer as pyoxigraph results (SELECT, ASK) or a list of triples (CONSTRUCT,
+    DESCRIBE), read completely so that an unreadable answer fails here and not in a view.
+
+    Raises:
+        BadGateway: the answer is in no format nexus-ld reads, or does not parse (quoted).
+    """
+    results = by_media_type(media_type, RESULT_FORMATS)
+    graph = by_media_type(media_type, RDF_FORMATS)
+    try:
+        if results is not None and results.results in (ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML):
+            data = normalized_results(data, results.results)
+            answer = ox.parse_query_results(data, format=results.results)
+            if isinstance(answer, ox.QuerySolutions):
+                list(answer)  # a full read: a syntax error further on surfaces now
+                answer = ox.parse_query_results(data, format=results.results)
+            return answer
+        if graph is not None:
+            quads = ox.parse(data, format=graph.rdf)
+            return [ox.Triple(q.subject, q.predicate, canonical(q.object)) for q in quads]
+    except (SyntaxError, ValueError) as exc:
+        raise _unreadable(media_type, data, exc) from None
+    raise _unreadable(media_type, data, "nexus-ld reads SPARQL JSON or XML results and RDF graphs")
+
+
+class RemoteStore(Reads):
+    """A SPARQL 1.1 endpoint used as the store: the same ``store.ReadStore`` surface as ``Store``."""
 
     def __init__(
         self,
@@ -251,7 +319,6 @@ class RemoteStore:
         self.default_graph = [self.graphs[name] for name in DEFAULT_GRAPHS]
         self.release: Mapping[str, Any] = release or {}
         self.timeout = timeout
-        self.ox = _Quads(self)
         self._parser = ox.Store()  # empty, in memory: only its parser is used (results never read)
 
     @classmethod
@@ -291,10 +358,6 @@ class RemoteStore:
             text, [g.value for g in graphs], None if named_graphs is None else [g.value for g in named_graphs]
         )
 
-    def named(self, name: str, substitutions: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Run ``queries/<name>.rq``."""
-        return self.query(query_text(name), substitutions, **kwargs)
-
     def query_fn(self) -> QueryFn:
         """The endpoint's QueryFn: the job's dataset as the request gave it (None: the query's own)."""
 
@@ -303,14 +366,15 @@ class RemoteStore:
 
         return query
 
-    def check(self, text: str) -> None:
-        """Parse ``text`` locally (pyoxigraph, with the nexus-ld prefixes).
+    def check(self, text: str) -> bool:
+        """Parse ``text`` locally (pyoxigraph, with the nexus-ld prefixes); whether it is a graph
+        query (CONSTRUCT, DESCRIBE), read from the kind of answer the empty parser store gives.
 
         Raises:
             BadRequest: with the parser's message and position.
         """
         try:
-            self._parser.query(text, prefixes=self.prefixes)
+            return isinstance(self._parser.query(text, prefixes=self.prefixes), ox.QueryTriples)
         except SyntaxError as exc:
             raise BadRequest(f"query does not parse: {exc.msg}") from None
 
@@ -319,7 +383,7 @@ class RemoteStore:
 
         ``default_graph`` and ``named_graphs`` both None: no dataset is sent (the query's FROM decides).
         """
-        self.check(text)
+        accept = GRAPH_ACCEPT if self.check(text) else RESULTS_ACCEPT
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self.prefixes.items())
         fields = [("query", prologue + text)]
         if named_graphs is not None and not default_graph:
@@ -332,17 +396,10 @@ class RemoteStore:
         fields += [("named-graph-uri", g) for g in named_graphs or ()]
         deadline = time.monotonic() + self.timeout
         request = Request(self.url, data=urlencode(fields).encode(), method="POST")
-        response = send(request, FORM, self.timeout)
-        body = io.BufferedReader(_Body(response, deadline, self.timeout))
-        media_type = response.headers.get_content_type()
-        results = by_media_type(media_type, RESULT_FORMATS)
-        if results is not None:
-            return ox.parse_query_results(body, format=results.results)
-        graph = by_media_type(media_type, RDF_FORMATS)
-        if graph is not None:
-            return (quad.triple for quad in ox.parse(body, format=graph.rdf))  # CONSTRUCT: triples
-        body.close()
-        raise StoreUnavailable(f"the store answered {media_type!r}, which nexus-ld cannot read")
+        response = send(request, FORM, self.timeout, accept)
+        with io.BufferedReader(_Body(response, deadline, self.timeout)) as body:
+            data = body.read()
+        return read_answer(data, response.headers.get_content_type())
 
     def ping(self) -> bool:
         """Whether the server answers and holds the data graph."""
@@ -350,10 +407,12 @@ class RemoteStore:
 
 
 def upload_build(build_dir: Path, update_url: str, timeout: float = UPLOAD_TIMEOUT_S) -> dict[str, int]:
-    """PUT every named graph of the build at ``build_dir`` into a Graph Store Protocol endpoint.
+    """Replace every named graph of the build at ``build_dir`` in a Graph Store Protocol endpoint.
 
-    Each graph goes from its Turtle dump (``dumps/nexus-ld-<release>-<graph>.ttl.gz``), streamed, and
-    replaces what the server held under that graph name. Returns graph name -> triples.
+    Each graph is first emptied (PUT of an empty graph), then the whole N-Quads dump
+    (``dumps/nexus-ld-<release>.nq.gz``) is POSTed in one request, streamed: one document, so a blank
+    node shared by two graphs (data and truthy, data and inferred) stays one node, as in the build.
+    Returns graph name -> triples.
 
     Raises:
         StoreUnavailable: no build, or the server cannot be reached or refuses a graph.
@@ -364,18 +423,23 @@ def upload_build(build_dir: Path, update_url: str, timeout: float = UPLOAD_TIMEO
     if not release_path.exists():
         raise StoreUnavailable(f"no build in {build_dir}: run `nexus-ld build` first")
     release = json.loads(release_path.read_text(encoding="utf-8"))
-    loaded = {}
-    for entry in release["dumps"]:
-        if entry["format"] != "turtle" or entry["graph"] == "all":
-            continue
-        iri = graph_iri(entry["graph"], release["base"])
-        separator = "&" if "?" in update_url else "?"
-        with gzip.open(build_dir / "dumps" / entry["file"], "rb") as data:
-            # A file body without Content-Length goes out chunked: the dump is never held in memory.
-            request = Request(f"{update_url}{separator}graph={quote(iri, safe='')}", data=data, method="PUT")
-            try:
-                send(request, RDF_FORMATS["turtle"].media_type, timeout).close()
-            except BadRequest as exc:
-                raise StoreUnavailable(f"the store refused graph <{iri}>: {exc.message}") from None
-        loaded[entry["graph"]] = entry["triples"]
+    separator = "&" if "?" in update_url else "?"
+    loaded = {
+        e["graph"]: e["triples"] for e in release["dumps"] if e["format"] == "turtle" and e["graph"] != "all"
+    }
+    for name in loaded:
+        iri = graph_iri(name, release["base"])
+        request = Request(f"{update_url}{separator}graph={quote(iri, safe='')}", data=b"", method="PUT")
+        try:
+            send(request, RDF_FORMATS["turtle"].media_type, timeout).close()
+        except BadRequest as exc:
+            raise StoreUnavailable(f"the store refused graph <{iri}>: {exc.message}") from None
+    whole = next(e for e in release["dumps"] if e["format"] == "nquads")
+    with gzip.open(build_dir / "dumps" / whole["file"], "rb") as data:
+        # A file body without Content-Length goes out chunked: the dump is never held in memory.
+        request = Request(update_url, data=data, method="POST")
+        try:
+            send(request, RDF_FORMATS["nquads"].media_type, timeout).close()
+        except BadRequest as exc:
+            raise StoreUnavailable(f"the store refused the dataset {whole['file']}: {exc.message}") from None
     return loaded

@@ -1,51 +1,92 @@
 """Inspect a SPARQL request text before it reaches the store: size, nesting, updates, SERVICE.
 
-A small lexer (strings, IRIs and comments are skipped, so a keyword inside a literal never counts)
-finds the query form, the dataset clauses and every ``SERVICE`` call. It is not a parser: the store's
-own parser still judges the syntax; this only refuses, early and with a message naming the setting,
-what the endpoint never runs (issue 4: read-only, no contact with other hosts, no parser crash).
+A lexer that follows the terminals of the SPARQL 1.1 grammar (Query §19.8: PN_CHARS, PN_PREFIX,
+PN_LOCAL with its escapes, VARNAME, BLANK_NODE_LABEL, IRIREF, the four string forms with ECHAR,
+LANGTAG, numbers, comments) finds the query form, the dataset clauses and every ``SERVICE`` call;
+strings, IRIs and comments are skipped whole, so a keyword inside them never counts. It is not a
+parser: the store's own parser still judges the syntax; this only refuses, early and with a message
+naming the setting, what the endpoint never runs (issue 4: read-only, no contact with other hosts, no
+parser crash). Issue 11: it reads names, escapes and glued keywords as pyoxigraph does (checked against
+pyoxigraph by tests/security/test_guard_fuzz.py), in one linear pass, and refuses what it cannot read
+the same way (a backslash outside strings and name escapes, a string that does not close).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .config import Settings
 from .errors import BadRequest, Forbidden, PayloadTooLarge
 
-QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 # Every SPARQL 1.1 Update operation starts with, or contains, one of these words; none is a query keyword.
 UPDATE_WORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 )
 OPENERS = {"{": "}", "(": ")", "[": "]", "<<": ">>"}
-CLOSERS = frozenset(OPENERS.values())
 
-_TOKEN = re.compile(
-    r"""
-      (?P<ws>\s+)
-    | (?P<comment>\#[^\r\n]*)
-    | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*''' | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-                 | '(?:[^'\\\r\n]|\\.)*' | "(?:[^"\\\r\n]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<var>[?$]\w+)
-    | (?P<bnode>_:(?:[\w.\-]|\\.)*)
-    | (?P<pname>(?:[^\W\d_][\w.\-]*)?:(?:[\w.\-:%]|\\.)*)
-    | (?P<word>[^\W\d][\w]*)
-    | (?P<number>\d[\d.]*(?:[eE][+-]?\d+)?)
-    | (?P<punct><<|>>|.)
-    """,
-    re.VERBOSE | re.DOTALL,
+# §19.8 character classes, as regex class bodies.
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
 )
-# SPARQL 1.1 Query §19.2: \u and \U escapes are replaced before parsing, anywhere in the text,
-# so `\u0053ERVICE` is SERVICE to the store and must be SERVICE here too.
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_VARNAME_REST = _PN_CHARS_U + "0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PN_CHARS = _VARNAME_REST + r"\-"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"  # PERCENT | PN_LOCAL_ESC
+# ECHAR, and UCHAR: pyoxigraph reads \u escapes inside strings and IRIs only (not in a pre-pass).
+_ESCAPE = r"\\[tbnrf\"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+
+# One group per terminal, tried in this order. Every repetition is possessive (*+, ++) so no match
+# is retried from inside, and the two errors swallow the rest of the text, so the scan stops there:
+# one linear pass whatever the input.
+_STRINGS = (
+    # A triple quote opens a long string or nothing (never an empty string then a short one).
+    rf"'''(?:(?:''|')?+(?:[^'\\]|{_ESCAPE}))*+'''"
+    rf'|"""(?:(?:""|")?+(?:[^"\\]|{_ESCAPE}))*+"""'
+    rf"|(?!''')'(?:[^'\\\r\n]|{_ESCAPE})*+'"
+    rf'|(?!""")"(?:[^"\\\r\n]|{_ESCAPE})*+"'
+)
+_TERMINALS = {  # the most frequent first; no two match at the same place but as the comments say
+    "ws": r"[ \t\r\n]++",  # WS is these four only
+    "var": rf"[?$][{_PN_CHARS_U}0-9][{_VARNAME_REST}]*+",
+    "word": rf"[{_PN_CHARS_U}][{_PN_CHARS}]*+(?![{_PN_CHARS}.:])",  # else a pname or a dotted run
+    # PN_PREFIX, PN_LOCAL and BLANK_NODE_LABEL may hold dots but not end with one: a run of dots is
+    # taken only when a name character follows it.
+    "pname": rf"(?:[{_PN_CHARS_BASE}](?:[{_PN_CHARS}]|\.++(?=[{_PN_CHARS}]))*+)?:"
+    rf"(?:(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}:]|{_PLX}|\.++(?=[{_PN_CHARS}:]|{_PLX}))*+)?",
+    "iri": r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>",  # before `<<`
+    "string": _STRINGS,
+    "open_string": r"['\"].*",
+    "comment": r"\#[^\r\n]*+",
+    "bnode": rf"_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\.++(?=[{_PN_CHARS}]))*+",
+    # A dotted run that is no prefixed name is taken whole (else each word in it would be tried as a
+    # prefix again, to the end of the run), then split into words and dots.
+    "dotted": rf"[{_PN_CHARS_U}][{_PN_CHARS}.]*+",
+    "number": r"[0-9]*+\.[0-9]++(?:[eE][+-]?[0-9]++)?|[0-9]++(?:\.[0-9]*+)?(?:[eE][+-]?[0-9]++)?",
+    "langtag": r"@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+",
+    "backslash": r"\\.*",
+    "punct": r"<<|>>|.",  # last: any other character
+}
+_LEXER = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TERMINALS.items()), re.DOTALL)
 _SKIPPED = frozenset({"ws", "comment"})
+# SPARQL 1.1 Query §19.2: \u and \U escapes are replaced before parsing, anywhere in the text. A
+# parser that does so (a remote store may) reads `\u0053ERVICE` as SERVICE: the guard checks that
+# reading too, besides pyoxigraph's.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# pyoxigraph matches keywords with no word boundary: `SERVICEex:a`, `trueSERVICE <…>` and
+# `SERVICESILENT<…>` are all SERVICE calls to it.
+_SERVICE = re.compile(r"(?:TRUE|FALSE)?SERVICE(?:SILENT)?", re.IGNORECASE)
+_NAME_ESCAPE = re.compile(r"\\(.)")
 
 
-Token = tuple[str, str]  # (kind, text): plain tuples, since every request's query is lexed
+# (kind, text, start): kind is a name of _TERMINALS (not ws, comment, dotted, nor the two errors, which
+# raise); start is the offset in the text, for a caller that edits it. Plain tuples: every request's
+# query is lexed.
+Token = tuple[str, str, int]
+NAMES = frozenset({"word", "pname"})
 
 
 @dataclass(frozen=True)
@@ -80,7 +121,8 @@ class Limits:
 
 
 def unescape_codepoints(text: str) -> str:
-    """Replace ``\\uXXXX`` / ``\\UXXXXXXXX`` escapes as the SPARQL parser does before parsing."""
+    """Replace ``\\uXXXX`` / ``\\UXXXXXXXX`` escapes everywhere, as SPARQL 1.1 §19.2 has a parser do
+    before parsing (pyoxigraph 0.5 reads them only inside strings and IRIs)."""
     if "\\u" not in text and "\\U" not in text:
         return text
 
@@ -91,9 +133,45 @@ def unescape_codepoints(text: str) -> str:
     return _CODEPOINT.sub(repl, text)
 
 
+def _where(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    return f"line {line}, column {pos - text.rfind(chr(10), 0, pos)}"
+
+
 def tokens(text: str) -> list[Token]:
-    """The significant tokens of ``text`` (whitespace and comments dropped)."""
-    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in _SKIPPED]
+    """The significant terminals of ``text`` in order (whitespace and comments dropped), in one pass.
+
+    :raises BadRequest: a backslash outside strings and prefixed-name escapes, or a string that does not
+        close (on its line, for the short forms) or holds an escape SPARQL does not define.
+    """
+    toks = [(m.lastgroup, m.group(), m.start()) for m in _LEXER.finditer(text) if m.lastgroup not in _SKIPPED]
+    kind, _, start = toks[-1] if toks else ("", "", 0)
+    if kind == "backslash":
+        raise BadRequest(
+            f"the query has a backslash at {_where(text, start)} outside any string: SPARQL allows "
+            "one only in strings and in prefixed-name escapes such as ex:a\\.b"
+        )
+    if kind == "open_string":
+        raise BadRequest(
+            f"the string opened at {_where(text, start)} does not close (a '…' or \"…\" string must "
+            "close on its line) or holds an escape SPARQL does not define (it has \\t \\b \\n \\r \\f "
+            "\\\" \\' \\\\ \\uXXXX \\UXXXXXXXX)"
+        )
+    if any(kind == "dotted" for kind, _, _ in toks):
+        toks = [part for token in toks for part in _split_dotted(token)]
+    return toks  # type: ignore[return-value]  # lastgroup is never None: `.` matches any character
+
+
+def _split_dotted(token: Token) -> Iterator[Token]:
+    """A run like `true.SERVICE` is words and dots (no keyword holds a dot)."""
+    kind, text, start = token
+    if kind != "dotted":
+        yield token
+        return
+    for part in re.split(r"(\.)", text):
+        if part:
+            yield ("punct" if part == "." else "word", part, start)
+            start += len(part)
 
 
 def check_size(text: str, limits: Limits) -> None:
@@ -114,70 +192,114 @@ def refuse_update(found: str) -> Forbidden:
     )
 
 
-def _service_target(toks: list[Token], i: int, prefixes: Mapping[str, str]) -> str:
-    """The endpoint IRI after the SERVICE at ``toks[i]`` ('' for a variable or a relative IRI)."""
-    j = i + 1
-    if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "SILENT":
-        j += 1
-    if j >= len(toks):
-        return ""
-    kind, text = toks[j]
+def _resolve(pname: str, prefixes: Mapping[str, str | None]) -> str:
+    """The IRI of a prefixed name ('' for an undeclared or ambiguous prefix)."""
+    prefix, _, local = pname.partition(":")
+    base = prefixes.get(prefix)
+    return base + _NAME_ESCAPE.sub(r"\1", local) if base else ""
+
+
+def _target(token: Token | None, prefixes: Mapping[str, str | None]) -> str:
+    """The endpoint IRI a SERVICE names ('' for a variable, a relative IRI or anything unknown)."""
+    kind, text, _ = token or ("", "", 0)
     if kind == "iri":
-        iri = text[1:-1]
+        iri = unescape_codepoints(text[1:-1])
         return iri if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", iri) else ""
-    if kind == "pname":
-        prefix, _, local = text.partition(":")
-        return prefixes[prefix] + local if prefix in prefixes else ""
-    return ""
+    return _resolve(text, prefixes) if kind == "pname" else ""
 
 
-def _declared_prefixes(toks: list[Token]) -> dict[str, str]:
-    declared = {}
-    for (kind, text), (_, name), (next_kind, iri) in zip(toks, toks[1:], toks[2:], strict=False):
-        if kind == "word" and text.upper() == "PREFIX" and next_kind == "iri":
-            declared[name.rstrip(":")] = iri[1:-1]
-    return declared
-
-
-def _check_nesting(toks: Iterable[Token], limits: Limits) -> None:
-    depth = 0
-    for kind, text in toks:
-        if kind != "punct":
+def _service_calls(toks: list[Token], prefixes: Mapping[str, str | None]) -> Iterator[str]:
+    """The target of every SERVICE pyoxigraph would read, even glued to its neighbours."""
+    for i, (kind, text, _) in enumerate(toks):
+        m = _SERVICE.match(text) if kind in NAMES else None
+        if m is None:
             continue
-        if text in OPENERS:
-            depth += 1
-            if depth > limits.max_nesting:
-                raise BadRequest(
-                    f"the query nests brackets deeper than {limits.max_nesting} levels "
-                    "(setting max_nesting); flatten it"
-                )
-        elif text in CLOSERS and depth:
-            depth -= 1
+        rest, j = text[m.end() :], i + 1  # what follows SERVICE (SILENT)? in this token
+        if not rest and not m.group().upper().endswith("SILENT") and j < len(toks) and toks[j][0] in NAMES:
+            if toks[j][1].upper().startswith("SILENT"):  # `SERVICE SILENT:a` calls `:a`
+                rest, j = toks[j][1][6:], j + 1
+        if rest:
+            target = _resolve(rest, prefixes) if ":" in rest else ""
+        else:
+            target, j = _target(toks[j] if j < len(toks) else None, prefixes), j + 1
+        # Glued forms are calls only where a group follows, as in `SERVICEex:a {`: so a prefix such as
+        # `services:` stays a name.
+        if (kind == "word" and text.upper() == "SERVICE") or (j < len(toks) and toks[j][1] == "{"):
+            yield target
 
 
-def inspect(text: str, limits: Limits, prefixes: Mapping[str, str] | None = None) -> QueryInfo:
-    """Check a query text against the endpoint's rules and describe it.
+def _prologue(toks: list[Token]) -> tuple[dict[str, str | None], int]:
+    """The prefixes the prologue declares and the index of the token after it.
 
-    :param prefixes: the prefixes the store supplies to every query (to resolve ``SERVICE ex:x``).
-    :raises PayloadTooLarge: past ``max_query_bytes`` (413).
-    :raises BadRequest: nesting deeper than ``max_nesting`` (400).
-    :raises Forbidden: any update operation, or SERVICE to an endpoint not in ``service_allowlist`` (403).
+    ``BASE <iri>``, ``PREFIX p: <iri>`` (also glued: ``PREFIXp:<iri>``), ``VERSION "1.2"``. A prefix
+    declared twice with two IRIs maps to None: never resolved, so a SERVICE through it is refused.
     """
-    check_size(text, limits)
-    toks = tokens(unescape_codepoints(text))
+    declared: dict[str, str | None] = {}
+    i = 0
+    while i + 1 < len(toks) and toks[i][0] in NAMES:
+        kind, text, _ = toks[i]
+        upper = text.upper()
+        if upper == "PREFIX" and i + 2 < len(toks):
+            name, iri, i = toks[i + 1][1][:-1], toks[i + 2], i + 3
+        elif kind == "pname" and upper.startswith("PREFIX") and upper.endswith(":"):
+            name, iri, i = text[6:-1], toks[i + 1], i + 2
+        elif upper in ("BASE", "VERSION"):
+            i += 2
+            continue
+        else:
+            break
+        value = iri[1][1:-1] if iri[0] == "iri" else None
+        declared[name] = value if declared.get(name, value) == value else None
+    return declared, i
+
+
+def _check_nesting(toks: list[Token], limits: Limits) -> None:
+    """Depth of brackets, each closed only by its own kind.
+
+    ``<…>`` may be an IRI or, in an expression, a `<` and a `>` with code between (``1<((2))&&3>2``):
+    the brackets inside an IRI token count as code, its closers closing only its own openers, so the
+    count is never below what either reading nests.
+    """
+    stack: list[str] = []
+
+    def push(opener: str) -> None:
+        stack.append(OPENERS[opener])
+        if len(stack) > limits.max_nesting:
+            raise BadRequest(
+                f"the query nests brackets deeper than {limits.max_nesting} levels "
+                "(setting max_nesting); flatten it"
+            )
+
+    for kind, text, _ in toks:
+        if kind == "punct":
+            if text in OPENERS:
+                push(text)
+            elif stack and text == stack[-1]:
+                stack.pop()
+        elif kind == "iri" and ("(" in text or "[" in text):
+            floor = len(stack)
+            for char in text:
+                if char in "([":
+                    push(char)
+                elif len(stack) > floor and char == stack[-1]:
+                    stack.pop()
+
+
+def _describe(text: str, limits: Limits, prefixes: Mapping[str, str]) -> QueryInfo:
+    """Check one reading of the text and describe it."""
+    toks = tokens(text)
     _check_nesting(toks, limits)
-    words = [text.upper() for kind, text in toks if kind == "word"]
-    form = next((w for w in words if w not in ("BASE", "PREFIX")), None)
+    declared, first = _prologue(toks)
+    words = [token_text.upper() for kind, token_text, _ in toks if kind == "word"]
     updates = [w for w in words if w in UPDATE_WORDS]
+    # The first operation of any update follows the prologue; pyoxigraph reads `INSERTDATA` there too.
+    start = toks[first][1].upper() if first < len(toks) and toks[first][0] in NAMES else ""
+    updates += [w for w in sorted(UPDATE_WORDS) if start.startswith(w)]
     if updates:
         raise refuse_update(" ".join(dict.fromkeys(updates)))
-    if form not in QUERY_FORMS:
-        form = None
-    known = {**(prefixes or {}), **_declared_prefixes(toks)}
     services = []
-    for i, (kind, text) in enumerate(toks):
-        if kind == "word" and text.upper() == "SERVICE":
-            target = _service_target(toks, i, known)
+    if "SERVICE" in text.upper():  # a quick test first: one scan in C
+        for target in _service_calls(toks, {**prefixes, **declared}):
             if target not in limits.service_allowlist:
                 allowed = ", ".join(sorted(limits.service_allowlist)) or "none"
                 raise Forbidden(
@@ -185,4 +307,23 @@ def inspect(text: str, limits: Limits, prefixes: Mapping[str, str] | None = None
                     f"no other host except those in the setting service_allowlist (now: {allowed})"
                 )
             services.append(target)
-    return QueryInfo(form, "FROM" in words, tuple(services))
+    form = next((f for f in QUERY_FORMS if start.startswith(f)), None)
+    return QueryInfo(form, any(w.startswith("FROM") for w in words), tuple(services))
+
+
+def inspect(text: str, limits: Limits, prefixes: Mapping[str, str] | None = None) -> QueryInfo:
+    """Check a query text against the endpoint's rules and describe it.
+
+    When the text has ``\\u`` escapes two readings are checked, and either refuses: pyoxigraph's
+    (escapes only inside strings and IRIs) and the SPARQL specification's (all replaced first, §19.2).
+
+    :param prefixes: the prefixes the store supplies to every query (to resolve ``SERVICE ex:x``).
+    :raises PayloadTooLarge: past ``max_query_bytes`` (413).
+    :raises BadRequest: nesting deeper than ``max_nesting``, a stray backslash, an open string (400).
+    :raises Forbidden: any update operation, or SERVICE to an endpoint not in ``service_allowlist`` (403).
+    """
+    check_size(text, limits)
+    decoded = unescape_codepoints(text)
+    if decoded is not text:
+        _describe(decoded, limits, prefixes or {})
+    return _describe(text, limits, prefixes or {})

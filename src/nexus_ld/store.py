@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from .describe import Description, describe
 from .errors import BadRequest, StoreUnavailable
 from .namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
 
@@ -52,7 +53,69 @@ def to_term(value: Any) -> Term:
     return ox.Literal(value)
 
 
-class Store:
+def paged(text: str, limit: int | None, offset: int = 0) -> str:
+    """``text`` with ``LIMIT``/``OFFSET`` appended (the query must end with its solution modifiers)."""
+    if limit is None:
+        return text
+    return f"{text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"  # int(): only numbers go in
+
+
+class ReadStore(Protocol):
+    """What the rest of the code reads a store through, embedded (``Store``) or remote
+    (``remote.RemoteStore``); nothing else touches pyoxigraph store objects for reading."""
+
+    base: str
+    prefixes: dict[str, str]
+    graphs: dict[str, ox.NamedNode]
+    release: Mapping[str, Any]
+
+    def query(self, text: str, substitutions: Mapping[str, Any] | None = None, **kwargs: Any) -> Any: ...
+
+    def named(
+        self,
+        name: str,
+        substitutions: Mapping[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        **kwargs: Any,
+    ) -> Any: ...
+
+    def describe(self, iri: str, page: int = 1, page_size: int = 50) -> Description: ...
+
+    def exists(self, iri: str) -> bool: ...
+
+
+class Reads:
+    """The named reads, written once for both stores over their own ``query``."""
+
+    def named(
+        self: ReadStore,
+        name: str,
+        substitutions: Mapping[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        **kwargs: Any,
+    ) -> Any:
+        """Run ``queries/<name>.rq`` (named graphs are ``graph:data``, ``graph:truthy`` …), optionally
+        one page of its solutions (``limit``, ``offset``)."""
+        return self.query(paged(query_text(name), limit, offset), substitutions, **kwargs)
+
+    def describe(self: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:
+        """The description of ``iri`` with one page of its incoming links (``describe.describe``).
+
+        Raises:
+            NotFound: when the dataset does not name ``iri`` at all.
+        """
+        return describe(self, iri, page, page_size)
+
+    def exists(self: ReadStore, iri: str) -> bool:
+        """Whether ``iri`` occurs in the published graphs (``queries/exists.rq``)."""
+        return bool(self.named("exists", {"r": ox.NamedNode(iri)}))
+
+
+class Store(Reads):
     """A pyoxigraph store plus the base and graph IRIs of the build that made it."""
 
     def __init__(self, store: ox.Store, base: str = DEFAULT_BASE, release: Mapping[str, Any] | None = None):
@@ -105,6 +168,12 @@ class Store:
         except SyntaxError as exc:
             raise BadRequest(f"query does not parse: {exc.msg}") from None
 
-    def named(self, name: str, substitutions: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Run ``queries/<name>.rq`` (named graphs are ``graph:data``, ``graph:truthy`` …)."""
-        return self.query(query_text(name), substitutions, **kwargs)
+    def count(self, graph: ox.NamedNode | None = None) -> int:
+        """The number of quads in ``graph`` (all graphs when None), read from the indexes."""
+        return sum(1 for _ in self.ox.quads_for_pattern(None, None, None, graph))
+
+    def dump(
+        self, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None, prefixes: dict[str, str] | None = None
+    ) -> bytes:
+        """The store (or one ``graph``) serialised in ``fmt``."""
+        return self.ox.dump(format=fmt, from_graph=graph, prefixes=prefixes)

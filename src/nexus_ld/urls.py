@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 ID, DOC, ONTOLOGY = "id/", "doc/", "ontology"
+WEB_SCHEMES = ("http://", "https://")  # the only IRIs a page links to as they are
 
 
 class Urls:
@@ -45,11 +46,13 @@ class Urls:
         return iri[len(self.base) :] if iri.startswith(self.base) else None
 
     # --- local paths for links on pages ----------------------------------------------------------
-    def href(self, iri: str) -> str:
-        """Where a page links for ``iri``: the local document for our IRIs, the IRI itself otherwise."""
+    def href(self, iri: str) -> str | None:
+        """Where a page links for ``iri``: the local document for our IRIs, the IRI itself for other
+        http(s) IRIs, and nothing for other schemes: a ``javascript:`` or ``data:`` IRI in the data
+        would run or render when clicked, so pages show it as text."""
         rest = self.local_part(iri)
         if rest is None:
-            return iri
+            return iri if iri.lower().startswith(WEB_SCHEMES) else None
         if rest.startswith(ID):
             return "/" + DOC + _path(rest[len(ID) :])
         return "/" + _path(rest)
@@ -64,9 +67,10 @@ class Urls:
         path += f".{suffix}" if suffix else ""
         return path + (f"?incoming={page}" if page > 1 else "")
 
-    def quote(self, source_iri: str, start: int, end: int) -> str:
+    def quote(self, source_iri: str, start: int, end: int) -> str | None:
         """A link into a source page at a passage (the page anchors it as ``#char=start,end``)."""
-        return f"{self.href(source_iri)}#char={start},{end}"
+        page = self.href(source_iri)
+        return f"{page}#char={start},{end}" if page else None
 
     # --- site pages ------------------------------------------------------------------------------
     def home(self) -> str:

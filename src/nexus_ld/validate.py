@@ -1,14 +1,18 @@
-"""Validate a data graph against the SHACL shapes: a thin, pure wrapper over pyshacl-turbo.
+"""Validate a data graph against the SHACL shapes: a thin, pure wrapper over a SHACL engine.
 
 ``validate`` returns a ``Report`` (``conforms``, the SHACL report ``graph``, a readable ``text`` and the
 parsed ``results``), as pySHACL's ``validate()`` returns ``(conforms, report_graph, report_text)``.
 Findings that SHACL cannot make (``check.py``: quotes, checksums, reference lists) are ``Result``s too
 and join a report with ``Report.merge``. Nothing is printed.
 
-The engine is pyshacl-turbo (a native SHACL engine with pySHACL's API): on our shapes it gives the
-same results as pySHACL (``tests/test_validate_engine.py``), 7x faster on the bundled data, and it
-validates an rdflib-turbo store where it is (``validate_store``): 1M triples in about 7 s, where
-pySHACL over an rdflib Graph took 165 s (docs/performance.md).
+Two engines give the same results on our shapes (``tests/test_validate_engine.py``, run once per engine):
+
+- pySHACL, the reference implementation, a core dependency: 0.6 s on the bundled data;
+- the turbo pair (pyshacl-turbo, a native engine with pySHACL's API, and rdflib-turbo, its store), the
+  optional extra ``nexus-ld[fast]``: it validates an rdflib-turbo store where it is (``validate_store``),
+  1M triples in about 7 s where pySHACL over an rdflib Graph took 165 s (docs/performance.md). Both are
+  alpha releases that only work as the exact pair the extra pins, so ``choose_engine`` uses them only
+  when that pair is installed, and says why not otherwise.
 
 Subclass typing (``nx:ArmedGroup`` is a ``prov:Agent``) works without inference: the ontology is mixed
 into the data graph, and SHACL's ``sh:class`` / ``sh:targetClass`` follow ``rdfs:subClassOf*`` in it.
@@ -19,20 +23,27 @@ the shapes do not rely on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from importlib import import_module, metadata
 from typing import Any
 
-import pyshacl_turbo
-import rdflib_turbo
+from packaging.requirements import Requirement
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from .config import load_settings
+from .errors import NexusError
+
 NXSH = "https://w3id.org/nexus-ld/shapes#"
 TRUTHY_GRAPH = URIRef(NXSH + "TruthyGraph")
 APPLIES_TO = URIRef(NXSH + "appliesTo")
+
+ENGINES = ("auto", "pyshacl", "turbo")
+FAST_EXTRA = "fast"
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _SEVERITY_IRIS = {name: iri for iri, name in SEVERITIES.items()}
@@ -123,6 +134,95 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
+# --- the engine ----------------------------------------------------------------------------------
+
+
+class EngineError(NexusError):
+    """The SHACL engine asked for cannot run (not installed, or not the pair nexus-ld[fast] pins)."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The SHACL engine in use: ``pyshacl`` or ``turbo``; ``note`` says why ``auto`` fell back to pySHACL."""
+
+    name: str
+    note: str = ""
+
+
+def fast_pins() -> dict[str, str]:
+    """The exact versions the ``fast`` extra pins, read from nexus-ld's installed metadata (one source)."""
+    pins = {}
+    for line in metadata.requires("nexus-ld") or []:
+        req = Requirement(line)
+        if req.marker is not None and req.marker.evaluate({"extra": FAST_EXTRA}):
+            pins[req.name] = next(iter(req.specifier)).version
+    return pins
+
+
+def installed_versions(names: Iterable[str]) -> dict[str, str | None]:
+    """The installed version of each distribution, None when it is not installed."""
+    found: dict[str, str | None] = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def choose_engine(choice: str, installed: Mapping[str, str | None] | None = None) -> Engine:
+    """The engine for the ``shacl_engine`` setting, given the installed versions of the turbo pair.
+
+    ``auto`` takes the turbo pair when exactly the pinned pair is installed, else pySHACL (with a note
+    when a mismatched pair is installed); ``turbo`` refuses anything but the pinned pair.
+
+    Raises:
+        EngineError: for an unknown choice, or ``turbo`` without the pinned pair.
+    """
+    if choice not in ENGINES:
+        raise EngineError(f"unknown SHACL engine {choice!r}: choose one of {', '.join(ENGINES)}")
+    if choice == "pyshacl":
+        return Engine("pyshacl")
+    pins = fast_pins()
+    found = dict(installed_versions(pins) if installed is None else installed)
+    if found == pins:
+        return Engine("turbo")
+    absent = all(version is None for version in found.values())
+    if absent:
+        problem = "the turbo SHACL engine is not installed"
+    else:
+        have = " + ".join(f"{name} {found.get(name) or '(missing)'}" for name in pins)
+        want = " + ".join(f"{name} {version}" for name, version in pins.items())
+        problem = (
+            f"the installed SHACL engine pair ({have}) is not the pair nexus-ld[fast] pins ({want});"
+            " the two only work as that exact pair"
+        )
+    fix = "install the pinned pair with: pip install 'nexus-ld[fast]'"
+    if choice == "turbo":
+        raise EngineError(f"{problem}: {fix}")
+    if absent:
+        return Engine("pyshacl")  # the default install: nothing to say
+    return Engine("pyshacl", f"{problem}; using pySHACL instead (slower at a million triples); {fix}")
+
+
+_engine: Engine | None = None
+
+
+def use_engine(choice: str) -> Engine:
+    """Choose the engine of this process (the ``shacl_engine`` setting); a fallback is logged once."""
+    global _engine
+    _engine = choose_engine(choice)
+    if _engine.note:
+        logging.getLogger(__name__).warning("nexus-ld: %s", _engine.note)
+    return _engine
+
+
+def engine() -> Engine:
+    """The engine of this process: chosen by ``use_engine``, else from the settings' defaults and
+    environment (a gunicorn worker, a check's second process)."""
+    return _engine or use_engine(load_settings().shacl_engine)
+
+
 def validate(data: Graph, shapes: Graph, ontology: Graph, *, inference: str = "none") -> Report:
     """Validate ``data`` united with ``ontology`` against ``shapes``.
 
@@ -139,7 +239,8 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, *, inference: str = "n
     combined = Graph()
     combined += data
     combined += ontology
-    conforms, graph, _ = pyshacl_turbo.validate(
+    module = "pyshacl_turbo" if engine().name == "turbo" else "pyshacl"
+    conforms, graph, _ = import_module(module).validate(
         combined,
         shacl_graph=shapes,
         inference=None if inference == "none" else inference,
@@ -149,12 +250,21 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, *, inference: str = "n
     return _report(bool(conforms), graph, shapes, combined)
 
 
-def validate_store(store: rdflib_turbo.Store, shapes: Graph) -> Report:
-    """Validate the default graph of an rdflib-turbo store (data and ontology together) against ``shapes``.
+def validate_store(store: Any, shapes: Graph) -> Report:
+    """Validate a store of ``load.native_store`` (data and ontology together) against ``shapes``.
 
-    pyshacl-turbo reads the store natively: nothing is copied into rdflib. Blank focus nodes are
-    named by their owner, looked up through rdflib-turbo's Graph facade over the same store.
+    With the turbo pair the store is an rdflib-turbo store that pyshacl-turbo reads natively: nothing
+    is copied into rdflib; blank focus nodes are named by their owner, looked up through rdflib-turbo's
+    Graph facade over the same store. With pySHACL it is an rdflib Graph.
     """
+    if engine().name != "turbo":
+        conforms, graph, _ = import_module("pyshacl").validate(
+            store, shacl_graph=shapes, allow_warnings=True, allow_infos=True
+        )
+        return _report(bool(conforms), graph, shapes, store)
+    import pyshacl_turbo
+    import rdflib_turbo
+
     program = pyshacl_turbo.compile_shapes(shapes)
     conforms, graph, _ = program.validate(store, allow_warnings=True, allow_infos=True)
     facade = rdflib_turbo.Graph(store=store, identifier=DATASET_DEFAULT_GRAPH_ID)

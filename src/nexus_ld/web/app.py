@@ -6,14 +6,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.serving import WSGIRequestHandler
 
 from ..config import Settings, load_settings
 from ..remote import RemoteStore
 from ..store import Store
-from . import contributions, dumps, errors, health, network, pages, resources, search, sparql
+from . import contributions, dumps, errors, health, network, pages, ratelimit, resources, search, sparql
 
 EXTENSION = "nexus_ld"
+
+# Pages load scripts, styles and data only from this site (no inline script, no style attribute: the
+# query UI and the network view keep theirs in static/), are never framed, and post forms only here.
+# The vendored libraries insert three fixed <style> elements; their hashes allow exactly those:
+# cytoscape's container rule, and YASR's column-resizer rules and its drag cursor.
+VENDOR_STYLES = (
+    "'sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8='",
+    "'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk='",
+    "'sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg='",
+)
+PAGE_CSP = (
+    f"default-src 'self'; style-src 'self' {' '.join(VENDOR_STYLES)}; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Data (RDF, JSON, text, dumps) is never a document that may run or load anything.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    # Search terms and queries travel in URLs: they are not sent to other sites.
+    "Referrer-Policy": "same-origin",
+}
 
 
 @dataclass
@@ -38,6 +60,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     store = RemoteStore.open(settings) if settings.store_url else Store.open(settings.build)
     app.extensions[EXTENSION] = State(settings, store)
     errors.register(app)
+    ratelimit.init_app(app)  # the client address behind a trusted proxy; per-client in-flight cap
     app.register_blueprint(health.bp)
     sparql.init_app(app)  # the /sparql blueprint, its query workers, rate limit and CORS
     app.register_blueprint(pages.bp)  # home, listings; the HTML of descriptions
@@ -46,4 +69,26 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(search.bp)  # /search: the build's full-text index
     app.register_blueprint(network.bp)  # /network, /network.json, /timeline: the pictures
     contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
+    app.after_request(security_headers)
     return app
+
+
+def security_headers(response: Response) -> Response:
+    """Headers every answer carries (pages, errors, data, static files, the watchdog's 503).
+
+    A hook of a dozen lines rather than flask-talisman: its defaults (HTTPS redirects, HSTS) belong
+    to the TLS front, and it gives JSON the CSP of a page.
+    """
+    page = response.mimetype in ("text/html", "application/xhtml+xml")
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP if page else DATA_CSP)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler (``nexus-ld serve``) with a ``Server`` header that names no versions:
+    ``Werkzeug/x Python/y`` tells a scanner which known flaws to try."""
+
+    def version_string(self) -> str:
+        return "nexus-ld"

@@ -3,8 +3,11 @@ browsers. Unexpected errors are logged with their trace; the user gets a generic
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from ..errors import NexusError
 
@@ -35,7 +38,18 @@ def render_error(status: int, title: str, message: str, headers: dict[str, str] 
     return response
 
 
+def local_redirect() -> Response | None:
+    """Werkzeug's trailing-slash redirect (``/downloads`` -> ``/downloads/``) as a path: it builds an
+    absolute URL from the Host header, which the client chooses, into both Location and body."""
+    exc = request.routing_exception
+    if isinstance(exc, RequestRedirect):
+        return redirect(urlsplit(exc.new_url)._replace(scheme="", netloc="").geturl(), exc.code)
+    return None
+
+
 def register(app: Flask) -> None:
+    app.before_request(local_redirect)
+
     @app.errorhandler(NexusError)
     def nexus_error(exc: NexusError) -> Response:
         return render_error(exc.status, exc.title, exc.message, exc.headers)

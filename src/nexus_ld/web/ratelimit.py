@@ -1,8 +1,9 @@
-"""A per-client rate limit kept in this process's memory (GCRA: one timestamp per client).
+"""Per-client limits kept in this process's memory: a rate limit (GCRA: one timestamp per client) and
+a cap on requests in flight, so that one client cannot hold every query slot (issue 11).
 
-The app keeps no shared state so that it scales out; this limiter is therefore per process: with N
-server processes a client may get up to N times the limit. Where one global limit matters, put it in
-the reverse proxy (e.g. nginx ``limit_req``) in front of the processes — docs/sparql.md says how.
+The app keeps no shared state so that it scales out; these limits are therefore per process: with N
+server processes a client may get up to N times the limit. The global limits live in the reverse proxy
+in front (``nexus-ld nginx-config``: ``limit_req``, ``limit_conn``) — docs/security.md says how.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..errors import TooManyRequests
 
@@ -55,3 +60,66 @@ class RateLimiter:
                 f"retry in {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
+
+
+class InflightCap:
+    """Counts the requests each client has running; refuses one past ``limit`` (429)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._running: dict[str, int] = {}  # only clients with requests running: bounded by threads
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> None:
+        """Count one more running request of ``key``.
+
+        Raises:
+            TooManyRequests: when ``key`` already has ``limit`` requests running.
+        """
+        with self._lock:
+            running = self._running.get(key, 0)
+            if running >= self.limit:
+                raise TooManyRequests(
+                    f"{key} already has {running} request(s) running here, the most one client may have "
+                    "(setting max_inflight_per_client); wait for an answer, then retry",
+                    headers={"Retry-After": "1"},
+                )
+            self._running[key] = running + 1
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            running = self._running.pop(key) - 1
+            if running:
+                self._running[key] = running
+
+
+def _capped() -> bool:
+    """Queries and POSTs hold a worker for long; pages, dumps and /healthz are left uncapped."""
+    return request.method == "POST" or (request.path == "/sparql" and request.method != "OPTIONS")
+
+
+def _enter(cap: InflightCap) -> None:
+    if _capped():
+        # The connection's address, or X-Forwarded-For's once ProxyFix (trusted_proxy_hops) rewrote it.
+        key = request.remote_addr or "unknown"
+        cap.acquire(key)
+        g.nexus_inflight_key = key  # released once, at teardown, only when it was counted
+
+
+def _leave(cap: InflightCap, _exc: BaseException | None) -> None:
+    key = g.pop("nexus_inflight_key", None)
+    if key is not None:
+        cap.release(key)
+
+
+def init_app(app: Flask) -> None:
+    """Take the client address from a trusted proxy (per ``trusted_proxy_hops``) and cap each client's
+    requests in flight (per ``max_inflight_per_client``)."""
+    settings = app.extensions["nexus_ld"].settings
+    if settings.trusted_proxy_hops > 0:
+        # Only the last N X-Forwarded-For entries are believed: the ones the trusted proxies added.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)  # type: ignore[method-assign]
+    if settings.max_inflight_per_client > 0:
+        cap = InflightCap(settings.max_inflight_per_client)
+        app.before_request(partial(_enter, cap))
+        app.teardown_request(partial(_leave, cap))

@@ -16,7 +16,6 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, request
 
 from ..conneg import negotiate
-from ..describe import describe, exists
 from ..errors import BadRequest, NotFound
 from ..formats import GRAPH_FORMATS, HTML, RDF_FORMATS, Format
 from ..store import Store
@@ -54,6 +53,21 @@ def split_suffix(path: str, offers: Iterable[Format] = OFFERS) -> tuple[str, For
         offered = ", ".join("." + f.suffix for f in offers)
         raise NotFound(f"no document with suffix .{suffix}; offered: {offered}")
     return stem, fmt
+
+
+def thing_iri(urls: Urls, stem: str) -> str:
+    """The IRI ``/id/<stem>`` names. A path no IRI can hold (control characters, spaces, undecodable
+    bytes) names nothing: 400, before the store sees it.
+
+    Raises:
+        BadRequest: ``stem`` makes no valid IRI.
+    """
+    iri = urls.iri(stem)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise BadRequest(f"no resource has the path {stem!r}: it holds characters no IRI can") from None
+    return iri
 
 
 def choose_format(offers: Iterable[Format], default: Format, suffix_format: Format | None = None) -> Format:
@@ -130,9 +144,9 @@ def identifier(path: str) -> Response:
     store = _state().store
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
-    iri = urls.iri(stem)
+    iri = thing_iri(urls, stem)
     fmt = choose_format(OFFERS, DEFAULT, suffix_format)
-    if not exists(store, iri):
+    if not store.exists(iri):
         return not_found_in(fmt, f"no resource <{iri}> in this dataset")
     target = urls.doc(iri, suffix_format.suffix if suffix_format else None)
     if request.query_string:
@@ -158,11 +172,11 @@ def document(path: str) -> Response:
     store = state.store
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
-    iri = urls.iri(stem)
+    iri = thing_iri(urls, stem)
     fmt = choose_format(OFFERS, DEFAULT, suffix_format)
     page = _page()
     try:
-        desc = describe(store, iri, page, state.settings.page_size)
+        desc = store.describe(iri, page, state.settings.page_size)
     except NotFound as exc:
         return not_found_in(fmt, exc.message)
     if page > desc.pages:

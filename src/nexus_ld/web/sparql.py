@@ -10,6 +10,7 @@ request at a time, else in the killable worker pool; 503), in a process without 
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import socket
@@ -45,6 +46,7 @@ from ..formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, Format, lo
 from ..namespaces import graph_iri
 from ..sparql_guard import Limits, QueryInfo, refuse_update
 from ..store import DEFAULT_GRAPHS, STORE_DIR
+from ..urls import Urls
 from .errors import render_error
 from .ratelimit import RateLimiter
 
@@ -213,7 +215,7 @@ def read_request() -> ProtocolRequest:
             _read_body(3 * max_bytes + 4096)  # percent-encoding triples the size at worst
             params = request.values
         elif request.mimetype == QUERY:
-            text = _read_body(max_bytes).decode(request.mimetype_params.get("charset", "utf-8"), "replace")
+            text = _query_text(_read_body(max_bytes))
             if not text.strip():
                 raise BadRequest(
                     "the POST body is empty: send the SPARQL query text as application/sparql-query"
@@ -230,6 +232,24 @@ def read_request() -> ProtocolRequest:
     if request.method == "POST" and not text:
         raise BadRequest("no query: pass the SPARQL text in the form field 'query'")
     return _protocol_request(params, text)
+
+
+def _query_text(body: bytes) -> str:
+    """The text of a query body. application/sparql-query is always UTF-8 (its registration, SPARQL 1.1
+    Query appendix C): another charset is refused (415), bytes that are not UTF-8 too (400)."""
+    charset = request.mimetype_params.get("charset", "utf-8")
+    try:
+        known = codecs.lookup(charset).name in ("utf-8", "ascii")
+    except LookupError:
+        known = False
+    if not known:
+        raise UnsupportedMediaType(
+            f"send the query as UTF-8 ({QUERY}; charset=utf-8), not charset={charset!r}"
+        )
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the query body is not UTF-8: byte {exc.start} is {body[exc.start]:#04x}") from None
 
 
 def _protocol_request(params, text: str | None) -> ProtocolRequest:  # noqa: ANN001 - a MultiDict
@@ -374,15 +394,17 @@ def _describe(endpoint: Endpoint, wanted: tuple[str, ...]) -> Response:
     """The Service Description for RDF clients, the query UI for browsers."""
     offers = {**RDF_FORMATS, "html": HTML}
     fmt = _choose(offers, wanted, RDF_FORMATS["turtle"])
-    here = url_for("sparql.sparql", _external=True)
+    # The canonical IRI under the build's base (as in the VoID), never from the request's Host header.
+    here = Urls(current_app.extensions["nexus_ld"].store.base).canonical("sparql")
     if fmt is HTML:
         page = render_template(
             "sparql.html",
             endpoint_url=here,
+            endpoint_path=url_for("sparql.sparql"),  # the UI queries the server that sent it
             examples=[e.__dict__ for e in endpoint.examples],
             settings=endpoint.settings,
         )
-        link = f'<{here}>; rel="alternate"; type="text/turtle"'
+        link = f'<{url_for("sparql.sparql")}>; rel="alternate"; type="text/turtle"'
         return Response(page, mimetype="text/html", headers={"Vary": "Accept", "Link": link})
     body = ox.serialize(service_description(here), format=fmt.rdf)
     return Response(body, mimetype=fmt.media_type, headers={"Vary": "Accept"})

@@ -129,7 +129,8 @@
     (children || []).forEach((c) => node.append(c));
     return node;
   }
-  const link = (href, text, cls) => el("a", { href: href, text: text, class: cls || "" });
+  // No href (an IRI of another scheme than http(s), see urls.py): text, not a link.
+  const link = (href, text, cls) => (href ? el("a", { href: href, text: text, class: cls || "" }) : el("span", { text: text, class: cls || "" }));
   const badge = (slug, label) => el("span", { class: "badge status-" + slug, text: label });
 
   function claimItem(c) {
@@ -177,7 +178,7 @@
     const near = evt.target.isNode() ? evt.target.closedNeighborhood() : evt.target.connectedNodes().union(evt.target);
     cy.elements().addClass("faded"); near.removeClass("faded");
   });
-  cy.on("dbltap", "node, edge", (evt) => { window.location.href = evt.target.data("href"); });
+  cy.on("dbltap", "node, edge", (evt) => { const href = evt.target.data("href"); if (href) window.location.href = href; });
   cy.on("tap", (evt) => { if (evt.target === cy) { cy.elements().removeClass("faded"); hideDetails(); } });
   cy.on("mouseover", "node, edge", () => { box.style.cursor = "pointer"; });
   cy.on("mouseout", "node, edge", () => { box.style.cursor = ""; });

@@ -18,6 +18,10 @@
     persistenceId: "nexus-ld-yasgui",
   });
 
+  // The picker opens a tab; the form is never sent (no inline handler: the page's CSP forbids them).
+  document.getElementById("nx-examples-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+  });
   document.getElementById("nx-example").addEventListener("change", function (event) {
     var example = examples[Number(event.target.value)];
     if (!example) return;

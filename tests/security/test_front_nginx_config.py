@@ -1,0 +1,69 @@
+"""`nexus-ld nginx-config`: the front's configuration follows the settings, nginx accepts it, and
+nothing a caller passes can add a directive to it."""
+
+from __future__ import annotations
+
+import subprocess
+
+from click.testing import CliRunner
+
+from nexus_ld.cli import main
+from tests.security.front_attack import need_nginx
+
+
+def render(tmp_path, *options: str) -> str:
+    result = CliRunner().invoke(main, [*options, "nginx-config", "--prefix", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
+    settings = ["--setting", "max_body_bytes", "123456", "--setting", "query_timeout_s", "20"]
+    settings += ["--setting", "max_inflight_per_client", "3", "--setting", "rate_limit_per_minute", "90"]
+    text = render(tmp_path, *settings)
+    for line in (
+        "client_max_body_size 123456;",
+        "proxy_read_timeout 35s;",  # above query_timeout_s: the app's 503 arrives first
+        "limit_conn nexus_ld_inflight 3;",
+        "rate=90r/m;",
+        "limit_req zone=nexus_ld_rate burst=90 nodelay;",
+        "proxy_request_buffering on;",
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "server_tokens off;",
+        "daemon off;",
+        f"pid {tmp_path}/nginx.pid;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "listen 127.0.0.1:8000;",
+        "proxy_pass http://127.0.0.1:8001;",
+    ):
+        assert line in text, line
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    check = subprocess.run(
+        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+
+
+def test_zero_turns_the_proxy_limits_off_as_in_the_app(tmp_path):
+    text = render(
+        tmp_path, "--setting", "max_inflight_per_client", "0", "--setting", "rate_limit_per_minute", "0"
+    )
+    assert "limit_conn " not in text and "limit_req " not in text
+
+
+def test_addresses_and_folders_that_would_add_directives_are_refused(tmp_path):
+    for option, value in (
+        ("--listen", "127.0.0.1:80; include /etc/passwd"),
+        ("--upstream", "127.0.0.1:8001;}"),
+        ("--listen", "8000"),
+        ("--prefix", str(tmp_path / "a b;c")),
+    ):
+        args = ["nginx-config", "--prefix", str(tmp_path), option, value]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (option, value, result.output)
+        assert "Invalid value" in result.output and "include" not in result.output.split("Error:")[0]
