@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from nexus_ld.executor import InlineExecutor, Job, WatchdogExecutor, WorkerPool, oxigraph_query
+from nexus_ld.config import load_settings
+from nexus_ld.executor import Context, InlineExecutor, Job, WatchdogExecutor, WorkerPool, oxigraph_query
 from nexus_ld.namespaces import graph_iri
 from nexus_ld.store import DEFAULT_GRAPHS, Store
 
@@ -51,9 +52,11 @@ def main() -> None:
     parser.add_argument("--n", default=300, type=int)
     args = parser.parse_args()
     store = Store.open(args.build_dir)
-    pool = WorkerPool(str(args.build_dir / "store"), store.prefixes, 2)
-    inline = InlineExecutor(oxigraph_query(store.ox, store.prefixes))
-    watchdog = WatchdogExecutor(oxigraph_query(store.ox, store.prefixes))
+    settings = load_settings({"build_dir": str(args.build_dir)}, environ={})
+    pool = WorkerPool(str(args.build_dir / "store"), store.prefixes, 2, settings.values)
+    here = Context(oxigraph_query(store.ox, store.prefixes), lambda: None)  # queries only
+    inline = InlineExecutor(here, "none: in-process")
+    watchdog = WatchdogExecutor(here)
     graphs = tuple(graph_iri(name, store.base) for name in DEFAULT_GRAPHS)  # what /sparql queries
     heads = ("rust p50", "inline p50", "watchdog p50", "pool p50", "pool p95", "pool overhead")
     print(f"{'shape':18} " + " ".join(f"{h:>13}" for h in heads))

@@ -404,7 +404,13 @@ def test_search_and_readyz_on_a_remote_store(servers, oxigraph, remote_built):
     assert hits[0] == hits[1] and hits[0]["hits"][0]["iri"] == TTP
     ready = requests.get(remote.url + "/readyz").json()
     release = json.loads((remote_built.build / "release.json").read_text())["release"]
-    assert ready == {"release": release, "store": oxigraph.query_url, "search_index": True, "status": "ready"}
+    assert ready == {
+        "release": release,
+        "store": oxigraph.query_url,
+        "search_index": True,
+        "isolation": "none: the store is remote (store_url): the processes need the network to reach it",
+        "status": "ready",
+    }
 
 
 def test_readyz_is_503_when_the_remote_is_down(remote_built: Settings):

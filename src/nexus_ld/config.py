@@ -64,7 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "service_allowlist",
         "",
-        "Comma-separated endpoint IRIs that SERVICE may call; empty: SERVICE refused.",
+        "Comma-separated endpoint IRIs that SERVICE may call; empty: SERVICE refused. Non-empty also keeps"
+        " the network in the query processes (no isolation, see /readyz).",
     ),
     Setting(
         "query_workers",
@@ -91,6 +92,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "contribution_rate_per_minute", 30, "POSTs per minute per client to /validate and /contributions."
+    ),
+    Setting(
+        "validation_timeout_s",
+        20.0,
+        "Time limit of one contribution validation (/validate, /contributions), in seconds; past it the"
+        " work is stopped (503).",
     ),
     Setting("contribution_max_triples", 20_000, "Most triples in one contribution (413 beyond)."),
     Setting(

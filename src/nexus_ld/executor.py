@@ -13,10 +13,17 @@ the result, capped at ``max_results``, so only bytes cross the pipe.
 process of its own (gunicorn's sync workers): there the serving process *is* the worker, so the pipe
 to a pool is saved, and past the limit a watchdog thread answers the client and ends the process,
 which the server replaces.
+
+Besides queries, the same killable process runs the other work a request may make CPU-bound: the
+guard's reading of the query text, and contribution validation (``*_task`` below; each takes the
+``Context`` of the process it runs in). Pool workers drop their network first (``isolation``).
 """
 
 from __future__ import annotations
 
+import copyreg
+import errno
+import logging
 import os
 import queue
 import signal
@@ -35,10 +42,14 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from . import isolation
+from .config import load_settings
 from .errors import BadRequest, NexusError, QueryTimeout, StoreUnavailable
 from .formats import RDF_FORMATS, RESULT_FORMATS, Format
+from .sparql_guard import Limits, QueryInfo, inspect
 
 STARTUP_TIMEOUT_S = 60.0  # opening the store in a fresh worker; not counted in the query's time
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,32 @@ def timed_out(timeout: float) -> QueryTimeout:
         f"the query ran longer than {timeout:g} s and was stopped (setting query_timeout_s); "
         "add a LIMIT, narrow the patterns or bind more variables"
     )
+
+
+def validation_timed_out(timeout: float) -> QueryTimeout:
+    """The 503 of a contribution validation stopped at its time limit."""
+    return QueryTimeout(
+        f"validating the contribution took longer than {timeout:g} s and was stopped "
+        "(setting validation_timeout_s); send it in smaller parts"
+    )
+
+
+@dataclass
+class Context:
+    """What a task needs in the process that runs it: the query function and the contribution
+    validator, made on first use (shapes and ontology cost ~0.4 s a query-only process need not pay)."""
+
+    query: QueryFn
+    make_validator: Callable[[], Any]
+    _validator: Any = None
+
+    def validator(self) -> Any:
+        if self._validator is None:
+            self._validator = self.make_validator()
+        return self._validator
+
+
+Task = Callable[..., Any]  # a module-level function (sent by name to a worker): task(context, *args)
 
 
 class _Full(Exception):
@@ -155,6 +192,37 @@ def run_job(query: QueryFn, job: Job) -> Outcome:
     except (ValueError, RuntimeError) as exc:
         # pyoxigraph reports evaluation errors (a type error in a function, a bad SERVICE answer) so.
         raise BadRequest(f"the query failed: {exc}") from None
+    except OSError as exc:
+        if f"(os error {errno.ENETUNREACH})" not in str(exc):  # Rust's io::Error text; errno is unset
+            raise
+        # SERVICE in a process without network (isolation): the guard should have refused it first
+        raise BadRequest(
+            "the query failed: it tried to reach the network (SERVICE), which the query processes "
+            "of this endpoint do not have"
+        ) from None
+
+
+def query_task(context: Context, job: Job) -> Outcome:
+    return run_job(context.query, job)
+
+
+def guard_task(context: Context, text: str, limits: Limits, prefixes: dict[str, str]) -> QueryInfo:  # noqa: ARG001
+    """``sparql_guard.inspect``: it reads the whole text, so it runs under the time limit too."""
+    return inspect(text, limits=limits, prefixes=prefixes)
+
+
+def validate_task(context: Context, data: bytes, fmt: Format, source: str) -> Any:
+    """Parse and validate a contribution: a ``contributions.service.Outcome``."""
+    validator = context.validator()
+    return validator.check(validator.parse(data, fmt, source))
+
+
+def _rdf_format(name: str) -> Format:
+    return RDF_FORMATS[name]
+
+
+# pyoxigraph's format enums do not pickle: an RDF format crosses the pipe by name (a contribution's).
+copyreg.pickle(Format, lambda fmt: (_rdf_format, (fmt.name,)))
 
 
 @lru_cache(maxsize=256)
@@ -178,36 +246,48 @@ def oxigraph_query(store: ox.Store, prefixes: Mapping[str, str]) -> QueryFn:
 
 
 class Executor(Protocol):
+    def call(self, task: Task, args: tuple[Any, ...], timeout: float, error: NexusError) -> Any: ...
+
     def run(self, job: Job, timeout: float) -> Outcome: ...
 
     def pids(self) -> list[int]: ...
 
+    def isolation(self) -> str: ...
+
 
 class InlineExecutor:
-    """Runs jobs in the calling thread (for stores that stop their own work on a timeout)."""
+    """Runs tasks in the calling thread (for stores that stop their own work on a timeout)."""
 
-    def __init__(self, query: QueryFn) -> None:
-        self._query = query
+    def __init__(self, context: Context, isolation_status: str) -> None:
+        self._context = context
+        self._isolation = isolation_status
 
-    def run(self, job: Job, timeout: float) -> Outcome:  # noqa: ARG002 - the store enforces it
-        return run_job(self._query, job)
+    def call(self, task: Task, args: tuple[Any, ...], timeout: float, error: NexusError) -> Any:  # noqa: ARG002 - no process to stop
+        return task(self._context, *args)
+
+    def run(self, job: Job, timeout: float) -> Outcome:
+        return self.call(query_task, (job,), timeout, timed_out(timeout))
 
     def pids(self) -> list[int]:
         return []
 
+    def isolation(self) -> str:
+        return self._isolation
+
 
 class WatchdogExecutor:
-    """Runs jobs in the calling thread under a watchdog, one job at a time per process.
+    """Runs tasks in the calling thread under a watchdog, one task at a time per process.
 
-    pyoxigraph releases the GIL while it evaluates, so the watchdog thread runs beside a busy query.
+    pyoxigraph releases the GIL while it evaluates, so the watchdog thread runs beside a busy query;
+    pure-Python work (the guard, validation) gives it the GIL at the interpreter's switch interval.
     Past ``timeout`` it calls ``on_timeout`` (which answers the client and ends the process: the only
-    way to stop the work); a query that finishes after that never answers, so the client gets one
+    way to stop the work); a task that finishes after that never answers, so the client gets one
     response. The watchdog polls every ``tick`` seconds rather than being woken per query: a wake-up
     per request would make the two threads trade the GIL on every query.
     """
 
-    def __init__(self, query: QueryFn, tick: float = 0.05) -> None:
-        self._query = query
+    def __init__(self, context: Context, tick: float = 0.05) -> None:
+        self._context = context
         self._tick = tick
         self._lock = threading.Lock()
         self._deadline: float | None = None
@@ -228,7 +308,7 @@ class WatchdogExecutor:
                 time.sleep(self._tick if deadline is None else min(self._tick, deadline - now))
                 continue
             with self._lock:
-                if self._deadline is not deadline:  # that query has just finished
+                if self._deadline is not deadline:  # that task has just finished
                     continue
                 self._fired = True
                 on_timeout = self._on_timeout
@@ -236,16 +316,13 @@ class WatchdogExecutor:
                 on_timeout()
             return
 
-    def run(self, job: Job, timeout: float, on_timeout: Callable[[], None]) -> Outcome:
-        """Run ``job`` here; past ``timeout`` seconds the watchdog calls ``on_timeout`` instead.
-
-        :raises BadRequest: the query does not parse or fails.
-        """
+    def call(self, task: Task, args: tuple[Any, ...], timeout: float, on_timeout: Callable[[], None]) -> Any:
+        """Run ``task`` here; past ``timeout`` seconds the watchdog calls ``on_timeout`` instead."""
         self._ensure_started()
         self._on_timeout = on_timeout
         self._deadline = time.monotonic() + timeout
         try:
-            return run_job(self._query, job)
+            return task(self._context, *args)
         finally:
             with self._lock:
                 fired = self._fired
@@ -253,28 +330,43 @@ class WatchdogExecutor:
             if fired:  # the watchdog has answered and is ending the process: stay silent
                 threading.Event().wait()
 
+    def run(self, job: Job, timeout: float, on_timeout: Callable[[], None]) -> Outcome:
+        """Run the query ``job`` here (see ``call``).
+
+        :raises BadRequest: the query does not parse or fails.
+        """
+        return self.call(query_task, (job,), timeout, on_timeout)
+
     def pids(self) -> list[int]:
         return []
 
 
+def _make_validator(values: dict[str, Any]) -> Any:
+    from .contributions.service import Validator  # rdflib, pySHACL: only once a contribution comes
+
+    return Validator.from_settings(load_settings(values, environ={}))
+
+
 def _worker_main(conn: Connection, store_path: str) -> None:
-    """Worker process: open the store read-only, then answer jobs until the socket closes."""
+    """Worker process: drop the network, open the store read-only, then run tasks until the socket
+    closes. Isolation comes first: nothing of a request is read before it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server, which then kills us
-    prefixes = conn.recv()
+    prefixes, values = conn.recv()
+    isolated = isolation.drop_network(load_settings(values, environ={}))
     try:
         store = ox.Store.read_only(store_path)
     except OSError as exc:
         conn.send(("failed", f"cannot open the store at {store_path}: {exc}"))
         return
-    conn.send(("ready", os.getpid()))
-    query = oxigraph_query(store, prefixes)
+    conn.send(("ready", isolated))
+    context = Context(oxigraph_query(store, prefixes), lambda: _make_validator(values))
     while True:
         try:
-            job = conn.recv()
+            task, args = conn.recv()
         except (EOFError, OSError):
             return  # the server went away
         try:
-            conn.send(("ok", run_job(query, job)))
+            conn.send(("ok", task(context, *args)))
         except NexusError as exc:
             conn.send(("raise", exc))
         except OSError as exc:
@@ -292,7 +384,7 @@ _WORKER_CODE = "from nexus_ld.executor import worker_entry; worker_entry()"
 
 
 class _Worker:
-    def __init__(self, store_path: str, prefixes: dict[str, str]) -> None:
+    def __init__(self, store_path: str, prefixes: dict[str, str], values: dict[str, Any]) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
             self.proc = subprocess.Popen(
@@ -301,22 +393,24 @@ class _Worker:
                 stdin=subprocess.DEVNULL,
             )
         self.conn = Connection(ours.detach())
-        self.conn.send(prefixes)
-        self.ready = False
+        self.conn.send((prefixes, values))
+        self.isolation: str | None = None  # as the worker reports it once ready
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
     def wait_ready(self) -> None:
-        if self.ready:
+        if self.isolation is not None:
             return
         if not self.conn.poll(STARTUP_TIMEOUT_S):
             raise StoreUnavailable(f"a query worker did not start within {STARTUP_TIMEOUT_S:g} s")
         status, value = self.conn.recv()
         if status != "ready":
             raise StoreUnavailable(value)
-        self.ready = True
+        if value != isolation.ISOLATED:
+            log.warning("query worker %d runs with the network: %s", self.pid, value)
+        self.isolation = value
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -332,14 +426,19 @@ def _kill_all(workers: set[_Worker]) -> None:
 
 
 class WorkerPool:
-    """A pool of ``size`` query processes over a read-only store, started on first use.
+    """A pool of ``size`` worker processes over a read-only store, started on first use.
 
-    State is per process: after a fork (gunicorn ``--preload``) the child starts its own workers.
+    ``settings`` (their values) tell the workers whether to drop the network and how to make the
+    contribution validator. State is per process: after a fork (gunicorn ``--preload``) the child
+    starts its own workers.
     """
 
-    def __init__(self, store_path: str, prefixes: Mapping[str, str], size: int) -> None:
+    def __init__(
+        self, store_path: str, prefixes: Mapping[str, str], size: int, settings: Mapping[str, Any]
+    ) -> None:
         self.store_path = store_path
         self.prefixes = dict(prefixes)
+        self.settings = dict(settings)
         self.size = max(1, size)
         self._lock = threading.Lock()
         self._pid: int | None = None
@@ -349,7 +448,7 @@ class WorkerPool:
         self._finalizer = weakref.finalize(self, _kill_all, self._workers)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.store_path, self.prefixes)
+        worker = _Worker(self.store_path, self.prefixes, self.settings)
         self._workers.add(worker)
         return worker
 
@@ -379,33 +478,45 @@ class WorkerPool:
         """Stop every worker."""
         self._finalizer()
 
-    def run(self, job: Job, timeout: float) -> Outcome:
-        """Run ``job`` in a worker; past ``timeout`` seconds the worker is killed.
-
-        :raises QueryTimeout: the query ran past ``timeout`` or no worker became free in time (503).
-        :raises BadRequest: the query does not parse or fails.
-        :raises StoreUnavailable: a worker could not start or died during the query.
-        """
+    def _take(self, timeout: float) -> _Worker:
         self._ensure_started()
         try:
-            worker = self._idle.get(timeout=timeout)
+            return self._idle.get(timeout=timeout)
         except queue.Empty:
             raise QueryTimeout(
                 f"all {self.size} query workers stayed busy for {timeout:g} s; retry shortly "
                 "(settings query_workers, query_timeout_s)",
                 headers={"Retry-After": str(max(1, round(timeout)))},
             ) from None
+
+    def isolation(self) -> str:
+        """The network isolation a worker reports (starting the pool if needed)."""
+        worker = self._take(STARTUP_TIMEOUT_S)
+        try:
+            worker.wait_ready()
+        finally:
+            self._idle.put(worker)
+        return worker.isolation or ""
+
+    def call(self, task: Task, args: tuple[Any, ...], timeout: float, error: NexusError) -> Any:
+        """Run ``task(context, *args)`` in a worker; past ``timeout`` seconds the worker is killed and
+        ``error`` raised.
+
+        :raises QueryTimeout: no worker became free in time (503).
+        :raises StoreUnavailable: a worker could not start or died during the task.
+        """
+        worker = self._take(timeout)
         healthy = False
         try:
             worker.wait_ready()
-            worker.conn.send(job)
+            worker.conn.send((task, args))
             if not worker.conn.poll(timeout):
-                raise timed_out(timeout)
+                raise error
             status, value = worker.conn.recv()
             healthy = True
         except (EOFError, OSError, BrokenPipeError):
             raise StoreUnavailable(
-                "the query stopped its worker process; it was replaced (simplify the query and retry)"
+                "the request stopped its worker process; it was replaced (simplify it and retry)"
             ) from None
         finally:
             if healthy:
@@ -415,3 +526,11 @@ class WorkerPool:
         if status == "raise":
             raise value
         return value
+
+    def run(self, job: Job, timeout: float) -> Outcome:
+        """Run the query ``job`` in a worker (see ``call``).
+
+        :raises QueryTimeout: the query ran past ``timeout`` (503).
+        :raises BadRequest: the query does not parse or fails.
+        """
+        return self.call(query_task, (job,), timeout, timed_out(timeout))

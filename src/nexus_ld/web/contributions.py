@@ -33,7 +33,9 @@ from ..contributions.parse import check_size, choose_format, inflate, read_cappe
 from ..contributions.report import grouped, to_dict, to_text, to_turtle
 from ..contributions.service import Outcome, Validator
 from ..errors import BadRequest, Forbidden, NexusError, PayloadTooLarge, TooManyRequests, Unauthorized
+from ..executor import validate_task, validation_timed_out
 from .ratelimit import RateLimiter
+from .sparql import run_bounded
 
 EXTENSION = "nexus_ld.contributions"
 MAX_NOTE = 2_000
@@ -102,6 +104,12 @@ def _body() -> tuple[bytes, formats.Format]:
     return inflate(data, request.headers.get("Content-Encoding", ""), limit), fmt
 
 
+def _validate(data: bytes, fmt: formats.Format, source: str) -> Outcome:
+    """Parse and validate where a time limit can stop it (a worker process, or under the watchdog)."""
+    timeout = _state().settings.validation_timeout_s
+    return run_bounded(validate_task, (data, fmt, source), timeout, validation_timed_out(timeout))
+
+
 def _note(value: str | None) -> str:
     note = (value or "").strip()
     if len(note) > MAX_NOTE:
@@ -128,9 +136,7 @@ def validate_body() -> Response:
     """Dry run: the validation report of the body; nothing is stored."""
     _rate_limit()
     data, fmt = _body()
-    state = _state()
-    outcome = state.validator.check(state.validator.parse(data, fmt, "body"))
-    return _report_response(outcome, 200)
+    return _report_response(_validate(data, fmt, "body"), 200)
 
 
 @bp.post("/contributions")
@@ -151,13 +157,12 @@ def submit() -> Response:
 def _submit(data: bytes, fmt: formats.Format, note: str) -> tuple[Any, Outcome]:
     state = _state()
     state.inbox.check_room(_client(), len(data))  # before the work of validating
-    parsed = state.validator.parse(data, fmt, "body")
-    outcome = state.validator.check(parsed)
+    outcome = _validate(data, fmt, "body")
     if not outcome.conforms:
         return None, outcome
     entry = state.inbox.add(
         body=data,
-        sha256=parsed.sha256,
+        sha256=outcome.parsed.sha256,
         fmt=fmt.name,
         report=to_dict(outcome),
         note=note,
@@ -252,7 +257,7 @@ def contribute() -> str | tuple[str, int]:
         if request.form.get("action") == "submit":
             entry, outcome = _submit(data, fmt, note)
         else:
-            entry, outcome = None, _state().validator.check(_state().validator.parse(data, fmt, "form"))
+            entry, outcome = None, _validate(data, fmt, "form")
     except RequestEntityTooLarge:
         error = PayloadTooLarge(f"the form is larger than {limit} bytes (setting max_body_bytes)")
         return _form_error(error, form_values)

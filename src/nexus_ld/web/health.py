@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 
 from ..errors import NexusError
 from ..search import INDEX_FILE, index_release
+from .sparql import isolation_status
 
 bp = Blueprint("health", __name__)
 
@@ -19,7 +20,8 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready: the store (embedded, or the remote server of ``store_url``) answers a query and holds data;
-    names the release and whether the search index belongs to it."""
+    names the release, whether the search index belongs to it, and whether the processes that run
+    queries have outbound network ("network namespace": none; "none: <reason>": they have)."""
     state = current_app.extensions["nexus_ld"]
     release = state.store.release.get("release")
     body = {
@@ -28,6 +30,7 @@ def readyz():
         "search_index": index_release(state.settings.build / INDEX_FILE) == release if release else False,
     }
     try:
+        body["isolation"] = isolation_status()
         ok = bool(state.store.query("ASK { ?s ?p ?o }"))
     except NexusError as exc:  # a remote store that cannot be reached or does not answer in time
         return jsonify(body | {"status": "unavailable", "message": exc.message}), 503

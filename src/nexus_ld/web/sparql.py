@@ -3,15 +3,18 @@ description for a GET without a query.
 
 Request flow: rate limit (429) -> read the protocol request (405/413/415/400, updates 403) ->
 ``sparql_guard.inspect`` (size, nesting, updates, SERVICE) -> negotiate the format (406) -> run the
-job with a time limit (``executor``: here under a watchdog when this process serves one request at a
-time, else in the killable worker pool; 503) -> the serialised bytes, with the result cap in headers.
+job -> the serialised bytes, with the result cap in headers. The guard and the job share one time limit
+and run where it can be enforced (``run_bounded``: here under a watchdog when this process serves one
+request at a time, else in the killable worker pool; 503), in a process without network (``isolation``).
 """
 
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -22,21 +25,26 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import isolation
 from ..config import Settings
 from ..conneg import negotiate
-from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, NexusError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..executor import (
+    Context,
     Executor,
     InlineExecutor,
     Job,
+    Task,
     WatchdogExecutor,
     WorkerPool,
+    guard_task,
     oxigraph_query,
+    query_task,
     timed_out,
 )
 from ..formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, Format, lookup
 from ..namespaces import graph_iri
-from ..sparql_guard import Limits, QueryInfo, inspect, refuse_update
+from ..sparql_guard import Limits, QueryInfo, refuse_update
 from ..store import DEFAULT_GRAPHS, STORE_DIR
 from ..urls import Urls
 from .errors import render_error
@@ -70,7 +78,7 @@ class Endpoint:
     limits: Limits
     guard: Callable[[str], QueryInfo]  # sparql_guard.inspect with this endpoint's limits and prefixes
     executor: Executor
-    watchdog: WatchdogExecutor | None  # the embedded store under a server with a process per request
+    watchdog: WatchdogExecutor  # under a server with a process per request
     limiter: RateLimiter | None
     examples: tuple[Example, ...]
     default_graphs: tuple[str, ...]  # the published graphs a query without a dataset sees
@@ -99,26 +107,36 @@ def init_app(app: Flask) -> None:
     """Register the endpoint: its executor (a worker pool on the embedded store), limiter, CORS."""
     state = app.extensions["nexus_ld"]
     settings: Settings = state.settings
-    if settings.store_url:
+    remote = bool(settings.store_url)
+    # Work done in this process (under the watchdog, or for a remote store): the app's own store and
+    # contribution validator (made on first use).
+    here = Context(
+        state.store.query_fn() if remote else oxigraph_query(state.store.ox, state.store.prefixes),
+        lambda: app.extensions["nexus_ld.contributions"].validator,
+    )
+    reason = isolation.reason_not_to_isolate(settings)
+    if remote:
         # A remote store's HTTP client gives up at query_timeout_s and the server's own timeout stops its
         # work (docs/scaling.md); no process to kill. The job's dataset goes to the server as given.
-        executor: Executor = InlineExecutor(state.store.query_fn())
-        watchdog = None
+        executor: Executor = InlineExecutor(here, f"none: {reason}")
     else:
         # The pool is started on first use: under gunicorn's sync workers it never is (the watchdog runs).
-        executor = WorkerPool(str(settings.build / STORE_DIR), state.store.prefixes, settings.query_workers)
-        watchdog = WatchdogExecutor(oxigraph_query(state.store.ox, state.store.prefixes))
+        executor = WorkerPool(
+            str(settings.build / STORE_DIR), state.store.prefixes, settings.query_workers, settings.values
+        )
+    if reason is not None:
+        logging.getLogger(__name__).warning("query processes keep the network: %s", reason)
     limit = settings.rate_limit_per_minute
     limits = Limits.from_settings(settings)
     # The verdict depends on the text alone here, and clients repeat queries (the UI's examples,
     # dashboards, scripts in loops): those skip the lexer. Refusals raise, so they are never cached.
-    guard = lru_cache(maxsize=1024)(partial(inspect, limits=limits, prefixes=state.store.prefixes))
+    guard = lru_cache(maxsize=1024)(partial(_guard, limits, dict(state.store.prefixes)))
     app.extensions[EXTENSION] = Endpoint(
         settings,
         limits,
         guard,
         executor,
-        watchdog,
+        WatchdogExecutor(here),
         RateLimiter(limit) if limit > 0 else None,
         load_examples(settings.project / "queries"),
         tuple(graph_iri(name, settings.base) for name in DEFAULT_GRAPHS),
@@ -305,14 +323,14 @@ def sparql() -> Response:
         return _describe(endpoint, req.formats)
     if not req.text.strip():
         raise BadRequest("the query parameter is empty: pass the SPARQL text as query=...")
+    timeout = endpoint.settings.query_timeout_s
+    started = time.monotonic()
     info = endpoint.guard(req.text)
     job = make_job(req, info, endpoint)
-    timeout = endpoint.settings.query_timeout_s
-    if endpoint.watchdog is not None and one_request_per_process(request.environ):
-        answer = partial(_answer_and_exit, current_app._get_current_object(), request.environ, timeout)
-        outcome = endpoint.watchdog.run(job, timeout, answer)
-    else:
-        outcome = endpoint.executor.run(job, timeout)
+    left = timeout - (time.monotonic() - started)  # the guard's time counts: one limit per request
+    if left <= 0:
+        raise timed_out(timeout)
+    outcome = run_bounded(query_task, (job,), left, timed_out(timeout))
     fmt = (RDF_FORMATS if outcome.graph else RESULT_FORMATS)[outcome.format]
     headers = {
         "Vary": "Accept",
@@ -323,25 +341,47 @@ def sparql() -> Response:
     return Response(outcome.body, mimetype=fmt.media_type, headers=headers)
 
 
+def _guard(limits: Limits, prefixes: dict[str, str], text: str) -> QueryInfo:
+    timeout = _endpoint().settings.query_timeout_s
+    return run_bounded(guard_task, (text, limits, prefixes), timeout, timed_out(timeout))
+
+
+def run_bounded(task: Task, args: tuple[Any, ...], timeout: float, error: NexusError) -> Any:
+    """``task(context, *args)`` where ``timeout`` can stop it: under the watchdog when this process
+    serves this request alone, else in the endpoint's executor (the worker pool). Past ``timeout`` the
+    client gets ``error`` (a 503 naming the setting)."""
+    endpoint = _endpoint()
+    if one_request_per_process(request.environ):
+        answer = partial(_answer_and_exit, current_app._get_current_object(), request.environ, error)
+        return endpoint.watchdog.call(task, args, timeout, answer)
+    return endpoint.executor.call(task, args, timeout, error)
+
+
+def isolation_status() -> str:
+    """The network isolation of the processes that run this request's queries (for ``/readyz``)."""
+    if one_request_per_process(request.environ):
+        return isolation.status()
+    return _endpoint().executor.isolation()
+
+
 def one_request_per_process(environ: dict[str, Any]) -> bool:
     """True under gunicorn's sync workers: this process serves this request alone, so ending it at
     the time limit loses no other request (threaded servers keep the worker pool)."""
     return "gunicorn.socket" in environ and not environ.get("wsgi.multithread", True)
 
 
-def _answer_and_exit(app: Flask, environ: dict[str, Any], timeout: float) -> None:
-    """The watchdog's answer to a query past its limit: the 503 written straight to the client, then
-    the end of this process, the only way to stop pyoxigraph's work; gunicorn starts a new worker."""
+def _answer_and_exit(app: Flask, environ: dict[str, Any], exc: NexusError) -> None:
+    """The watchdog's answer to work past its limit: the 503 ``exc`` written straight to the client,
+    then the end of this process, the only way to stop the work; gunicorn starts a new worker."""
     try:
         with app.request_context(environ):
-            exc = timed_out(timeout)
             response = app.process_response(render_error(exc.status, exc.title, exc.message, exc.headers))
             body = response.get_data()
             response.headers["Content-Length"] = str(len(body))
             response.headers["Connection"] = "close"
             head = "".join(f"{k}: {v}\r\n" for k, v in response.headers.items())
             app.logger.warning(
-                "query past %g s on %s: answered 503, ending worker %d", timeout, request.path, os.getpid()
+                "%s on %s: answered 503, ending worker %d", exc.message, request.path, os.getpid()
             )
         client: socket.socket = environ["gunicorn.socket"]
         client.sendall(f"HTTP/1.1 {response.status}\r\n{head}\r\n".encode("latin-1") + body)

@@ -1,0 +1,22 @@
+"""gunicorn hooks for nexus-ld, used as
+``gunicorn -c python:nexus_ld.web.gunicorn_conf ... 'nexus_ld.web.app:create_app()'``.
+
+``post_fork`` drops each worker's outbound network before it loads the app or reads a request: a sync
+worker evaluates user SPARQL itself (``executor.WatchdogExecutor``). Its listening socket was opened by
+the master before the fork and keeps working. Settings come from the environment, as for the app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nexus_ld import isolation
+from nexus_ld.config import load_settings
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    status = isolation.drop_network(load_settings())
+    if status == isolation.ISOLATED:
+        server.log.info("worker %d: no outbound network (%s)", worker.pid, status)
+    else:
+        server.log.warning("worker %d runs with the network: %s", worker.pid, status)
