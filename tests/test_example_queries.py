@@ -1,9 +1,11 @@
 """Every example query in queries/ answers what the article says (checked against its text)."""
 
+import re
 from pathlib import Path
 
 import pytest
 
+from nexus_ld.table import render_table
 from tests.conftest import ROOT, SOURCE_TEXT
 
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -189,3 +191,18 @@ def test_officials_quoted_with_dates(store):
     assert said.get("Daniel Benjamin") == "2010-09-01"
     assert said.get("Ned Price") == "2021-05-10"
     assert "John Brennan" in {r["speaker"] for r in result}
+
+
+def test_the_readme_tour_shows_what_the_queries_answer(store):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("<!-- tour -->")[1].split("<!-- /tour -->")[0]
+    blocks = re.findall(r"\[`queries/([^`]+)`\]\(queries/[^)]+\)\n\n```\n(.*?)\n```", tour, re.S)
+    assert len(blocks) >= 5
+    for name, shown in blocks:
+        table = render_table(store.query((ROOT / "queries" / name).read_text(encoding="utf-8"))).splitlines()
+        lines = shown.splitlines()
+        assert lines[:2] == table[:2] and lines[-1] == table[-1], name  # columns and the number of rows
+        body = [line for line in lines[2:-1] if line != "…"]
+        # Rows may come in another order where the query's ORDER BY ties; a cut table shows some of them.
+        assert set(body) <= set(table[2:-1]), name
+        assert "…" in lines or sorted(body) == sorted(table[2:-1]), name
