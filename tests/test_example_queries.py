@@ -206,3 +206,12 @@ def test_the_readme_tour_shows_what_the_queries_answer(store):
         # Rows may come in another order where the query's ORDER BY ties; a cut table shows some of them.
         assert set(body) <= set(table[2:-1]), name
         assert "…" in lines or sorted(body) == sorted(table[2:-1]), name
+
+
+def test_the_network_view_ends_edges_as_the_time_slice_rule_says(store):
+    # network-edges.rq feeds the network view: ?end is the last year an edge surely held.
+    ends = {r["edge"].value.rsplit("/", 1)[-1]: r["end"] for r in store.named("network-edges")}
+    assert int(ends["baitullah-mehsud-leader-ttp"].value) == 2012  # ended before 2013
+    assert int(ends["ttp-allegiance-mullah-omar"].value) == 2009  # short-lived: its first year only
+    assert int(ends["mullah-fazlullah-leader-ttp"].value) == 2018
+    assert ends["noor-wali-mehsud-leader-ttp"] is None  # open
