@@ -68,3 +68,18 @@ def test_state_support_is_never_a_bare_fact(store):
         "ASK { GRAPH graph:truthy { ?state nx:supported|nx:funded|nx:trained|nx:gaveSafeHavenTo ?group }"
         " ?state a ?class . VALUES ?class { nx:State nx:StateBody nx:IntelligenceAgency nx:ArmedForces } }",
     )
+
+
+def test_founders_are_modelled_one_way(store):
+    # docs/data-model.md: a founder who is a person holds an undated post with role:founder; the
+    # nx:Founding event names no person (only a group whose members started it, as for ISIS-K).
+    founders = store.query(
+        "SELECT ?person ?group WHERE { GRAPH graph:data { ?post w3org:role role:founder ;"
+        " w3org:member ?person ; w3org:organization ?group } }"
+    )
+    pairs = {(r["person"].value.rsplit("/", 1)[-1], r["group"].value.rsplit("/", 1)[-1]) for r in founders}
+    assert pairs == {("osama-bin-laden", "al-qaeda"), ("abu-musab-al-zarqawi", "isis")}
+    dated = "ASK { GRAPH graph:data { ?post w3org:role role:founder ; w3org:memberDuring ?t } }"
+    assert not ask(store, dated)
+    person = "ASK { GRAPH graph:data { ?f a nx:Founding ; nx:participant ?p . ?p a schema:Person } }"
+    assert not ask(store, person)
