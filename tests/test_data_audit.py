@@ -83,3 +83,20 @@ def test_founders_are_modelled_one_way(store):
     assert not ask(store, dated)
     person = "ASK { GRAPH graph:data { ?f a nx:Founding ; nx:participant ?p . ?p a schema:Person } }"
     assert not ask(store, person)
+
+
+def test_about_names_every_agent_of_an_asserted_node(store):
+    # nx:about is every claim's entry point (docs/data-model.md): for an n-ary claim it names the agents of
+    # the node it asserts, so a query for Fazlullah's chapters finds them (issue 13).
+    missing = store.query(
+        "SELECT ?claim ?agent WHERE { GRAPH graph:data { ?claim nx:asserts ?node ."
+        " ?node nx:fromAgent|nx:toAgent|w3org:member|w3org:organization|nx:perpetrator|nx:subject"
+        "|nx:conductedBy|nx:pledgedTo ?agent . FILTER NOT EXISTS { ?claim nx:about ?agent } } }"
+    )
+    assert [(r["claim"].value, r["agent"].value) for r in missing] == []
+    chapters = store.query(
+        "SELECT DISTINCT ?chapter WHERE { ?claim nx:about person:mullah-fazlullah ; nx:asserts ?post ."
+        " ?post w3org:organization ?chapter . ?chapter a nx:Branch }"
+    )
+    found = {r["chapter"].value.rsplit("/", 1)[-1] for r in chapters}
+    assert found == {"ttp-swat-chapter", "ttp-malakand-chapter"}
