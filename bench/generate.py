@@ -351,15 +351,16 @@ class Generator:
                     f"    time:hasTime {time_ttl} .\n"
                 )
                 node_triples = 8
+                about = f"{group.iri}, {person.iri}, {place.iri}"
                 if cls == "nx:MilitaryOperation":
                     body_state = world.bodies[rng.randrange(len(world.bodies))]
                     node = node[:-2] + f" ;\n    nx:conductedBy {body_state.iri} .\n"
                     node_triples += 1
+                    about += f", {body_state.iri}"  # nx:about names every agent of the node (shapes)
                 sentence = (
                     f"{group.label} {verb} {place.label} {time_words}, with {person.label} taking part."
                 )
                 body = f"    nx:asserts {node_iri} ;\n"
-                about = f"{group.iri}, {person.iri}, {place.iri}"
                 claim_triples = 1
                 summary = label
             elif kind < 0.85:  # a relationship between groups
@@ -385,13 +386,15 @@ class Generator:
                 time_ttl, time_words = self.when()
                 node_iri = f"membership:sm-{index:08d}"
                 label = f"{person.label}, {role.replace('-', ' ')} of {group.label}"
+                # A leader's post ends (date unknown): a random successor contradicts an open one (shapes).
+                end = " ; time:hasEnd [ a time:Instant ]" if role == "leader" else ""
                 node = (
                     f"{node_iri} a w3org:Membership ;\n    rdfs:label {lit(label)}@en ;\n"
                     f"    w3org:member {person.iri} ; w3org:organization {group.iri} ; w3org:role "
                     f"role:{role} ;\n"
-                    f"    w3org:memberDuring [ a time:Interval ; time:hasBeginning {time_ttl} ] .\n"
+                    f"    w3org:memberDuring [ a time:Interval ; time:hasBeginning {time_ttl}{end} ] .\n"
                 )
-                node_triples = 10
+                node_triples = 12 if end else 10
                 sentence = f"{person.label} became {role.replace('-', ' ')} of {group.label} {time_words}."
                 body = f"    nx:asserts {node_iri} ;\n"
                 about = f"{person.iri}, {group.iri}"

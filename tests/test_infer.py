@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from rdflib import OWL, RDF, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, Graph, Namespace, URIRef
 
 from nexus_ld.build import build
 from nexus_ld.config import load_settings
@@ -14,8 +14,9 @@ from nexus_ld.store import Store
 
 NX = Namespace("https://w3id.org/nexus-ld/ontology#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
-SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 GROUP = Namespace(DEFAULT_BASE + "id/group/")
+EVENT = Namespace(DEFAULT_BASE + "id/event/")
+ORG = Namespace(DEFAULT_BASE + "id/org/")
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,8 @@ def test_the_entailments_include_each_kind_of_rule(both):
     # cax-sco: an umbrella organisation is an armed group, an organisation and an agent.
     assert (GROUP.ttp, RDF.type, NX.ArmedGroup) in rules_graph
     assert (GROUP.ttp, RDF.type, PROV.Agent) in rules_graph
-    # prp-spo1: nx:acronym is a subproperty of skos:altLabel.
-    assert (GROUP.ttp, SKOS.altLabel, Literal("TTP")) in rules_graph
+    # prp-spo1: nx:conductedBy is a subproperty of nx:participant.
+    assert (EVENT["war-on-terror"], NX.participant, ORG["united-states"]) in rules_graph
     # scm-cls + scm-sco: every class is under owl:Thing, and subclassing is transitive.
     assert (NX.Branch, URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf"), OWL.Thing) in rules_graph
     assert (NX.Branch, URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf"), PROV.Agent) in rules_graph

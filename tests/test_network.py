@@ -126,8 +126,8 @@ def test_ttp_is_absent_before_its_founding_and_the_year_changes_the_picture(live
 def test_undated_edges_can_be_left_out(live_server):
     body = network(live_server, undated=0)
     assert body["edges"] and all(e["dated"] for e in body["edges"])
-    assert "relationship/ttp-alliance-isis" in edge_ids(network(live_server))  # no time in the data
-    assert "relationship/ttp-alliance-isis" not in edge_ids(body)
+    assert "relationship/lej-facilitation-ttp" in edge_ids(network(live_server))  # no time in the data
+    assert "relationship/lej-facilitation-ttp" not in edge_ids(body)
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from .void import write_void
 
 Progress = Callable[[str], None]
 TRUTHY_QUERIES = ("truthy-triples", "truthy-nodes", "truthy-shortcuts")
+INFERRED_QUERIES = ("derive-years", "derive-reported-as-fact")
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,10 @@ def infer_into(store: Store, engine: str, root: Path) -> int:
 
 
 def derive(store: Store) -> dict[str, int]:
-    """Fill the truthy graph and the derived years from the ``.rq`` files; count what each added."""
+    """Fill the truthy graph, the derived years and nx:reportedAsFact from the ``.rq`` files; count each."""
     added = {}
-    for name, target in [(q, "truthy") for q in TRUTHY_QUERIES] + [("derive-years", "inferred")]:
+    derived = [(q, "truthy") for q in TRUTHY_QUERIES] + [(q, "inferred") for q in INFERRED_QUERIES]
+    for name, target in derived:
         triples = list(store.named(name))
         store.ox.extend(ox.Quad(t.subject, t.predicate, t.object, store.graphs[target]) for t in triples)
         added[name] = len(triples)

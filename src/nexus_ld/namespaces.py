@@ -104,8 +104,10 @@ class NX(DefinedNamespace):
     during: URIRef
     evidence: URIRef
     facilitated: URIRef
+    financedThrough: URIRef
     fromAgent: URIRef
     funded: URIRef
+    gaveSafeHavenTo: URIRef
     guidedIdeologicallyBy: URIRef
     hedged: URIRef
     hostileTo: URIRef
@@ -126,8 +128,8 @@ class NX(DefinedNamespace):
     pledgedAllegianceTo: URIRef
     pledgedTo: URIRef
     precededBy: URIRef
+    reportedAsFact: URIRef
     sha256: URIRef
-    shelteredBy: URIRef
     shortcut: URIRef
     splinterOf: URIRef
     statedAt: URIRef
