@@ -22,7 +22,7 @@ DEFAULT_BASE = "https://w3id.org/nexus-ld/"
 
 
 def project_files(project: Path) -> list[Path]:
-    from nexus_ld.load import SOURCES_FILE, data_files, ontology_files
+    from nexus_ld.pipeline.load import SOURCES_FILE, data_files, ontology_files
 
     return [*ontology_files(project), *data_files(project), project / "data" / SOURCES_FILE]
 
@@ -39,12 +39,12 @@ def load_memory(project: Path) -> dict:
 
 def infer(engine: str, project: Path) -> dict:
     """Entailment time of one engine; for the two rdflib-based engines the rdflib load is apart."""
-    from nexus_ld import infer as nx_infer
+    from nexus_ld.pipeline import infer as nx_infer
 
     if engine == "rules-in-store":
         store = ox.Store()
         graphs = [ox.NamedNode("urn:x-bench:ontology"), ox.NamedNode("urn:x-bench:data")]
-        from nexus_ld.load import data_files, ontology_files
+        from nexus_ld.pipeline.load import data_files, ontology_files
 
         started = time.perf_counter()
         for path in ontology_files(project):
@@ -59,7 +59,7 @@ def infer(engine: str, project: Path) -> dict:
         started = time.perf_counter()
         triples = nx_infer.store_entailments(store, graphs, DEFAULT_BASE)
         return {"seconds": time.perf_counter() - started, "load_seconds": load_s, "entailments": len(triples)}
-    from nexus_ld.load import load_project
+    from nexus_ld.pipeline.load import load_project
 
     started = time.perf_counter()
     loaded = load_project(project)
@@ -105,8 +105,8 @@ def fast_build(project: Path, build: Path) -> dict:
     import gzip
     import shutil
 
-    from nexus_ld.build import derive, graph_counts, infer_into, load_files
-    from nexus_ld.store import RELEASE_FILE, STORE_DIR, Store
+    from nexus_ld.pipeline.build import derive, graph_counts, infer_into, load_files
+    from nexus_ld.store.embedded import RELEASE_FILE, STORE_DIR, Store
 
     stages = {}
     started = t0 = time.perf_counter()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from nexus_ld.check import check_project
-from nexus_ld.load import load_project
 from nexus_ld.namespaces import DEFAULT_BASE
+from nexus_ld.pipeline.checks.graph import check_project
+from nexus_ld.pipeline.load import load_project
 
 pytestmark = pytest.mark.live  # the benchmark's servers and processes
 

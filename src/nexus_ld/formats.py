@@ -58,6 +58,9 @@ RESULT_FORMATS: dict[str, Format] = {
 }
 
 HTML = Format("html", ("text/html", "application/xhtml+xml"), "html")
+# Plain JSON and text: pages' data forms (search, dumps list, contributions) and error bodies.
+JSON = Format("json", ("application/json",), "json")
+TEXT = Format("text", ("text/plain",), "txt")
 
 # Formats that hold a single graph (no named graphs): for descriptions and CONSTRUCT results.
 GRAPH_FORMATS = {k: v for k, v in RDF_FORMATS.items() if k not in ("nquads", "trig")}

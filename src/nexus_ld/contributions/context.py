@@ -26,10 +26,11 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from ..namespaces import DEFAULT_BASE
-from ..store import Store
-from ..validate import Report, Result, render, validate
-from .parse import to_rdflib
+from nexus_ld.contributions.parse import to_rdflib
+from nexus_ld.namespaces import DEFAULT_BASE
+from nexus_ld.pipeline.shapes import validate
+from nexus_ld.report import Report, Result, render
+from nexus_ld.store.embedded import Store
 
 STORE_BNODE = "s"  # prefix of the store's blank nodes in rdflib graphs (contributions use "c")
 PUBLISHED_GRAPHS = ("data", "sources")

@@ -9,10 +9,12 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.serving import WSGIRequestHandler
 
-from ..config import Settings, load_settings
-from ..remote import RemoteStore
-from ..store import Store
-from . import contributions, dumps, errors, health, network, pages, ratelimit, resources, search, sparql
+from nexus_ld.config import Settings, load_settings
+from nexus_ld.store.embedded import Store
+from nexus_ld.store.remote import RemoteStore
+from nexus_ld.web import errors, ratelimit
+from nexus_ld.web.sparql import endpoint as sparql
+from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, search
 
 EXTENSION = "nexus_ld"
 
