@@ -7,7 +7,7 @@ same ``.rq`` files work whatever the canonical base is.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,9 @@ RELEASE_FILE = "release.json"
 DEFAULT_GRAPHS = ("ontology", "data", "sources", "inferred")
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Subs = Mapping[str, Any] | None  # variable name -> value, bound before evaluation
+Graphs = list[ox.NamedNode] | None  # a dataset's graphs; None: the store's default
+Bound = dict[str, Term]  # substitutions as terms
 
 
 def prefixes_for(base: str) -> dict[str, str]:
@@ -70,14 +73,14 @@ class ReadStore(Protocol):
     graphs: dict[str, ox.NamedNode]
     release: Mapping[str, Any]
 
-    def query(
-        self,
-        text: str,
-        substitutions: Mapping[str, Any] | None = None,
-        *,
-        default_graph: list[ox.NamedNode] | None = None,
-        named_graphs: list[ox.NamedNode] | None = None,
+    default_graph: list[ox.NamedNode]
+
+    def evaluate(
+        self, text: str, substitutions: Bound, default_graph: Graphs, named_graphs: Graphs
     ) -> Any: ...
+
+    @property
+    def query(self) -> Callable[..., Any]: ...  # Reads.query
 
     def query_fn(self) -> QueryFn: ...
 
@@ -98,6 +101,29 @@ class ReadStore(Protocol):
 
 class Reads:
     """The named reads, written once for both stores over their own ``query``."""
+
+    def query(
+        self: ReadStore,
+        text: str,
+        substitutions: Subs = None,
+        *,
+        default_graph: Graphs = None,
+        named_graphs: Graphs = None,
+    ) -> Any:
+        """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> value).
+
+        The default graph is the merge of the ontology, data, sources and inferred graphs (``DEFAULT_GRAPHS``)
+        unless ``default_graph`` names graphs. The truthy graph is left out of it because it restates
+        data triples (a union would answer each of them twice); name it with GRAPH or default-graph-uri.
+
+        Raises:
+            BadRequest: when the query does not parse (the parser's message and position), or a remote
+                server refuses it.
+            QueryTimeout, StoreUnavailable: a remote server does not answer in time, or at all (503).
+        """
+        subs = {k: to_term(v) for k, v in (substitutions or {}).items()}
+        graphs = self.default_graph if default_graph is None else default_graph
+        return self.evaluate(text, subs, graphs, named_graphs)
 
     def named(
         self: ReadStore,
@@ -153,30 +179,19 @@ class Store(Reads):
         """The SPARQL endpoint's QueryFn on this store (the job's dataset as the request gave it)."""
         return oxigraph_query(self.ox, self.prefixes)
 
-    def query(
-        self,
-        text: str,
-        substitutions: Mapping[str, Any] | None = None,
-        *,
-        default_graph: list[ox.NamedNode] | None = None,
-        named_graphs: list[ox.NamedNode] | None = None,
-    ) -> Any:
-        """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> value).
-
-        The default graph is the merge of the ontology, data, sources and inferred graphs (``DEFAULT_GRAPHS``)
-        unless ``default_graph`` names graphs. The truthy graph is left out of it because it restates
-        data triples (a union would answer each of them twice); name it with GRAPH or default-graph-uri.
+    def evaluate(self, text: str, substitutions: Bound, default_graph: Graphs, named_graphs: Graphs) -> Any:
+        """``Reads.query`` on pyoxigraph (its ``substitutions``, SEP-0007).
 
         Raises:
             BadRequest: when the query does not parse (the parser's message and position).
         """
-        subs = {ox.Variable(k): to_term(v) for k, v in (substitutions or {}).items()}
+        subs = {ox.Variable(k): v for k, v in substitutions.items()}
         try:
             return self.ox.query(
                 text,
                 prefixes=self.prefixes,
                 substitutions=subs or None,
-                default_graph=self.default_graph if default_graph is None else default_graph,
+                default_graph=default_graph,
                 named_graphs=named_graphs,
             )
         except SyntaxError as exc:

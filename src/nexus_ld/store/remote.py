@@ -36,7 +36,15 @@ from nexus_ld.errors import BadRequest, QueryTimeout, StoreUnavailable
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, graph_iri
 from nexus_ld.store.answers import read_answer
-from nexus_ld.store.embedded import DEFAULT_GRAPHS, RELEASE_FILE, Reads, Term, prefixes_for, to_term
+from nexus_ld.store.embedded import (
+    DEFAULT_GRAPHS,
+    RELEASE_FILE,
+    Bound,
+    Graphs,
+    Reads,
+    Term,
+    prefixes_for,
+)
 from nexus_ld.store.jobs import Job, QueryFn
 from nexus_ld.store.scanner import tokens
 
@@ -232,18 +240,8 @@ class RemoteStore(Reads):
         return cls(settings.store_url, release.get("base", settings.base), release, settings.query_timeout_s)
 
     # --- queries -------------------------------------------------------------------------------
-    def query(
-        self,
-        text: str,
-        substitutions: Mapping[str, Any] | None = None,
-        *,
-        default_graph: list[ox.NamedNode] | None = None,
-        named_graphs: list[ox.NamedNode] | None = None,
-    ) -> Any:
-        """Run SPARQL ``text`` on the server with ``substitutions`` bound (as ``Store.query``).
-
-        The default graph is the union of ``DEFAULT_GRAPHS`` (sent as ``default-graph-uri``) unless
-        ``default_graph`` names graphs.
+    def evaluate(self, text: str, substitutions: Bound, default_graph: Graphs, named_graphs: Graphs) -> Any:
+        """``Reads.query`` over the SPARQL 1.1 Protocol (bound values in VALUES blocks, ``bind``).
 
         Raises:
             BadRequest: the query does not parse, or the server refuses it.
@@ -251,15 +249,12 @@ class RemoteStore(Reads):
             StoreUnavailable: the server cannot be reached or answers with an error (503).
         """
         if substitutions:
-            subs = {k: to_term(v) for k, v in substitutions.items()}
             try:
-                text = bind(text, subs)
+                text = bind(text, substitutions)
             except ValueError as exc:
                 raise BadRequest(str(exc)) from None
-        graphs = self.default_graph if default_graph is None else default_graph
-        return self.run(
-            text, [g.value for g in graphs], None if named_graphs is None else [g.value for g in named_graphs]
-        )
+        named = None if named_graphs is None else [g.value for g in named_graphs]
+        return self.run(text, [g.value for g in default_graph or []], named)
 
     def query_fn(self) -> QueryFn:
         """The endpoint's QueryFn: the job's dataset as the request gave it (None: the query's own)."""
