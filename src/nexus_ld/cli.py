@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from nexus_ld import __version__
 from nexus_ld.config import SETTINGS, Settings, SettingsError, load_settings
 from nexus_ld.errors import NexusError
+from nexus_ld.formats import RDF_FORMATS, serialize
 from nexus_ld.pipeline.shapes import EngineError, use_engine
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
@@ -131,7 +132,10 @@ def search(ctx: click.Context, words: str, kind: str | None, limit: int, offset:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
-    """Check shapes, quotes at their offsets and source checksums. Exit 0 ok, 1 violations, 2 unreadable."""
+    """Check the whole dataset: shapes, quotes at their offsets, source checksums and the other checks.
+
+    `validate` runs the same checks on a contribution in its context. Exit 0 ok, 1 violations, 2 unreadable.
+    """
     from nexus_ld.pipeline.checks.dataset import check_root
 
     settings = _settings(ctx)
@@ -150,12 +154,12 @@ def _print_results(result: Any, fmt: str) -> None:
     if isinstance(result, ox.QueryBoolean):
         click.echo("true" if bool(result) else "false")
     elif isinstance(result, ox.QueryTriples):
-        click.echo(ox.serialize(result, format=ox.RdfFormat.TURTLE).decode("utf-8"), nl=False)
+        click.echo(serialize(result, RDF_FORMATS["turtle"]).decode("utf-8"), nl=False)
     elif fmt == "table":
         click.echo(render_table(result))
     else:
         kind = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV}[fmt]
-        click.echo(result.serialize(format=kind).decode("utf-8"), nl=False)
+        click.echo((result.serialize(format=kind) or b"").decode("utf-8"), nl=False)
 
 
 @main.command()
@@ -178,7 +182,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: str | None, fmt: s
 
     if bool(sparql) == bool(query_file):
         raise click.UsageError("give a query text or --file, not both and not neither")
-    text = sparql or Path(query_file).read_text(encoding="utf-8")
+    text = sparql or Path(query_file or "").read_text(encoding="utf-8")
     try:
         store = Store.open(_settings(ctx).build)
         _print_results(store.query(text), fmt)

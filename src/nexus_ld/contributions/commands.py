@@ -43,7 +43,8 @@ def _fail(message: str) -> None:
 def validate(
     ctx: click.Context, files: tuple[str, ...], fmt_name: str | None, as_json: bool, as_turtle: bool
 ) -> None:
-    """Validate FILES as contributions: shapes, ontology and rules, against the published data they touch.
+    """Validate FILES as contributions: the checks of `check` (shapes, quotes, ontology terms …) and the
+    contribution rules, on each file in the context of the published data it touches.
 
     Exit 0 when every file conforms (warnings allowed), 1 on violations, 2 when a file cannot be read or
     is refused. Needs a build (`nexus-ld build`): the context comes from its store.

@@ -171,15 +171,14 @@ def drop_restated(
     """
     published = Graph()
     _add(published, description)
-    mine = {}
+    mine: dict[tuple[Node, frozenset[Any]], int] = {}
     for p, o in contribution.predicate_objects(root):
         if isinstance(o, BNode):
             key = (p, subtree_shape(contribution, o))
             mine[key] = mine.get(key, 0) + 1
     dropped: set[Node] = set()
     for p, o in published.predicate_objects(root):
-        key = (p, subtree_shape(published, o)) if isinstance(o, BNode) else None
-        if key is not None and mine.get(key, 0) > 0:
+        if isinstance(o, BNode) and (key := (p, subtree_shape(published, o))) and mine.get(key, 0) > 0:
             mine[key] -= 1
             dropped |= {n for n in published.transitiveClosure(_blank_children(published), o)} | {o}
     return [t for t in description if t[0] not in dropped and t[2] not in dropped]

@@ -171,7 +171,7 @@ def token_lines(text: str, prefixes: dict[str, str]) -> dict[str, int]:
     first: dict[str, int] = {}
     line = 1
     for match in TOKEN.finditer(text):
-        kind = match.lastgroup
+        kind = match.lastgroup or ""
         if kind == "newline":
             line += 1
             continue

@@ -14,7 +14,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from rdflib import Graph
 
 from nexus_ld import __version__, formats
 from nexus_ld.config import Settings
-from nexus_ld.errors import BuildError
+from nexus_ld.errors import BuildError, InputError
 from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.pipeline.checks.dataset import check_root
 from nexus_ld.pipeline.checks.sparql import truthy_report
@@ -67,6 +67,8 @@ def _rebase(term: Any, base: str) -> Any:
 def file_quads(path: Path, graph: ox.NamedNode, base: str) -> Iterator[ox.Quad]:
     """The triples of an input file as quads of ``graph``, parsed by pyoxigraph, IRIs on ``base``."""
     fmt = formats.by_suffix(path.suffix)
+    if fmt is None or fmt.rdf is None:
+        raise InputError(f"{path.name}: no RDF format of nexus-ld is named *{path.suffix}")
     for t in ox.parse(path=str(path), format=fmt.rdf, base_iri=DEFAULT_BASE):
         if base == DEFAULT_BASE:
             yield ox.Quad(t.subject, t.predicate, t.object, graph)
@@ -146,6 +148,106 @@ def graph_counts(store: Store) -> dict[str, int]:
     }
 
 
+@dataclass
+class Run:
+    """One build in progress: what its stages read and fill in (the store in ``staging``, the release)."""
+
+    settings: Settings
+    staging: Path
+    store: Store
+    progress: Progress
+    release: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, staging: Path, progress: Progress = lambda _: None) -> Run:
+        """A fresh on-disk store in ``staging`` (emptied first)."""
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        progress(f"loading the store ({staging / STORE_DIR})")
+        return cls(settings, staging, Store(ox.Store(str(staging / STORE_DIR)), settings.base), progress)
+
+
+def _load(run: Run) -> str:
+    load_files(run.store, run.settings.project)
+    return "load"
+
+
+def _infer(run: Run) -> str:
+    run.progress(f"computing OWL 2 RL entailments ({run.settings.inference})")
+    return f"infer: {infer_into(run.store, run.settings.inference, run.settings.project)} entailed triples"
+
+
+def _derive(run: Run) -> str:
+    run.progress("deriving the truthy graph and years")
+    run.release["derived"] = derive(run.store)
+    return "truthy graph"
+
+
+def _check_truthy(run: Run) -> str:
+    root = run.settings.project
+    truthy = truthy_report(run.store, parse_files(shape_files(root)), ontology_files(root))
+    if not truthy.conforms:
+        raise BuildError("the truthy graph holds more than reported facts:\n" + truthy.text)
+    return "truthy check"
+
+
+def _describe(run: Run) -> str:
+    counts = graph_counts(run.store)
+    input_sha256 = checksum(run.settings.project, input_files(run.settings.project))
+    run.release = {
+        "release": run.settings.release or input_sha256[:12],
+        "input_sha256": input_sha256,
+        "base": run.settings.base,
+        "nexus_ld_version": __version__,
+        "graphs": counts,
+        "triples": sum(counts.values()),
+        **run.release,
+    }
+    return "release"
+
+
+def _publish(run: Run) -> str:
+    run.progress("writing dumps")
+    dumps = run.staging / "dumps"
+    run.release["dumps"] = write_dumps(run.store, dumps, run.release["release"])
+    run.release["void"] = write_void(run.store, dumps, run.release)
+    run.release["source_texts"] = copy_source_texts(run.settings.project, run.staging)
+    return "dumps"
+
+
+def _index(run: Run) -> str:
+    run.progress("writing the search index")
+    entries = write_index(run.store, run.staging / SEARCH_INDEX, run.release["release"])
+    return f"search index: {entries} entries"
+
+
+def _optimize(run: Run) -> str:
+    run.store.ox.optimize()
+    run.store.ox.flush()
+    return "optimize"
+
+
+# The stages of a build after the check, in order: ``build`` runs them all, bench/ the ones it measures.
+STAGES: dict[str, Callable[[Run], str]] = {
+    "load": _load,
+    "infer": _infer,
+    "derive": _derive,
+    "truthy": _check_truthy,
+    "release": _describe,
+    "dumps": _publish,
+    "search": _index,
+    "optimize": _optimize,
+}
+
+
+def run_stage(run: Run, name: str) -> float:
+    """Run one stage of ``STAGES``; its seconds (also reported through ``run.progress``)."""
+    step = time.perf_counter()
+    what = STAGES[name](run)
+    stage(run.progress, what, step)
+    return time.perf_counter() - step
+
+
 def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResult:
     """Build the store, dumps and release description into ``settings.build``.
 
@@ -154,64 +256,22 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
         BuildError: the data does not conform to the shapes or the checks; nothing is replaced.
     """
     started = time.perf_counter()
-    root = settings.project
     if settings.inference not in ENTAILMENTS:
         raise BuildError(
             f"setting inference must be one of {', '.join(ENTAILMENTS)}, not {settings.inference!r}"
         )
     progress("checking shapes, quotes and checksums")
-    report = check_root(root, DEFAULT_BASE, max_source_bytes=settings.max_source_bytes)
+    report = check_root(settings.project, DEFAULT_BASE, max_source_bytes=settings.max_source_bytes)
     if not report.conforms:
         raise BuildError("the data does not conform; nothing was replaced:\n" + report.text)
     stage(progress, "check", started)
 
     target = settings.build
-    staging = target.with_name(target.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    progress(f"loading the store ({staging / STORE_DIR})")
-    step = time.perf_counter()
-    store = Store(ox.Store(str(staging / STORE_DIR)), settings.base)
-    load_files(store, root)
-    stage(progress, "load", step)
-    progress(f"computing OWL 2 RL entailments ({settings.inference})")
-    step = time.perf_counter()
-    entailed = infer_into(store, settings.inference, root)
-    stage(progress, f"infer: {entailed} entailed triples", step)
-    progress("deriving the truthy graph and years")
-    step = time.perf_counter()
-    added = derive(store)
-    shapes = parse_files(shape_files(root))
-    truthy = truthy_report(store, shapes, ontology_files(root))
-    if not truthy.conforms:
-        raise BuildError("the truthy graph holds more than reported facts:\n" + truthy.text)
-    stage(progress, "truthy graph", step)
-    counts = graph_counts(store)
-    input_sha256 = checksum(root, input_files(root))
-    release = {
-        "release": settings.release or input_sha256[:12],
-        "input_sha256": input_sha256,
-        "base": settings.base,
-        "nexus_ld_version": __version__,
-        "graphs": counts,
-        "triples": sum(counts.values()),
-        "derived": added,
-    }
-    progress("writing dumps")
-    step = time.perf_counter()
-    release["dumps"] = write_dumps(store, staging / "dumps", release["release"])
-    release["void"] = write_void(store, staging / "dumps", release)
-    release["source_texts"] = copy_source_texts(root, staging)
-    stage(progress, "dumps", step)
-    progress("writing the search index")
-    step = time.perf_counter()
-    entries = write_index(store, staging / SEARCH_INDEX, release["release"])
-    stage(progress, f"search index: {entries} entries", step)
-    step = time.perf_counter()
-    store.ox.optimize()
-    store.ox.flush()
-    stage(progress, "optimize", step)
-    del store
+    run = Run.start(settings, target.with_name(target.name + ".staging"), progress)
+    for name in STAGES:
+        run_stage(run, name)
+    release, staging = run.release, run.staging
+    del run  # closes the store before the folder moves
     (staging / RELEASE_FILE).write_text(json.dumps(release, indent=2, sort_keys=True), encoding="utf-8")
 
     old = target.with_name(target.name + ".old")

@@ -6,6 +6,8 @@ vocabularies and adds reflexive owl:sameAs for every term, which would bury the 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import owlrl
 import pyoxigraph as ox
 from owlrl.Namespaces import ERRNS
@@ -69,7 +71,7 @@ SCRATCH = ox.NamedNode("urn:x-nexus-ld:entailments")
 MAX_ROUNDS = 50
 
 
-def _subject_kept(subject: ox.NamedNode | ox.BlankNode, base: str) -> bool:
+def _subject_kept(subject: object, base: str) -> bool:
     return isinstance(subject, ox.NamedNode) and subject.value.startswith(base)
 
 
@@ -88,7 +90,7 @@ def store_entailments(store: ox.Store, graphs: list[ox.NamedNode], base: str) ->
     for phase in RULE_PHASES:
         text = query_text(phase)
         for _ in range(MAX_ROUNDS):
-            new = {t for t in store.query(text, default_graph=scope)}
+            new = {t for t in cast(ox.QueryTriples, store.query(text, default_graph=cast(Any, scope)))}
             if not new:
                 break
             store.extend(ox.Quad(t.subject, t.predicate, t.object, SCRATCH) for t in new)
@@ -125,7 +127,7 @@ def rule_entailments(ontology: Graph, data: Graph, base: str) -> Graph:
     return inferred
 
 
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+def to_rdflib(term: Any) -> Node:
     """A pyoxigraph term as the rdflib term of the same label (blank node labels kept)."""
     # Term by term rather than through N-Triples: rdflib's parser renames blank nodes.
     if isinstance(term, ox.NamedNode):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyoxigraph as ox
 
@@ -54,7 +54,7 @@ class Index:
     """Triples indexed by subject and predicate, with label look-ups (for building views)."""
 
     def __init__(self, triples: list[ox.Triple]) -> None:
-        self.by_subject: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
+        self.by_subject: dict[str, dict[str, list[Any]]] = {}  # terms: NamedNode, BlankNode, Literal
         for t in triples:
             objects = self.by_subject.setdefault(_key(t.subject), {}).setdefault(t.predicate.value, [])
             if t.object not in objects:
@@ -63,7 +63,7 @@ class Index:
     def objects(self, subject: object, predicate: str) -> list:
         return self.by_subject.get(_key(subject), {}).get(predicate, [])
 
-    def first(self, subject: object, predicate: str) -> object | None:
+    def first(self, subject: object, predicate: str) -> Any:
         found = self.objects(subject, predicate)
         return found[0] if found else None
 
@@ -124,7 +124,7 @@ class Description:
             out[ox.Triple(subject, ox.NamedNode(link.predicate), node)] = None
             if link.label_term is not None:
                 out[ox.Triple(subject, ox.NamedNode(RDFS + "label"), link.label_term)] = None
-        meta = [
+        meta: list[tuple[str, ox.NamedNode | ox.Literal]] = [
             (FOAF + "primaryTopic", node),
             (VOID + "inDataset", ox.NamedNode(dataset_iri)),
             (HYDRA + "totalItems", ox.Literal(str(self.incoming_total), datatype=XSD_INTEGER)),

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.formats import Format, rdf_format
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
 from nexus_ld.store.describe import Description, describe
 from nexus_ld.store.jobs import QueryFn, oxigraph_query
@@ -185,14 +186,16 @@ class Store(Reads):
         Raises:
             BadRequest: when the query does not parse (the parser's message and position).
         """
-        subs = {ox.Variable(k): v for k, v in substitutions.items()}
+        subs: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in substitutions.items()}
+        graphs: Any = default_graph  # pyoxigraph's list types are invariant: a list of NamedNode is one
+        named: Any = named_graphs
         try:
             return self.ox.query(
                 text,
                 prefixes=self.prefixes,
                 substitutions=subs or None,
-                default_graph=default_graph,
-                named_graphs=named_graphs,
+                default_graph=graphs,
+                named_graphs=named,
             )
         except SyntaxError as exc:
             raise BadRequest(f"query does not parse: {exc.msg}") from None
@@ -202,7 +205,7 @@ class Store(Reads):
         return sum(1 for _ in self.ox.quads_for_pattern(None, None, None, graph))
 
     def dump(
-        self, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None, prefixes: dict[str, str] | None = None
+        self, fmt: Format, graph: ox.NamedNode | None = None, prefixes: dict[str, str] | None = None
     ) -> bytes:
-        """The store (or one ``graph``) serialised in ``fmt``."""
-        return self.ox.dump(format=fmt, from_graph=graph, prefixes=prefixes)
+        """The store (or one ``graph``) serialised in the RDF format ``fmt``."""
+        return self.ox.dump(format=rdf_format(fmt), from_graph=graph, prefixes=prefixes) or b""

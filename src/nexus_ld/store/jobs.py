@@ -17,7 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.formats import RDF_FORMATS, RESULT_FORMATS, Format
+from nexus_ld.formats import RDF_FORMATS, RESULT_FORMATS, Format, serialize
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _capped_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> 
     """
     sink = _LineSink(max_rows + 2)  # the header, the rows kept, and one more to know there were more
     try:
-        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]  # a binary sink
     except _Full:
         pass
     body = b"".join(sink.parts)
@@ -97,7 +97,10 @@ def _capped_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> 
         body = body[: end + 1]
     rows = body.count(b"\n") - 1
     if fmt.results != ox.QueryResultsFormat.TSV:
-        body = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.results)
+        body = (
+            ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.results)
+            or b""
+        )
     return body, rows, truncated
 
 
@@ -110,7 +113,7 @@ def run_job(query: QueryFn, job: Job) -> Outcome:
         result = query(job)
         if isinstance(result, ox.QueryBoolean):
             fmt = RESULT_FORMATS[job.results_format]
-            return Outcome(result.serialize(format=fmt.results), fmt.name, False, 1, False)
+            return Outcome(result.serialize(format=fmt.results) or b"", fmt.name, False, 1, False)
         if isinstance(result, ox.QuerySolutions):
             fmt = RESULT_FORMATS[job.results_format]
             body, rows, truncated = _capped_solutions(result, fmt, job.max_results)
@@ -119,7 +122,7 @@ def run_job(query: QueryFn, job: Job) -> Outcome:
         fmt = RDF_FORMATS[job.graph_format]
         triples = list(islice(result, job.max_results + 1))
         kept = triples[: job.max_results]
-        body = ox.serialize(kept, format=fmt.rdf)
+        body = serialize(kept, fmt)
         return Outcome(body, fmt.name, True, len(kept), len(triples) > job.max_results)
     except SyntaxError as exc:
         raise BadRequest(f"query does not parse: {exc.msg}") from None

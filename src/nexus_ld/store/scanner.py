@@ -77,7 +77,9 @@ def tokens(text: str) -> list[Token]:
     :raises BadRequest: a backslash outside strings and prefixed-name escapes, or a string that does not
         close (on its line, for the short forms) or holds an escape SPARQL does not define.
     """
-    toks = [(m.lastgroup, m.group(), m.start()) for m in _LEXER.finditer(text) if m.lastgroup not in _SKIPPED]
+    # lastgroup is never None: `punct` matches any character
+    toks = [(m.lastgroup or "punct", m.group(), m.start()) for m in _LEXER.finditer(text)]
+    toks = [tok for tok in toks if tok[0] not in _SKIPPED]
     kind, _, start = toks[-1] if toks else ("", "", 0)
     if kind == "backslash":
         raise BadRequest(
@@ -92,7 +94,7 @@ def tokens(text: str) -> list[Token]:
         )
     if any(kind == "dotted" for kind, _, _ in toks):
         toks = [part for token in toks for part in _split_dotted(token)]
-    return toks  # type: ignore[return-value]  # lastgroup is never None: `.` matches any character
+    return toks
 
 
 def _split_dotted(token: Token) -> Iterator[Token]:

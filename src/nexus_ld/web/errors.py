@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from nexus_ld.errors import NexusError, NotAcceptable
 from nexus_ld.formats import HTML, JSON, TEXT, Format
@@ -40,7 +41,7 @@ def render_error(status: int, title: str, message: str, headers: dict[str, str] 
     return response
 
 
-def local_redirect() -> Response | None:
+def local_redirect() -> BaseResponse | None:
     """Werkzeug's trailing-slash redirect (``/downloads`` -> ``/downloads/``) as a path: it builds an
     absolute URL from the Host header, which the client chooses, into both Location and body."""
     exc = request.routing_exception

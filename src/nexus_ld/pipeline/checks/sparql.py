@@ -273,7 +273,8 @@ def reference_findings(store: Store, reference_dir: Path) -> list[Result]:
 def class_findings(store: Store) -> list[Result]:
     """Every rdf:type object in the data is a class the ontology knows."""
     known = {str(c) for c in STANDARD_CLASSES}
-    known |= {_value(r["class"]) for r in _rows(store, "check-declared-classes", graphs=("ontology",))}
+    declared = _rows(store, "check-declared-classes", graphs=("ontology",))
+    known |= {v for r in declared if (v := _value(r["class"])) is not None}
     results = []
     for row in _rows(store, "check-used-classes"):
         cls = row["class"]

@@ -36,14 +36,14 @@ def write_dumps(store: Store, folder: Path, release: str) -> list[dict]:
     total = store.count()
     for name in WHOLE:
         fmt = RDF_FORMATS[name]
-        data = store.dump(fmt.rdf, prefixes=store.prefixes if name == "trig" else None)
+        data = store.dump(fmt, prefixes=store.prefixes if name == "trig" else None)
         entry = _write_gz(folder / f"nexus-ld-{release}.{fmt.suffix}.gz", data)
         written.append(entry | {"graph": "all", "format": name, "triples": total})
     for graph, iri in store.graphs.items():
         count = store.count(iri)
         for name in PER_GRAPH:
             fmt = RDF_FORMATS[name]
-            data = store.dump(fmt.rdf, iri, prefixes=store.prefixes if name == "turtle" else None)
+            data = store.dump(fmt, iri, prefixes=store.prefixes if name == "turtle" else None)
             entry = _write_gz(folder / f"nexus-ld-{release}-{graph}.{fmt.suffix}.gz", data)
             written.append(entry | {"graph": graph, "format": name, "triples": count})
     sums = "".join(f"{e['sha256']}  {e['file']}\n" for e in written)

@@ -4,6 +4,7 @@ resource with their status, agents, quotes and time, read from ``store.describe.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nexus_ld.store.describe import RDF, Description, Index
 
@@ -34,7 +35,7 @@ class ClaimView:
     agents: list[tuple[str, str, str]]  # (agent IRI, agent label, role label)
     quotes: list[Quote]
     asserts: list[str]
-    triple: tuple[str, str, object] | None  # rdf:subject, rdf:predicate, rdf:object
+    triple: tuple[str, str, Any] | None  # rdf:subject, rdf:predicate, rdf:object (a pyoxigraph term)
     when: str
 
     @property
@@ -101,9 +102,9 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
             exact, start, end = "", None, None
             for selector in ix.objects(evidence, OA + "hasSelector"):
                 exact = ix.value(selector, OA + "exact") or exact
-                if ix.value(selector, OA + "start") is not None:
-                    start = int(ix.value(selector, OA + "start"))
-                    end = int(ix.value(selector, OA + "end"))
+                offsets = ix.value(selector, OA + "start"), ix.value(selector, OA + "end")
+                if offsets[0] is not None:
+                    start, end = int(offsets[0]), int(offsets[1] or 0)
             quotes.append(Quote(source, exact, start, end))
         subj, pred, obj = (ix.first(subject, RDF + x) for x in ("subject", "predicate", "object"))
         out.append(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, request
@@ -213,12 +213,12 @@ def read_request() -> ProtocolRequest:
             _read_body(3 * max_bytes + 4096)  # percent-encoding triples the size at worst
             params = request.values
         elif request.mimetype == QUERY:
-            text = _query_text(_read_body(max_bytes))
-            if not text.strip():
+            body = _query_text(_read_body(max_bytes))
+            if not body.strip():
                 raise BadRequest(
                     "the POST body is empty: send the SPARQL query text as application/sparql-query"
                 )
-            return _protocol_request(request.args, text)
+            return _protocol_request(request.args, body)
         else:
             raise UnsupportedMediaType(
                 f"POST a query as {FORM} (query=...) or as {QUERY}, "
@@ -287,7 +287,7 @@ def make_job(req: ProtocolRequest, info: QueryInfo, endpoint: Endpoint) -> Job:
         default = _iris(req.default_graphs, "default-graph-uri")
         named = _iris(req.named_graphs, "named-graph-uri")
     elif info.has_dataset:
-        default = named = None
+        default, named = None, None
     else:
         default, named = endpoint.default_graphs, None
     return Job(
@@ -338,7 +338,9 @@ def run_bounded(task: Task, args: tuple[Any, ...], timeout: float, error: NexusE
     client gets ``error`` (a 503 naming the setting)."""
     endpoint = _endpoint()
     if one_request_per_process(request.environ):
-        answer = partial(_answer_and_exit, current_app._get_current_object(), request.environ, error)
+        answer = partial(
+            _answer_and_exit, cast(Any, current_app)._get_current_object(), request.environ, error
+        )
         return endpoint.watchdog.call(task, args, timeout, answer)
     return endpoint.executor.call(task, args, timeout, error)
 

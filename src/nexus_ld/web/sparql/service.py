@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from flask import Response, current_app, render_template, url_for
 
 from nexus_ld.config import Settings
-from nexus_ld.formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS
+from nexus_ld.formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, serialize
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.urls import Urls
 
@@ -33,7 +33,7 @@ def describe_service(examples: Sequence[Any], settings: Settings, wanted: Sequen
         )
         link = f'<{url_for("sparql.sparql")}>; rel="alternate"; type="text/turtle"'
         return Response(page, mimetype="text/html", headers={"Vary": "Accept", "Link": link})
-    body = ox.serialize(service_description(here), format=fmt.rdf)
+    body = serialize(service_description(here), fmt)
     return Response(body, mimetype=fmt.media_type, headers={"Vary": "Accept"})
 
 

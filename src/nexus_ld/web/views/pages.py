@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from flask import Blueprint, current_app, render_template, request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.formats import GRAPH_FORMATS
+from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
@@ -76,7 +76,7 @@ def _globals() -> dict[str, Any]:
 
 
 @bp.app_template_filter("href")
-def _href(iri: str) -> str:
+def _href(iri: str) -> str | None:
     return _urls().href(iri)
 
 
@@ -240,14 +240,14 @@ def _jsonld(desc: Description) -> str:
     """The resource's own triples and the labels of what they link to, as JSON-LD for a <script>
     (the full description is one click away, in the alternates). Safe inside <script>: "<", ">" and
     "&" occur only in JSON strings, where their \\u escapes mean the same."""
-    own = [t for t in desc.triples if t.subject.value == desc.iri]
+    own = [t for t in desc.triples if isinstance(t.subject, ox.NamedNode) and t.subject.value == desc.iri]
     linked = {t.object for t in own}
     own += [
         t
         for t in desc.triples
         if t.subject in linked and t.predicate.value in (RDFS + "label", SKOS + "prefLabel")
     ]
-    data = ox.serialize(own, format=ox.RdfFormat.JSON_LD).decode("utf-8")
+    data = serialize(own, RDF_FORMATS["jsonld"]).decode("utf-8")
     data = json.dumps(json.loads(data), ensure_ascii=False)
     return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

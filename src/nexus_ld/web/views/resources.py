@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
+from nexus_ld import formats
 from nexus_ld.errors import BadRequest, NotFound
 from nexus_ld.formats import GRAPH_FORMATS, HTML, RDF_FORMATS, Format
 from nexus_ld.store.embedded import Store
@@ -114,11 +116,11 @@ def not_found_in(fmt: Format, message: str) -> Response:
 
 def serialize(triples: list[ox.Triple], fmt: Format, store: Store) -> bytes:
     prefixes = store.prefixes if fmt.name in ("turtle", "rdfxml") else None
-    return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes)
+    return formats.serialize(triples, fmt, prefixes)
 
 
 @bp.get("/id/<path:path>")
-def identifier(path: str) -> Response:
+def identifier(path: str) -> BaseResponse:
     """303 See Other to the document about the thing (404 when the dataset does not name it)."""
     store = _state().store
     urls = urls_for(store)
