@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph
 
+from bench import generate
 from nexus_ld.cli import main
 from nexus_ld.errors import InputError
 from nexus_ld.namespaces import DEFAULT_BASE
@@ -35,9 +35,6 @@ DATA_FIXTURES = [
     p for p in [*BAD, *sorted((FIXTURES / "good").glob("*.ttl"))] if not p.name.startswith("truthy-")
 ]
 TRUTHY_FIXTURES = [p for p in BAD if p.name.startswith("truthy-")]
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import generate  # noqa: E402
 
 
 def key(result: Result) -> tuple[str | None, ...]:
