@@ -66,3 +66,34 @@ def finding(
 ) -> Result:
     shape = URIRef(NXSH + check)
     return Result(focus, message, path, value, severity, shape, shape, context)
+
+
+# One message per finding, for both check engines (the rdflib walk of ``graph.py`` and the SPARQL checks
+# of ``sparql.py``): the registry a reader looks up, filled by ``message``.
+MESSAGES = {
+    "quote": "Quote check: {reason}",
+    "padded-date": (
+        "Padded date: time:inXSDDate {value} is a 1 January no quote contains; use time:inXSDgYear"
+    ),
+    "date-day": (
+        "time:inXSDDate {value}: the quoted passage does not contain day {day}; quote the passage "
+        "that gives the date, or use time:inXSDgYearMonth"
+    ),
+    "attribution-unqualified": (
+        "prov:wasAttributedTo names an agent that no prov:qualifiedAttribution has as prov:agent"
+    ),
+    "attribution-unnamed": "The prov:qualifiedAttribution's prov:agent is missing from prov:wasAttributedTo",
+    "attribution-underived": "The evidence quotes a source that prov:wasDerivedFrom does not name",
+    "wikidata": "Wikidata ID {qid} is not in data/reference/wikidata.tsv: no sameAs until it is confirmed",
+    "un-reference": "UN sanctions reference {ref} is not in data/reference/un-sanctions.tsv",
+    "unknown-class": "Unknown class {cls}: not declared in ontology/ (typo?)",
+    "unknown-term": "Unknown term {term}: not in ontology/nexus.ttl",
+    "truthy-leak": (
+        "Allegation leaking into the truthy graph: {node} is claimed only as {status} or superseded"
+    ),
+}
+
+
+def message(key: str, **fields: object) -> str:
+    """The registered message ``key`` with its fields filled in."""
+    return MESSAGES[key].format(**fields)

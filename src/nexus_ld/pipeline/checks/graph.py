@@ -38,6 +38,7 @@ from nexus_ld.pipeline.checks.common import (
     WIKIDATA,
     finding,
     iri_problem,
+    message,
 )
 from nexus_ld.pipeline.shapes import truthy_shapes, validate
 from nexus_ld.pipeline.sources import SourceFileError, reference_column, source_text
@@ -142,7 +143,9 @@ def quote_results(data: Graph, texts: dict[Node, str]) -> list[Result]:
                 _str(data.value(quote, OA.suffix)),
             )
             if reason:
-                results.append(finding(claim, f"Quote check: {reason}", NX.evidence, exact, "QuoteCheck"))
+                results.append(
+                    finding(claim, message("quote", reason=reason), NX.evidence, exact, "QuoteCheck")
+                )
     return results
 
 
@@ -176,19 +179,13 @@ def check_dates(data: Graph) -> list[Result]:
         if any(pattern.search(e) for e in exacts):
             continue
         if str(value)[5:10] == "01-01":
-            message = (
-                f"Padded date: time:inXSDDate {value} is a 1 January no quote contains; use time:inXSDgYear"
-            )
-            results.append(finding(instant, message, TIME.inXSDDate, value, "DateCheck", context=claims[0]))
+            text = message("padded-date", value=value)
+            results.append(finding(instant, text, TIME.inXSDDate, value, "DateCheck", context=claims[0]))
         else:
-            message = (
-                f"time:inXSDDate {value}: the quoted passage does not contain day {day}; quote the passage "
-                "that gives the date, or use time:inXSDgYearMonth"
-            )
             results.append(
                 finding(
                     instant,
-                    message,
+                    message("date-day", value=value, day=day),
                     TIME.inXSDDate,
                     value,
                     "DateCheck",
@@ -226,18 +223,16 @@ def check_attribution(data: Graph) -> list[Result]:
             a for q in data.objects(claim, PROV.qualifiedAttribution) for a in data.objects(q, PROV.agent)
         }
         for agent in sorted(attributed - qualified):
-            message = (
-                "prov:wasAttributedTo names an agent that no prov:qualifiedAttribution has as prov:agent"
-            )
-            results.append(finding(claim, message, PROV.wasAttributedTo, agent, "AttributionCheck"))
+            text = message("attribution-unqualified")
+            results.append(finding(claim, text, PROV.wasAttributedTo, agent, "AttributionCheck"))
         for agent in sorted(qualified - attributed) if attributed else []:
-            message = "The prov:qualifiedAttribution's prov:agent is missing from prov:wasAttributedTo"
-            results.append(finding(claim, message, PROV.qualifiedAttribution, agent, "AttributionCheck"))
+            text = message("attribution-unnamed")
+            results.append(finding(claim, text, PROV.qualifiedAttribution, agent, "AttributionCheck"))
         derived = set(data.objects(claim, PROV.wasDerivedFrom))
         quoted = {s for e in data.objects(claim, NX.evidence) for s in data.objects(e, OA.hasSource)}
         for source in sorted(quoted - derived) if derived else []:
-            message = "The evidence quotes a source that prov:wasDerivedFrom does not name"
-            results.append(finding(claim, message, PROV.wasDerivedFrom, source, "AttributionCheck"))
+            text = message("attribution-underived")
+            results.append(finding(claim, text, PROV.wasDerivedFrom, source, "AttributionCheck"))
     return results
 
 
@@ -252,14 +247,13 @@ def check_references(data: Graph, reference_dir: Path) -> list[Result]:
     for entity, target in data.subject_objects(SCHEMA.sameAs):
         qid = str(target).removeprefix(WIKIDATA)
         if str(target).startswith(WIKIDATA) and qid not in qids:
-            message = (
-                f"Wikidata ID {qid} is not in data/reference/wikidata.tsv: no sameAs until it is confirmed"
+            results.append(
+                finding(entity, message("wikidata", qid=qid), SCHEMA.sameAs, target, "ReferenceCheck")
             )
-            results.append(finding(entity, message, SCHEMA.sameAs, target, "ReferenceCheck"))
     for entity, ref in data.subject_objects(NX.unSanctionsReference):
         if str(ref) not in un_refs:
-            message = f"UN sanctions reference {ref} is not in data/reference/un-sanctions.tsv"
-            results.append(finding(entity, message, NX.unSanctionsReference, ref, "ReferenceCheck"))
+            text = message("un-reference", ref=ref)
+            results.append(finding(entity, text, NX.unSanctionsReference, ref, "ReferenceCheck"))
     return results
 
 
@@ -280,7 +274,7 @@ def check_classes(data: Graph, ontology: Graph) -> list[Result]:
     """Every rdf:type object in the data is a class the ontology knows."""
     known = declared_classes(ontology)
     return [
-        finding(s, f"Unknown class {cls}: not declared in ontology/ (typo?)", RDF.type, cls, "ClassCheck")
+        finding(s, message("unknown-class", cls=cls), RDF.type, cls, "ClassCheck")
         for s, cls in sorted(data.subject_objects(RDF.type))
         if cls not in known
     ]
@@ -294,9 +288,7 @@ def check_terms(data: Graph, ontology: Graph) -> list[Result]:
     for s, p, o in data:
         for term in (p, o) if p != RDF.type else (p,):  # an unknown class is check_classes' finding
             if isinstance(term, URIRef) and term.startswith(namespace) and term not in known:
-                results.append(
-                    finding(s, f"Unknown term {term}: not in ontology/nexus.ttl", p, term, "TermCheck")
-                )
+                results.append(finding(s, message("unknown-term", term=term), p, term, "TermCheck"))
     return results
 
 
@@ -309,11 +301,11 @@ def check_iris(data: Graph, base: str = DEFAULT_BASE) -> list[Result]:
     results = []
     terms = {t for triple in data for t in triple if isinstance(t, URIRef)}
     for term in terms:
-        message = iri_problem(str(term), base)
-        if message is None:
+        problem = iri_problem(str(term), base)
+        if problem is None:
             continue
         focus, path = _first_use(data, term)
-        results.append(finding(focus, message, path, term, "IriCheck"))
+        results.append(finding(focus, problem, path, term, "IriCheck"))
     return results
 
 
@@ -364,8 +356,7 @@ def _truthy_leaks(truthy: Graph, data: Graph, ontology: Graph) -> list[Result]:
 
 def _leak(claim: Node, data: Graph, node: Node) -> Result:
     status = data.value(claim, NX.status)
-    message = f"Allegation leaking into the truthy graph: {node} is claimed only as {status} or superseded"
-    return finding(node, message, None, status, "TruthyLeakCheck")
+    return finding(node, message("truthy-leak", node=node, status=status), None, status, "TruthyLeakCheck")
 
 
 # --- helpers ---------------------------------------------------------------------------------------

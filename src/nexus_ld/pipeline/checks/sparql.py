@@ -29,6 +29,7 @@ from nexus_ld.pipeline.checks.common import (
     WIKIDATA,
     finding,
     iri_problem,
+    message,
 )
 from nexus_ld.pipeline.infer import to_rdflib
 from nexus_ld.pipeline.shapes import truthy_shapes, validate_store
@@ -146,13 +147,7 @@ def quote_findings(
         )
         if reason:
             results.append(
-                finding(
-                    to_rdflib(row["claim"]),
-                    f"Quote check: {reason}",
-                    NX.evidence,
-                    to_rdflib(row["exact"]),
-                    "QuoteCheck",
-                )
+                _row_finding(row, "claim", "quote", NX.evidence, "exact", "QuoteCheck", reason=reason)
             )
     return results
 
@@ -179,20 +174,13 @@ def date_findings(store: Store) -> list[Result]:
             continue
         context = URIRef(min(claims[instant]))
         if text[5:10] == "01-01":
-            message = (
-                f"Padded date: time:inXSDDate {text} is a 1 January no quote contains; use time:inXSDgYear"
-            )
-            severity = "Violation"
+            key, severity = "padded-date", "Violation"
         else:
-            message = (
-                f"time:inXSDDate {text}: the quoted passage does not contain day {day}; quote the passage "
-                "that gives the date, or use time:inXSDgYearMonth"
-            )
-            severity = "Warning"
+            key, severity = "date-day", "Warning"
         results.append(
             finding(
                 to_rdflib(instant),
-                message,
+                message(key, value=text, day=day),
                 TIME.inXSDDate,
                 to_rdflib(value),
                 "DateCheck",
@@ -208,19 +196,19 @@ ATTRIBUTION_QUERIES = (
         "check-attribution-unqualified",
         "agent",
         PROV.wasAttributedTo,
-        "prov:wasAttributedTo names an agent that no prov:qualifiedAttribution has as prov:agent",
+        "attribution-unqualified",
     ),
     (
         "check-attribution-unnamed",
         "agent",
         PROV.qualifiedAttribution,
-        "The prov:qualifiedAttribution's prov:agent is missing from prov:wasAttributedTo",
+        "attribution-unnamed",
     ),
     (
         "check-attribution-underived",
         "source",
         PROV.wasDerivedFrom,
-        "The evidence quotes a source that prov:wasDerivedFrom does not name",
+        "attribution-underived",
     ),
 )
 
@@ -228,8 +216,8 @@ ATTRIBUTION_QUERIES = (
 def attribution_findings(store: Store) -> list[Result]:
     """prov:wasAttributedTo names the qualified agents; prov:wasDerivedFrom names the quoted source."""
     return [
-        finding(to_rdflib(row["claim"]), message, path, to_rdflib(row[var]), "AttributionCheck")
-        for name, var, path, message in ATTRIBUTION_QUERIES
+        _row_finding(row, "claim", key, path, var, "AttributionCheck")
+        for name, var, path, key in ATTRIBUTION_QUERIES
         for row in _rows(store, name)
     ]
 
@@ -242,30 +230,15 @@ def reference_findings(store: Store, reference_dir: Path) -> list[Result]:
     for row in _rows(store, "check-wikidata"):
         qid = row["target"].value.removeprefix(WIKIDATA)
         if qid not in qids:
-            message = (
-                f"Wikidata ID {qid} is not in data/reference/wikidata.tsv: no sameAs until it is confirmed"
-            )
             results.append(
-                finding(
-                    to_rdflib(row["entity"]),
-                    message,
-                    SCHEMA.sameAs,
-                    to_rdflib(row["target"]),
-                    "ReferenceCheck",
-                )
+                _row_finding(row, "entity", "wikidata", SCHEMA.sameAs, "target", "ReferenceCheck", qid=qid)
             )
     for row in _rows(store, "check-un-references"):
         ref = row["ref"]
         if ref.value not in un_refs:
-            message = f"UN sanctions reference {ref.value} is not in data/reference/un-sanctions.tsv"
+            path = NX.unSanctionsReference
             results.append(
-                finding(
-                    to_rdflib(row["entity"]),
-                    message,
-                    NX.unSanctionsReference,
-                    to_rdflib(ref),
-                    "ReferenceCheck",
-                )
+                _row_finding(row, "entity", "un-reference", path, "ref", "ReferenceCheck", ref=ref.value)
             )
     return results
 
@@ -281,8 +254,8 @@ def class_findings(store: Store) -> list[Result]:
         if _value(cls) in known:
             continue
         for member in _rows(store, "check-class-members", {"class": cls}):
-            message = f"Unknown class {_value(cls)}: not declared in ontology/ (typo?)"
-            results.append(finding(to_rdflib(member["s"]), message, RDF.type, to_rdflib(cls), "ClassCheck"))
+            text = message("unknown-class", cls=_value(cls))
+            results.append(finding(to_rdflib(member["s"]), text, RDF.type, to_rdflib(cls), "ClassCheck"))
     return results
 
 
@@ -296,9 +269,9 @@ def term_findings(store: Store, iris: Iterable[ox.NamedNode] | None = None) -> l
             continue
         # Used only as an object of rdf:type, it is an unknown class: check-term-uses finds no use.
         for use in _rows(store, "check-term-uses", {"term": term}):
-            message = f"Unknown term {term.value}: not in ontology/nexus.ttl"
+            text = message("unknown-term", term=term.value)
             results.append(
-                finding(to_rdflib(use["s"]), message, to_rdflib(use["p"]), to_rdflib(term), "TermCheck")
+                finding(to_rdflib(use["s"]), text, to_rdflib(use["p"]), to_rdflib(term), "TermCheck")
             )
     return results
 
@@ -312,12 +285,12 @@ def iri_findings(
     """
     results = []
     for term in used_iris(store) if iris is None else iris:
-        message = iri_problem(term.value, base)
-        if message is None:
+        problem = iri_problem(term.value, base)
+        if problem is None:
             continue
         for use in _rows(store, "check-iri-use", {"term": term}):
             path = to_rdflib(use["p"]) if use["p"] is not None else None
-            results.append(finding(to_rdflib(use["s"]), message, path, to_rdflib(term), "IriCheck"))
+            results.append(finding(to_rdflib(use["s"]), problem, path, to_rdflib(term), "IriCheck"))
     return results
 
 
@@ -373,13 +346,19 @@ def truthy_leaks(store: Store) -> list[Result]:
     results = []
     for claim, node in sorted(leaks, key=lambda leak: (str(leak[0]), str(leak[1]))):
         status = next((to_rdflib(r["status"]) for r in rows("check-claim-status", {"claim": claim})), None)
-        message = f"Allegation leaking into the truthy graph: {to_rdflib(node)} is claimed only as {status}"
-        message += " or superseded"
-        results.append(finding(to_rdflib(node), message, None, status, "TruthyLeakCheck"))
+        text = message("truthy-leak", node=to_rdflib(node), status=status)
+        results.append(finding(to_rdflib(node), text, None, status, "TruthyLeakCheck"))
     return results
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+
+def _row_finding(
+    row: Any, focus: str, key: str, path: URIRef, value: str, check: str, **fields: object
+) -> Result:
+    """A finding on one solution of a check query: ``focus`` and ``value`` name its variables."""
+    return finding(to_rdflib(row[focus]), message(key, **fields), path, to_rdflib(row[value]), check)
 
 
 def _value(term: Any) -> str | None:
