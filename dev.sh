@@ -72,6 +72,7 @@ case "${1:-}" in
         # One ruff configuration (pyproject.toml) for the whole tree: lint and format are part of the tests.
         "$VENV/bin/ruff" check src tests bench
         "$VENV/bin/ruff" format --check src tests bench
+        "$VENV/bin/mypy"  # the type hints of src/ ([tool.mypy] in pyproject.toml)
         set +e
         "$VENV/bin/python" -m pytest "$@"
         status=$?

@@ -19,9 +19,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from nexus_ld.config import load_settings
-from nexus_ld.executor import Context, InlineExecutor, Job, WatchdogExecutor, WorkerPool, oxigraph_query
 from nexus_ld.namespaces import graph_iri
-from nexus_ld.store import DEFAULT_GRAPHS, Store
+from nexus_ld.store.embedded import DEFAULT_GRAPHS, Store
+from nexus_ld.store.jobs import Job, oxigraph_query
+from nexus_ld.web.sparql.executor import Context, InlineExecutor, WatchdogExecutor, WorkerPool
 
 SHAPES = {
     "ask": "ASK { group:ttp rdfs:label ?l }",

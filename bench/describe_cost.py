@@ -25,7 +25,7 @@ import pyoxigraph as ox
 import requests
 
 from nexus_ld.config import load_settings
-from nexus_ld.remote import upload_build
+from nexus_ld.store.remote import upload_build
 from nexus_ld.web.app import create_app
 
 OA_EXACT = ox.NamedNode("http://www.w3.org/ns/oa#exact")

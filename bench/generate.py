@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"tiny": 2_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
 CLAIMS_PER_SOURCE = 1_000
-CONTEXT = 32  # characters of oa:prefix / oa:suffix, as src/nexus_ld/quotes.py
+CONTEXT = 32  # characters of oa:prefix / oa:suffix, as src/nexus_ld/pipeline/quotes.py
 
 PREFIXES = """\
 @prefix nx:      <https://w3id.org/nexus-ld/ontology#> .

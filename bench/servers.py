@@ -45,9 +45,9 @@ def nexus_env(build: Path, project: Path, **settings: str) -> dict[str, str]:
 
 
 def default_graphs() -> list[str]:
-    """The graphs nexus-ld's /sparql uses as its default graph (nexus_ld.store.DEFAULT_GRAPHS)."""
+    """The graphs nexus-ld's /sparql uses as its default graph (nexus_ld.store.embedded.DEFAULT_GRAPHS)."""
     from nexus_ld.namespaces import DEFAULT_BASE, graph_iri
-    from nexus_ld.store import DEFAULT_GRAPHS
+    from nexus_ld.store.embedded import DEFAULT_GRAPHS
 
     return [graph_iri(name, DEFAULT_BASE) for name in DEFAULT_GRAPHS]
 

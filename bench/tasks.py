@@ -22,7 +22,7 @@ DEFAULT_BASE = "https://w3id.org/nexus-ld/"
 
 
 def project_files(project: Path) -> list[Path]:
-    from nexus_ld.load import SOURCES_FILE, data_files, ontology_files
+    from nexus_ld.pipeline.load import SOURCES_FILE, data_files, ontology_files
 
     return [*ontology_files(project), *data_files(project), project / "data" / SOURCES_FILE]
 
@@ -39,12 +39,12 @@ def load_memory(project: Path) -> dict:
 
 def infer(engine: str, project: Path) -> dict:
     """Entailment time of one engine; for the two rdflib-based engines the rdflib load is apart."""
-    from nexus_ld import infer as nx_infer
+    from nexus_ld.pipeline import infer as nx_infer
 
     if engine == "rules-in-store":
         store = ox.Store()
         graphs = [ox.NamedNode("urn:x-bench:ontology"), ox.NamedNode("urn:x-bench:data")]
-        from nexus_ld.load import data_files, ontology_files
+        from nexus_ld.pipeline.load import data_files, ontology_files
 
         started = time.perf_counter()
         for path in ontology_files(project):
@@ -59,7 +59,7 @@ def infer(engine: str, project: Path) -> dict:
         started = time.perf_counter()
         triples = nx_infer.store_entailments(store, graphs, DEFAULT_BASE)
         return {"seconds": time.perf_counter() - started, "load_seconds": load_s, "entailments": len(triples)}
-    from nexus_ld.load import load_project
+    from nexus_ld.pipeline.load import load_project
 
     started = time.perf_counter()
     loaded = load_project(project)
@@ -99,44 +99,34 @@ def contribution(project: Path, build: Path, repeat: int = 10) -> dict:
 
 
 def fast_build(project: Path, build: Path) -> dict:
-    """A store like ``nexus-ld build`` writes, without rdflib: pyoxigraph parses and loads, the rules
-    infer as in `build`, the truthy graph is derived by the same .rq files. No SHACL check and no
-    dumps but the N-Quads one: what build costs at 10M triples if it took this path."""
+    """A store like ``nexus-ld build`` writes, by the build's own stages (``pipeline.build.STAGES``):
+    load, infer (the rules), derive, optimize, with no SHACL check and no dumps but one N-Quads dump
+    (measured here): what build costs at 10M triples if it took this path."""
     import gzip
-    import shutil
 
-    from nexus_ld.build import derive, graph_counts, infer_into, load_files
-    from nexus_ld.store import RELEASE_FILE, STORE_DIR, Store
+    from nexus_ld.config import load_settings
+    from nexus_ld.pipeline.build import Run, graph_counts, run_stage
+    from nexus_ld.store.embedded import RELEASE_FILE
 
-    stages = {}
-    started = t0 = time.perf_counter()
-    shutil.rmtree(build, ignore_errors=True)
-    build.mkdir(parents=True)
-    store = Store(ox.Store(str(build / STORE_DIR)), DEFAULT_BASE)
-    load_files(store, project)
-    stages["load"] = time.perf_counter() - t0
+    settings = load_settings(
+        {"project_dir": str(project), "build_dir": str(build), "inference": "rules"}, environ={}
+    )
+    started = time.perf_counter()
+    run = Run.start(settings, build)
+    stages = {name: run_stage(run, name) for name in ("load", "infer", "derive")}
     t0 = time.perf_counter()
-    infer_into(store, "rules", project)  # as `build` does: the rules on an in-memory copy
-    stages["infer"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    added = derive(store)
-    stages["derive"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    counts = graph_counts(store)
+    counts = graph_counts(run.store)
     (build / "dumps").mkdir()
     with gzip.open(build / "dumps" / "all.nq.gz", "wb", compresslevel=1) as fh:
-        store.ox.dump(fh, format=ox.RdfFormat.N_QUADS)
+        run.store.ox.dump(fh, format=ox.RdfFormat.N_QUADS)
     stages["dump"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    store.ox.optimize()
-    store.ox.flush()
-    stages["optimize"] = time.perf_counter() - t0
+    stages["optimize"] = run_stage(run, "optimize")
     release = {
         "release": "bench",
         "base": DEFAULT_BASE,
         "graphs": counts,
         "triples": sum(counts.values()),
-        "derived": added,
+        "derived": run.release["derived"],
     }
     (build / RELEASE_FILE).write_text(json.dumps(release, indent=2), encoding="utf-8")
     return {"seconds": time.perf_counter() - started, "stages": stages, "triples": release["triples"]}

@@ -4,7 +4,7 @@ data, timed over HTTP, in-process, and under concurrent load.
 The shapes are ``bench/queries/*.rq`` plus the example queries of ``queries/*.rq``. A shape's
 parameters (a group, a country, a word) are generated IRIs and words written into placeholders
 (``<urn:nexus-ld-bench:group>``): this is a client sending query text to several servers, which
-cannot all take bound values (SEP-0007) the way ``nexus_ld.store`` does.
+cannot all take bound values (SEP-0007) the way ``nexus_ld.store.embedded`` does.
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def http_latency(
 def embedded_latency(build: Path, shape_list: list[Shape], reps: int, budget_s: float) -> list[Timing]:
     """The floor: the same queries on the built store in this process (pyoxigraph, no HTTP), results
     serialized to the same formats."""
-    from nexus_ld.store import Store
+    from nexus_ld.store.embedded import Store
 
     store = Store.open(build)
 

@@ -21,12 +21,12 @@ import requests
 from rdflib import Graph
 from werkzeug.serving import make_server
 
-from nexus_ld.build import build
 from nexus_ld.config import PROJECT_ROOT, Settings, load_settings
-from nexus_ld.infer import owl_rl_entailments
-from nexus_ld.load import Project, load_project
 from nexus_ld.namespaces import DEFAULT_BASE
-from nexus_ld.validate import use_engine
+from nexus_ld.pipeline.build import build
+from nexus_ld.pipeline.infer import owl_rl_entailments
+from nexus_ld.pipeline.load import Project, load_project
+from nexus_ld.pipeline.shapes import use_engine
 from nexus_ld.web.app import create_app
 
 ROOT = PROJECT_ROOT
@@ -110,7 +110,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def store(built: Settings):
-    from nexus_ld.store import Store
+    from nexus_ld.store.embedded import Store
 
     return Store.open(built.build)
 

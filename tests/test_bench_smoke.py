@@ -14,16 +14,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from nexus_ld.check import check_project
-from nexus_ld.load import load_project
+from bench import generate
 from nexus_ld.namespaces import DEFAULT_BASE
+from nexus_ld.pipeline.checks.graph import check_project
+from nexus_ld.pipeline.load import load_project
 
 pytestmark = pytest.mark.live  # the benchmark's servers and processes
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-import generate  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import pyoxigraph as ox
 import pytest
 from conftest import QUICK_BUILD, copy_project
 
-from nexus_ld.build import build, truthy_graph
-from nexus_ld.check import check_truthy
 from nexus_ld.config import load_settings
 from nexus_ld.errors import BuildError, InputError
-from nexus_ld.load import load_project
-from nexus_ld.store import Store
+from nexus_ld.pipeline.build import build, truthy_graph
+from nexus_ld.pipeline.checks.graph import check_truthy
+from nexus_ld.pipeline.load import load_project
+from nexus_ld.store.embedded import Store
 
 
 def test_every_named_graph_is_filled(store):
@@ -120,8 +120,8 @@ def test_a_rules_build_parses_only_the_shapes_with_rdflib(
     # At scale an rdflib parse of the data costs more than the whole build (52 s at 1M triples): with
     # inference = "rules" and nexus-ld[fast] the check, the inference and the truthy check all run
     # natively (pySHACL validates an rdflib Graph of the data).
-    from nexus_ld import load as load_module
-    from nexus_ld.load import shape_files
+    from nexus_ld.pipeline import load as load_module
+    from nexus_ld.pipeline.load import shape_files
 
     parsed = []
     parse_file = load_module.parse_file
@@ -142,8 +142,8 @@ def test_a_rules_build_parses_only_the_shapes_with_rdflib(
 
 
 def test_the_truthy_check_of_the_build_agrees_with_the_rdflib_one(store, project_dir: Path):
-    from nexus_ld.check_store import truthy_report
-    from nexus_ld.load import ontology_files
+    from nexus_ld.pipeline.checks.sparql import truthy_report
+    from nexus_ld.pipeline.load import ontology_files
 
     project = load_project(project_dir)
     fast = truthy_report(store, project.shapes, ontology_files(project_dir))

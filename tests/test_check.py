@@ -10,8 +10,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.namespace import XSD as XSD_NS
 
-from nexus_ld import check, load
-from nexus_ld.validate import Report, Result, owner, truthy_shapes, validate
+from nexus_ld.pipeline import load, sources
+from nexus_ld.pipeline.checks import graph as check
+from nexus_ld.pipeline.shapes import owner, truthy_shapes, validate
+from nexus_ld.report import Report, Result
 
 GOOD = Path(__file__).resolve().parent / "data" / "good" / "claims.ttl"
 NX = "https://w3id.org/nexus-ld/ontology#"
@@ -129,10 +131,10 @@ def test_date_reached_by_no_claim_is_left_alone() -> None:
 
 
 def test_reference_lists_are_read_from_the_tsv_files(project_dir: Path) -> None:
-    qids = check.reference_column(project_dir / "data" / "reference" / "wikidata.tsv", "wikidata_qid")
+    qids = sources.reference_column(project_dir / "data" / "reference" / "wikidata.tsv", "wikidata_qid")
     assert {"Q34490", "Q2429253", "Q843"} <= qids
     assert "wikidata_qid" not in qids
-    assert check.reference_column(
+    assert sources.reference_column(
         project_dir / "data" / "reference" / "un-sanctions.tsv", "un_reference"
     ) == {"QDi.006"}
 

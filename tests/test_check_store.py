@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,12 +18,16 @@ import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph
 
-from nexus_ld import check, check_store, load
+from bench import generate
 from nexus_ld.cli import main
 from nexus_ld.errors import InputError
 from nexus_ld.namespaces import DEFAULT_BASE
-from nexus_ld.store import Store
-from nexus_ld.validate import Report, Result
+from nexus_ld.pipeline import load
+from nexus_ld.pipeline.checks import dataset
+from nexus_ld.pipeline.checks import graph as check
+from nexus_ld.pipeline.checks import sparql as check_store
+from nexus_ld.report import Report, Result
+from nexus_ld.store.embedded import Store
 
 FIXTURES = Path(__file__).resolve().parent / "data"
 BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
@@ -32,9 +35,6 @@ DATA_FIXTURES = [
     p for p in [*BAD, *sorted((FIXTURES / "good").glob("*.ttl"))] if not p.name.startswith("truthy-")
 ]
 TRUTHY_FIXTURES = [p for p in BAD if p.name.startswith("truthy-")]
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import generate  # noqa: E402
 
 
 def key(result: Result) -> tuple[str | None, ...]:
@@ -68,7 +68,7 @@ def graphs(project_dir: Path) -> dict[str, Graph]:
 
 
 def test_bundled_data_gives_the_same_report_both_ways(project_dir: Path, shacl_engine: str) -> None:
-    fast = check_store.check_root(project_dir, parallel=False)
+    fast = dataset.check_root(project_dir, parallel=False)
     slow = check.check_project(load.load_project(project_dir))
     assert findings(fast) == findings(slow)
     assert fast.conforms == slow.conforms
@@ -76,8 +76,8 @@ def test_bundled_data_gives_the_same_report_both_ways(project_dir: Path, shacl_e
 
 
 def test_the_second_process_gives_the_same_report(project_dir: Path) -> None:
-    alone = check_store.check_root(project_dir, parallel=False)
-    beside = check_store.check_root(project_dir, parallel=True)
+    alone = dataset.check_root(project_dir, parallel=False)
+    beside = dataset.check_root(project_dir, parallel=True)
     assert findings(beside) == findings(alone)
     assert beside.text == alone.text
 
@@ -90,7 +90,7 @@ def test_each_fixture_gives_the_same_findings_both_ways(
         graphs["entities"] + load.parse_file(path), graphs["ontology"], graphs["shapes"], project_dir / "data"
     )
     groups = {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), path]}
-    fast = check_store.check_files(groups, graphs["shapes"], project_dir / "data", parallel=False)
+    fast = dataset.check_files(groups, graphs["shapes"], project_dir / "data", parallel=False)
     assert findings(fast) == findings(slow)
     if path.parent.name == "bad":
         expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
@@ -122,7 +122,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_generated_10k_dataset_checks_clean(generated: Path) -> None:
-    report = check_store.check_root(generated, parallel=True)
+    report = dataset.check_root(generated, parallel=True)
     assert report.conforms, report.text[:2000]
     assert report.violations == []
 
@@ -155,7 +155,7 @@ def test_a_broken_generated_dataset_reports_each_error_as_the_rdflib_path_does(
     project = tmp_path / "broken"
     shutil.copytree(generated, project)
     _break(project)
-    fast = check_store.check_root(project, parallel=True)
+    fast = dataset.check_root(project, parallel=True)
     messages = "\n".join(r.message for r in fast.violations)
     assert not fast.conforms
     for expected in (
@@ -182,7 +182,7 @@ def test_a_syntax_error_names_file_and_line(
         shutil.copytree(project_dir / part, tmp_path / part)
     (tmp_path / "data" / "broken.ttl").write_text("@prefix x: <http://x/> .\nx:a x:b .\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"broken\.ttl:2"):
-        check_store.check_root(tmp_path, parallel=parallel)
+        dataset.check_root(tmp_path, parallel=parallel)
 
 
 def test_cli_check_prints_the_fast_report_as_json(project_dir: Path, shacl_engine: str) -> None:

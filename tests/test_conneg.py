@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nexus_ld.conneg import negotiate
 from nexus_ld.errors import NotAcceptable
 from nexus_ld.formats import HTML, Format
+from nexus_ld.web.negotiate import negotiate
 
 JSON = Format("json", ("application/json",), "json")
 TURTLE = Format("turtle", ("text/turtle",), "ttl")

@@ -17,8 +17,8 @@ from nexus_ld.config import Settings
 from nexus_ld.contributions.context import fetch, result_keys, validate_in_context, whole_graph
 from nexus_ld.contributions.parse import Limits, choose_format, parse
 from nexus_ld.contributions.service import Validator
-from nexus_ld.store import query_text
-from nexus_ld.validate import validate
+from nexus_ld.pipeline.shapes import validate
+from nexus_ld.store.embedded import query_text
 
 NX = "https://w3id.org/nexus-ld/ontology#"
 PREFIXES = "\n".join(

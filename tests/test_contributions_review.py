@@ -11,11 +11,11 @@ from contributions_support import BAD, GOOD, writable_copy
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from nexus_ld.build import build
 from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.namespaces import NX
-from nexus_ld.store import Store
+from nexus_ld.pipeline.build import build
+from nexus_ld.store.embedded import Store
 from nexus_ld.web.app import create_app
 
 TOKEN = "s3cret-maintainer-token"

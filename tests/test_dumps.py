@@ -10,8 +10,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from nexus_ld.dumps import read_sums
 from nexus_ld.formats import RDF_FORMATS
+from nexus_ld.pipeline.publish.dumps import read_sums
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import pyoxigraph as ox
 import pytest
 from rdflib import OWL, RDF, Graph, Namespace, URIRef
 
-from nexus_ld.build import build
 from nexus_ld.config import load_settings
-from nexus_ld.infer import ENTAILMENTS, owl_rl_entailments, rule_entailments, store_entailments
 from nexus_ld.namespaces import DEFAULT_BASE
-from nexus_ld.store import Store
+from nexus_ld.pipeline.build import build
+from nexus_ld.pipeline.infer import ENTAILMENTS, owl_rl_entailments, rule_entailments, store_entailments
+from nexus_ld.store.embedded import Store
 
 NX = Namespace("https://w3id.org/nexus-ld/ontology#")
 PROV = Namespace("http://www.w3.org/ns/prov#")

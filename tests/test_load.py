@@ -4,7 +4,7 @@ import pytest
 
 from nexus_ld.errors import InputError
 from nexus_ld.formats import RDF_FORMATS
-from nexus_ld.load import load_project, parse_bytes, parse_file
+from nexus_ld.pipeline.load import load_project, parse_bytes, parse_file
 
 
 def test_syntax_error_names_file_line_and_column(tmp_path):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
-from nexus_ld.infer import inconsistencies
+from nexus_ld.pipeline.infer import inconsistencies
 
 NX = "https://w3id.org/nexus-ld/ontology#"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nexus_ld.build import build
 from nexus_ld.config import load_settings
+from nexus_ld.pipeline.build import build
 from tests.conftest import QUICK_BUILD, SOURCE_TEXT, make_app
 
 BASE = "https://w3id.org/nexus-ld/"

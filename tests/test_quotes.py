@@ -1,6 +1,6 @@
 import pytest
 
-from nexus_ld.quotes import QuoteNotFound, locate, mismatch
+from nexus_ld.pipeline.quotes import QuoteNotFound, locate, mismatch
 from tests.conftest import SOURCE_TEXT
 
 

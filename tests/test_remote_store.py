@@ -23,9 +23,9 @@ from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
-from nexus_ld.remote import RemoteStore, bind, update_url_for, where_clauses
-from nexus_ld.store import Store
-from nexus_ld.urls import Urls
+from nexus_ld.store.embedded import Store
+from nexus_ld.store.remote import RemoteStore, bind, update_url_for, where_clauses
+from nexus_ld.web.urls import Urls
 from tests.conftest import QUICK_BUILD, LiveServer, free_port, make_app, wait_until_responds
 
 pytestmark = pytest.mark.live  # an `oxigraph serve` process

@@ -11,7 +11,7 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from nexus_ld.describe import describe
+from nexus_ld.store.describe import describe
 from tests.conftest import make_app
 
 BASE = "https://w3id.org/nexus-ld/"

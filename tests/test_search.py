@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from nexus_ld.cli import main
 from nexus_ld.errors import StoreUnavailable
-from nexus_ld.search import INDEX_FILE, Hit, index_release, plain_query, search, segments
-from nexus_ld.web.search import highlighted
+from nexus_ld.pipeline.publish.search import INDEX_FILE, Hit, index_release, plain_query, search, segments
+from nexus_ld.web.views.search import highlighted
 from tests.conftest import make_app
 
 TTP = "https://w3id.org/nexus-ld/id/group/ttp"

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from nexus_ld import check, load
-from nexus_ld.validate import Report
+from nexus_ld.pipeline import load
+from nexus_ld.pipeline.checks import graph as check
+from nexus_ld.report import Report
 
 FIXTURES = Path(__file__).resolve().parent / "data"
 BAD = sorted((FIXTURES / "bad").glob("*.ttl"))

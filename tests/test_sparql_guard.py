@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from nexus_ld.errors import BadRequest, Forbidden, PayloadTooLarge
-from nexus_ld.sparql_guard import Limits, inspect, tokens, unescape_codepoints
+from nexus_ld.store.scanner import tokens
+from nexus_ld.web.sparql.guard import Limits, inspect, unescape_codepoints
 
 LIMITS = Limits(
     max_query_bytes=10_000, max_nesting=8, service_allowlist=frozenset({"http://ok.example/sparql"})

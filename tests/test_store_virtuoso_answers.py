@@ -14,9 +14,11 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from nexus_ld.describe import Description, claims_of
 from nexus_ld.errors import BadGateway
-from nexus_ld.remote import RemoteStore, read_answer
+from nexus_ld.store.answers import read_answer
+from nexus_ld.store.describe import Description
+from nexus_ld.store.remote import RemoteStore
+from nexus_ld.web.models.claims import claims_of
 from tests.conftest import LiveServer, free_port, make_app
 
 XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")

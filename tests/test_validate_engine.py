@@ -18,9 +18,17 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 from rdflib import BNode, Graph
 
-from nexus_ld import load
 from nexus_ld.cli import main
-from nexus_ld.validate import EngineError, Result, choose_engine, fast_pins, owner, parse_results, validate
+from nexus_ld.pipeline import load
+from nexus_ld.pipeline.shapes import (
+    EngineError,
+    choose_engine,
+    fast_pins,
+    owner,
+    parse_results,
+    validate,
+)
+from nexus_ld.report import Result
 
 FIXTURES = Path(__file__).resolve().parent / "data"
 CASES = [None, *sorted((FIXTURES / "bad").glob("*.ttl"))]

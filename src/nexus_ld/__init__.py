@@ -9,6 +9,6 @@ __all__ = ["__version__", "create_app"]
 
 def create_app(settings=None):  # noqa: ANN001, ANN201 - re-export without importing Flask at package import
     """Create the Flask app (see ``nexus_ld.web.app.create_app``)."""
-    from .web.app import create_app as _create_app
+    from nexus_ld.web.app import create_app as _create_app
 
     return _create_app(settings)

@@ -1,3 +1,3 @@
-from .cli import main
+from nexus_ld.cli import main
 
 main()

@@ -9,10 +9,11 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from . import __version__
-from .config import SETTINGS, Settings, SettingsError, load_settings
-from .errors import NexusError
-from .validate import EngineError, use_engine
+from nexus_ld import __version__
+from nexus_ld.config import SETTINGS, Settings, SettingsError, load_settings
+from nexus_ld.errors import NexusError
+from nexus_ld.formats import RDF_FORMATS, serialize
+from nexus_ld.pipeline.shapes import EngineError, use_engine
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -72,7 +73,7 @@ def _settings(ctx: click.Context) -> Settings:
 def build(ctx: click.Context, store_url: str | None, store_update_url: str | None) -> None:
     """Load, check, reason and write the store, the truthy graph, the dumps and the search index;
     with --store (or the store_url setting), PUT every named graph into that server."""
-    from .build import build as run_build
+    from nexus_ld.pipeline.build import build as run_build
 
     settings = _settings(ctx)
     if store_url or store_update_url:
@@ -84,7 +85,7 @@ def build(ctx: click.Context, store_url: str | None, store_update_url: str | Non
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_VIOLATIONS if exc.title == "Build failed" else EXIT_UNREADABLE)
     if settings.store_url:
-        from .remote import update_url_for, upload_build
+        from nexus_ld.store.remote import update_url_for, upload_build
 
         target = settings.store_update_url or update_url_for(settings.store_url)
         click.echo(f"loading the graphs into {target} (Graph Store Protocol)", err=True)
@@ -109,8 +110,8 @@ def search(ctx: click.Context, words: str, kind: str | None, limit: int, offset:
     """Search names, alternative names, quotes and claim summaries in the build's index."""
     import json
 
-    from .search import INDEX_FILE
-    from .search import search as run_search
+    from nexus_ld.pipeline.publish.search import INDEX_FILE
+    from nexus_ld.pipeline.publish.search import search as run_search
 
     try:
         page = run_search(_settings(ctx).build / INDEX_FILE, words, limit, offset, kind)
@@ -131,8 +132,11 @@ def search(ctx: click.Context, words: str, kind: str | None, limit: int, offset:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
-    """Check shapes, quotes at their offsets and source checksums. Exit 0 ok, 1 violations, 2 unreadable."""
-    from .check_store import check_root
+    """Check the whole dataset: shapes, quotes at their offsets, source checksums and the other checks.
+
+    `validate` runs the same checks on a contribution in its context. Exit 0 ok, 1 violations, 2 unreadable.
+    """
+    from nexus_ld.pipeline.checks.dataset import check_root
 
     settings = _settings(ctx)
     try:
@@ -145,17 +149,17 @@ def check(ctx: click.Context, as_json: bool) -> None:
 
 
 def _print_results(result: Any, fmt: str) -> None:
-    from .table import render_table
+    from nexus_ld.table import render_table
 
     if isinstance(result, ox.QueryBoolean):
         click.echo("true" if bool(result) else "false")
     elif isinstance(result, ox.QueryTriples):
-        click.echo(ox.serialize(result, format=ox.RdfFormat.TURTLE).decode("utf-8"), nl=False)
+        click.echo(serialize(result, RDF_FORMATS["turtle"]).decode("utf-8"), nl=False)
     elif fmt == "table":
         click.echo(render_table(result))
     else:
         kind = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV}[fmt]
-        click.echo(result.serialize(format=kind).decode("utf-8"), nl=False)
+        click.echo((result.serialize(format=kind) or b"").decode("utf-8"), nl=False)
 
 
 @main.command()
@@ -174,11 +178,11 @@ def _print_results(result: Any, fmt: str) -> None:
 @click.pass_context
 def query(ctx: click.Context, sparql: str | None, query_file: str | None, fmt: str) -> None:
     """Run a SPARQL query on the built store, as the server would."""
-    from .store import Store
+    from nexus_ld.store.embedded import Store
 
     if bool(sparql) == bool(query_file):
         raise click.UsageError("give a query text or --file, not both and not neither")
-    text = sparql or Path(query_file).read_text(encoding="utf-8")
+    text = sparql or Path(query_file or "").read_text(encoding="utf-8")
     try:
         store = Store.open(_settings(ctx).build)
         _print_results(store.query(text), fmt)
@@ -191,8 +195,8 @@ def query(ctx: click.Context, sparql: str | None, query_file: str | None, fmt: s
 @click.pass_context
 def stats(ctx: click.Context) -> None:
     """Counts of the built store: triples per graph, entities per class, claims per status."""
-    from .store import Store
-    from .table import render_table
+    from nexus_ld.store.embedded import Store
+    from nexus_ld.table import render_table
 
     try:
         store = Store.open(_settings(ctx).build)
@@ -213,7 +217,7 @@ def stats(ctx: click.Context) -> None:
 @click.pass_context
 def quote(ctx: click.Context, exact: str, source: str, after: int) -> None:
     """Print the nx:evidence block (quote and position selectors) for EXACT words of a source."""
-    from .quotes import QuoteNotFound, locate
+    from nexus_ld.pipeline.quotes import QuoteNotFound, locate
 
     path = _settings(ctx).project / "data" / "sources" / source
     try:
@@ -234,9 +238,9 @@ def quote(ctx: click.Context, exact: str, source: str, after: int) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug: bool) -> None:
     """Serve SPARQL, pages and dumps (development server; see README for gunicorn). Builds first if needed."""
-    from .build import build as run_build
-    from .store import RELEASE_FILE
-    from .web.app import QuietRequestHandler, create_app
+    from nexus_ld.pipeline.build import build as run_build
+    from nexus_ld.store.embedded import RELEASE_FILE
+    from nexus_ld.web.app import QuietRequestHandler, create_app
 
     settings = _settings(ctx)
     if store_url:
@@ -266,7 +270,7 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
 def nginx_config(ctx: click.Context, listen: str, upstream: str, prefix: str) -> None:
     """Print the nginx configuration that fronts gunicorn: buffers slow clients, caps each client's
     requests in flight and rate, bodies per max_body_bytes (docs/security.md)."""
-    from .web.deploy import nginx_config as render
+    from nexus_ld.web.deploy import nginx_config as render
 
     try:
         click.echo(render(_settings(ctx), listen, upstream, prefix), nl=False)
@@ -275,7 +279,7 @@ def nginx_config(ctx: click.Context, listen: str, upstream: str, prefix: str) ->
 
 
 # Contributions (docs/contributions.md): `validate FILE…` and `contributions list|show|accept|reject`.
-from .contributions.commands import contributions, validate  # noqa: E402
+from nexus_ld.contributions.commands import contributions, validate  # noqa: E402
 
 main.add_command(validate)
 main.add_command(contributions)

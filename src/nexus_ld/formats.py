@@ -6,8 +6,11 @@ does), never by testing strings in views.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+import pyoxigraph as ox
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 
@@ -58,6 +61,9 @@ RESULT_FORMATS: dict[str, Format] = {
 }
 
 HTML = Format("html", ("text/html", "application/xhtml+xml"), "html")
+# Plain JSON and text: pages' data forms (search, dumps list, contributions) and error bodies.
+JSON = Format("json", ("application/json",), "json")
+TEXT = Format("text", ("text/plain",), "txt")
 
 # Formats that hold a single graph (no named graphs): for descriptions and CONSTRUCT results.
 GRAPH_FORMATS = {k: v for k, v in RDF_FORMATS.items() if k not in ("nquads", "trig")}
@@ -111,3 +117,16 @@ def lookup(value: str, table: dict[str, Format]) -> Format | None:
     if any(f.rdf is not None for f in table.values()):
         value = rdf_aliases.get(value, value)
     return next((f for f in table.values() if f.suffix == value), None)
+
+
+def rdf_format(fmt: Format) -> RdfFormat:
+    """pyoxigraph's format of an RDF ``fmt`` (not HTML, JSON or a results format)."""
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.name} is not an RDF format")
+    return fmt.rdf
+
+
+def serialize(triples: Iterable[Any], fmt: Format, prefixes: dict[str, str] | None = None) -> bytes:
+    """Triples (or quads) in the RDF format ``fmt``, written by pyoxigraph."""
+    # Given no output, pyoxigraph returns the bytes (its stubs say ``bytes | None``).
+    return ox.serialize(triples, format=rdf_format(fmt), prefixes=prefixes) or b""

@@ -24,7 +24,7 @@ from rdflib import URIRef
 from nexus_ld import formats
 from nexus_ld.contributions.parse import Limits, parse
 from nexus_ld.contributions.service import focus_lines
-from nexus_ld.validate import Report, Result
+from nexus_ld.report import Report, Result
 
 prefixes = "".join(f"@prefix p{i}: <https://w3id.org/nexus-ld/id/x{i}/> .\\n" for i in range(38))
 head = prefixes + "@prefix nx: <https://w3id.org/nexus-ld/ontology#> .\\n"

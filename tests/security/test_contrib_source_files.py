@@ -18,8 +18,9 @@ import pytest
 from conftest import ROOT, make_app
 from rdflib import Graph, Literal, URIRef
 
-from nexus_ld import check, check_store
 from nexus_ld.namespaces import NX
+from nexus_ld.pipeline.checks import graph as check
+from nexus_ld.pipeline.checks import sparql as check_store
 
 SOURCE = "https://w3id.org/nexus-ld/id/source/"
 PREFIXES = """\
@@ -175,7 +176,7 @@ DEVICE_SCRIPT = """
 import os, resource, sys
 from pathlib import Path
 from rdflib import Graph, Literal, URIRef
-from nexus_ld import check, check_store
+from nexus_ld.pipeline.checks import graph as check, sparql as check_store
 from nexus_ld.namespaces import NX
 
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # /dev/zero read whole: MemoryError

@@ -5,7 +5,7 @@ pyoxigraph is the judge of what a text does, by running it on a throwaway in-mem
 - it calls SERVICE when a loopback canary receives a request;
 - it runs an update when the store changes (or LOAD reaches the canary);
 - it nests deeper than ``max_nesting`` when a marker bound at the deepest level comes back.
-Whenever it does, ``sparql_guard.inspect`` must have refused the text. Bounded: a few hundred examples,
+Whenever it does, ``guard.inspect`` must have refused the text. Bounded: a few hundred examples,
 no deadline per example, well under a minute in all.
 """
 
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from nexus_ld.errors import BadRequest, Forbidden, PayloadTooLarge
-from nexus_ld.sparql_guard import Limits, inspect
+from nexus_ld.web.sparql.guard import Limits, inspect
 
 MAX_NESTING = 6
 LIMITS = Limits(max_query_bytes=100_000, max_nesting=MAX_NESTING)

@@ -1,6 +1,6 @@
 """Issue 11, findings 2, 3 and 6 (last item): the query guard's lexer read a name, a string or an escape
 otherwise than pyoxigraph does, so SERVICE and deep nesting went past it unseen, and an unterminated
-string cost it quadratic time. Each attack here passed ``sparql_guard.inspect`` before the rewrite."""
+string cost it quadratic time. Each attack here passed ``guard.inspect`` before the rewrite."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from nexus_ld.errors import BadRequest, Forbidden
-from nexus_ld.sparql_guard import Limits, inspect
+from nexus_ld.web.sparql.guard import Limits, inspect
 from tests.conftest import LiveServer, make_app
 
 LIMITS = Limits(max_query_bytes=100_000, max_nesting=64)
@@ -136,7 +136,7 @@ ADVERSARIAL = {
 def test_the_lexer_finishes_a_98_kb_adversarial_input(name):
     """Fails only by the hard timeout: the old lexer took ~30 s on the first input (linear: well < 1 s)."""
     script = (
-        "import sys; from nexus_ld.sparql_guard import Limits, inspect\n"
+        "import sys; from nexus_ld.web.sparql.guard import Limits, inspect\n"
         "try: inspect(sys.stdin.read(), Limits(200_000, 64))\n"
         "except Exception as e: print(type(e).__name__)\n"
     )

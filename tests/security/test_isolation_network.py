@@ -16,8 +16,9 @@ import requests
 from isolation_support import Canary, gunicorn_with_hooks
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.executor import Job, WorkerPool
-from nexus_ld.store import STORE_DIR
+from nexus_ld.store.embedded import STORE_DIR
+from nexus_ld.store.jobs import Job
+from nexus_ld.web.sparql.executor import WorkerPool
 from tests.conftest import make_app
 from tests.test_gunicorn import _children
 

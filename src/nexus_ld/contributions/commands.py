@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from ..config import Settings
-from ..errors import NexusError
-from .inbox import Inbox
-from .parse import choose_format, inflate
+from nexus_ld.config import Settings
+from nexus_ld.contributions.inbox import Inbox
+from nexus_ld.contributions.parse import choose_format, inflate
+from nexus_ld.errors import NexusError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -43,13 +43,14 @@ def _fail(message: str) -> None:
 def validate(
     ctx: click.Context, files: tuple[str, ...], fmt_name: str | None, as_json: bool, as_turtle: bool
 ) -> None:
-    """Validate FILES as contributions: shapes, ontology and rules, against the published data they touch.
+    """Validate FILES as contributions: the checks of `check` (shapes, quotes, ontology terms …) and the
+    contribution rules, on each file in the context of the published data it touches.
 
     Exit 0 when every file conforms (warnings allowed), 1 on violations, 2 when a file cannot be read or
     is refused. Needs a build (`nexus-ld build`): the context comes from its store.
     """
-    from .report import to_dict, to_text, to_turtle
-    from .service import Validator
+    from nexus_ld.contributions.report import to_dict, to_text, to_turtle
+    from nexus_ld.contributions.service import Validator
 
     settings = _settings(ctx)
     try:
@@ -146,8 +147,8 @@ def show(ctx: click.Context, entry_id: str, as_json: bool, body: bool) -> None:
 @click.pass_context
 def accept(ctx: click.Context, entry_id: str, by: str) -> None:
     """Accept: re-validate, write data/contributions/ID.ttl with its provenance; `build` publishes it."""
-    from . import review
-    from .service import Validator
+    from nexus_ld.contributions import review
+    from nexus_ld.contributions.service import Validator
 
     settings = _settings(ctx)
     try:
@@ -165,7 +166,7 @@ def accept(ctx: click.Context, entry_id: str, by: str) -> None:
 @click.pass_context
 def reject(ctx: click.Context, entry_id: str, reason: str, by: str) -> None:
     """Reject a pending contribution, keeping the reason."""
-    from . import review
+    from nexus_ld.contributions import review
 
     try:
         entry = review.reject(_inbox(ctx), entry_id, by, reason)

@@ -26,10 +26,11 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from ..namespaces import DEFAULT_BASE
-from ..store import Store
-from ..validate import Report, Result, render, validate
-from .parse import to_rdflib
+from nexus_ld.contributions.parse import to_rdflib
+from nexus_ld.namespaces import DEFAULT_BASE
+from nexus_ld.pipeline.shapes import validate
+from nexus_ld.report import Report, Result, render
+from nexus_ld.store.embedded import Store
 
 STORE_BNODE = "s"  # prefix of the store's blank nodes in rdflib graphs (contributions use "c")
 PUBLISHED_GRAPHS = ("data", "sources")
@@ -170,15 +171,14 @@ def drop_restated(
     """
     published = Graph()
     _add(published, description)
-    mine = {}
+    mine: dict[tuple[Node, frozenset[Any]], int] = {}
     for p, o in contribution.predicate_objects(root):
         if isinstance(o, BNode):
             key = (p, subtree_shape(contribution, o))
             mine[key] = mine.get(key, 0) + 1
     dropped: set[Node] = set()
     for p, o in published.predicate_objects(root):
-        key = (p, subtree_shape(published, o)) if isinstance(o, BNode) else None
-        if key is not None and mine.get(key, 0) > 0:
+        if isinstance(o, BNode) and (key := (p, subtree_shape(published, o))) and mine.get(key, 0) > 0:
             mine[key] -= 1
             dropped |= {n for n in published.transitiveClosure(_blank_children(published), o)} | {o}
     return [t for t in description if t[0] not in dropped and t[2] not in dropped]

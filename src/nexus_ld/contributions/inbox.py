@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadRequest, NexusError, NotFound
+from nexus_ld.errors import BadRequest, NexusError, NotFound
 
 STATUSES = ("pending", "accepted", "rejected")
 MAX_NOTE_CHARS = 2_000

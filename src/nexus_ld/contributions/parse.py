@@ -22,9 +22,9 @@ from defusedxml.ElementTree import ParseError, iterparse
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .. import formats
-from ..errors import InputError, PayloadTooLarge, UnsupportedMediaType
-from ..namespaces import DEFAULT_BASE
+from nexus_ld import formats
+from nexus_ld.errors import InputError, PayloadTooLarge, UnsupportedMediaType
+from nexus_ld.namespaces import DEFAULT_BASE
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"

@@ -8,8 +8,8 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from ..validate import Result
-from .service import Outcome
+from nexus_ld.contributions.service import Outcome
+from nexus_ld.report import Result
 
 
 def anchor(result: Result, graph: Graph) -> Node:

@@ -19,13 +19,13 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
-from .. import formats
-from ..errors import BadRequest, Unprocessable
-from ..namespaces import NX, PREFIXES
-from .inbox import Entry, Inbox, now
-from .report import to_text
-from .rules import SCHEMA
-from .service import Validator
+from nexus_ld import formats
+from nexus_ld.contributions.inbox import Entry, Inbox, now
+from nexus_ld.contributions.report import to_text
+from nexus_ld.contributions.rules import SCHEMA
+from nexus_ld.contributions.service import Validator
+from nexus_ld.errors import BadRequest, Unprocessable
+from nexus_ld.namespaces import NX, PREFIXES
 
 FOLDER = "contributions"
 

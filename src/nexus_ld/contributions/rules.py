@@ -25,9 +25,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD, Namespace
 from rdflib.term import Node
 
-from ..namespaces import NX, ONTOLOGY_IRI
-from ..validate import NXSH, Result
-from .context import Context, Fetcher, subtree_shape
+from nexus_ld.contributions.context import Context, Fetcher, subtree_shape
+from nexus_ld.namespaces import NX, ONTOLOGY_IRI
+from nexus_ld.pipeline.shapes import NXSH
+from nexus_ld.report import Result
 
 SCHEMA = Namespace("http://schema.org/")
 PROV = Namespace("http://www.w3.org/ns/prov#")

@@ -14,15 +14,16 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 
-from .. import check as checks
-from ..config import Settings
-from ..load import ontology_files, parse_files, shape_files
-from ..store import Store
-from ..validate import Report, Result, validate
-from . import rules
-from .context import Fetcher, fetch, restrict
-from .parse import Limits, Parsed
-from .parse import parse as parse_bytes
+from nexus_ld.config import Settings
+from nexus_ld.contributions import rules
+from nexus_ld.contributions.context import Fetcher, fetch, restrict
+from nexus_ld.contributions.parse import Limits, Parsed
+from nexus_ld.contributions.parse import parse as parse_bytes
+from nexus_ld.pipeline.checks import graph as checks
+from nexus_ld.pipeline.load import ontology_files, parse_files, shape_files
+from nexus_ld.pipeline.shapes import validate
+from nexus_ld.report import Report, Result
+from nexus_ld.store.embedded import Store
 
 
 @dataclass
@@ -170,7 +171,7 @@ def token_lines(text: str, prefixes: dict[str, str]) -> dict[str, int]:
     first: dict[str, int] = {}
     line = 1
     for match in TOKEN.finditer(text):
-        kind = match.lastgroup
+        kind = match.lastgroup or ""
         if kind == "newline":
             line += 1
             continue

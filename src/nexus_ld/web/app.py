@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.serving import WSGIRequestHandler
 
-from ..config import Settings, load_settings
-from ..remote import RemoteStore
-from ..store import Store
-from . import contributions, dumps, errors, health, network, pages, ratelimit, resources, search, sparql
+from nexus_ld.config import Settings, load_settings
+from nexus_ld.store.embedded import Store
+from nexus_ld.store.remote import RemoteStore
+from nexus_ld.web import errors, ratelimit
+from nexus_ld.web.sparql import endpoint as sparql
+from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, search
 
 EXTENSION = "nexus_ld"
 
@@ -55,7 +58,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
     app = Flask(__name__)
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
     # A remote SPARQL server as the store (docs/scaling.md), else the embedded build, read-only.
     store = RemoteStore.open(settings) if settings.store_url else Store.open(settings.build)
     app.extensions[EXTENSION] = State(settings, store)

@@ -8,27 +8,30 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response as BaseResponse
 
-from ..errors import NexusError
+from nexus_ld.errors import NexusError, NotAcceptable
+from nexus_ld.formats import HTML, JSON, TEXT, Format
+from nexus_ld.web.negotiate import negotiate
+
+ERROR_FORMATS = (HTML, JSON, TEXT)
+# Machine endpoints answer a browser's error in HTML only when it asks for HTML over */*.
+MACHINE_PATHS = ("/sparql", "/api", "/validate", "/contributions")
 
 
-def _preferred() -> str:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"])
-    if request.path.startswith(("/sparql", "/api", "/validate", "/contributions")) and best == "text/html":
-        # Machine endpoints answer browsers in HTML only when they ask for it first.
-        best = (
-            "text/html"
-            if request.accept_mimetypes["text/html"] > request.accept_mimetypes["*/*"]
-            else "text/plain"
-        )
-    return best or "text/plain"
+def _preferred() -> Format:
+    default = TEXT if request.path.startswith(MACHINE_PATHS) else HTML
+    try:
+        return negotiate(request.headers.get("Accept"), ERROR_FORMATS, default)
+    except NotAcceptable:
+        return TEXT  # an error must still be said: in the simplest form
 
 
 def render_error(status: int, title: str, message: str, headers: dict[str, str] | None = None) -> Response:
     kind = _preferred()
-    if kind == "application/json":
+    if kind is JSON:
         response = jsonify({"error": {"status": status, "title": title, "message": message}})
-    elif kind == "text/html":
+    elif kind is HTML:
         response = Response(render_template("error.html", status=status, title=title, message=message))
     else:
         response = Response(f"{status} {title}: {message}\n", mimetype="text/plain")
@@ -38,7 +41,7 @@ def render_error(status: int, title: str, message: str, headers: dict[str, str] 
     return response
 
 
-def local_redirect() -> Response | None:
+def local_redirect() -> BaseResponse | None:
     """Werkzeug's trailing-slash redirect (``/downloads`` -> ``/downloads/``) as a path: it builds an
     absolute URL from the Host header, which the client chooses, into both Location and body."""
     exc = request.routing_exception

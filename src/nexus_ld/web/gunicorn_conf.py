@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nexus_ld import isolation
 from nexus_ld.config import load_settings
+from nexus_ld.web.sparql import isolation
 
 
 def post_fork(server: Any, worker: Any) -> None:

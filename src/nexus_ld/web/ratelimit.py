@@ -17,7 +17,7 @@ from functools import partial
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..errors import TooManyRequests
+from nexus_ld.errors import TooManyRequests
 
 MAX_TRACKED = 10_000  # clients remembered before idle ones are forgotten
 

@@ -8,8 +8,8 @@ from importlib.resources import files
 
 from jinja2 import Environment, StrictUndefined
 
-from ...config import Settings
-from ...errors import BadRequest
+from nexus_ld.config import Settings
+from nexus_ld.errors import BadRequest
 
 # host:port, IPv4, [IPv6] or a host name: anything else could smuggle directives into the file.
 ADDRESS = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")

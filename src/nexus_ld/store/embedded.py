@@ -1,0 +1,211 @@
+"""The built store: opened read-only, queried by named ``.rq`` files with bound values.
+
+The nexus-ld prefixes are derived from the configured base and handed to every query, so the
+same ``.rq`` files work whatever the canonical base is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.formats import Format, rdf_format
+from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
+from nexus_ld.store.describe import Description, describe
+from nexus_ld.store.jobs import QueryFn, oxigraph_query
+
+STORE_DIR = "store"
+RELEASE_FILE = "release.json"
+
+# The graphs a query without GRAPH / default-graph-uri reads; see Store.query.
+DEFAULT_GRAPHS = ("ontology", "data", "sources", "inferred")
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Subs = Mapping[str, Any] | None  # variable name -> value, bound before evaluation
+Graphs = list[ox.NamedNode] | None  # a dataset's graphs; None: the store's default
+Bound = dict[str, Term]  # substitutions as terms
+
+
+def prefixes_for(base: str) -> dict[str, str]:
+    """The prefix map with nexus-ld namespaces moved onto ``base``."""
+    return {
+        k: (base + v[len(DEFAULT_BASE) :] if v.startswith(DEFAULT_BASE) else v) for k, v in PREFIXES.items()
+    }
+
+
+@cache
+def query_text(name: str) -> str:
+    """The text of ``src/nexus_ld/store/queries/<name>.rq`` (read once per process)."""
+    try:
+        return resources.files("nexus_ld.store.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyError(f"no query named {name!r}") from None
+
+
+def to_term(value: Any) -> Term:
+    """A pyoxigraph term for a Python value (str that looks like an IRI -> NamedNode)."""
+    if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return value
+    if isinstance(value, str) and value.startswith(("http://", "https://", "urn:")):
+        return ox.NamedNode(value)
+    return ox.Literal(value)
+
+
+def paged(text: str, limit: int | None, offset: int = 0) -> str:
+    """``text`` with ``LIMIT``/``OFFSET`` appended (the query must end with its solution modifiers)."""
+    if limit is None:
+        return text
+    return f"{text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"  # int(): only numbers go in
+
+
+class ReadStore(Protocol):
+    """What the rest of the code reads a store through, embedded (``Store``) or remote
+    (``remote.RemoteStore``); nothing else touches pyoxigraph store objects for reading."""
+
+    base: str
+    prefixes: dict[str, str]
+    graphs: dict[str, ox.NamedNode]
+    release: Mapping[str, Any]
+
+    default_graph: list[ox.NamedNode]
+
+    def evaluate(
+        self, text: str, substitutions: Bound, default_graph: Graphs, named_graphs: Graphs
+    ) -> Any: ...
+
+    @property
+    def query(self) -> Callable[..., Any]: ...  # Reads.query
+
+    def query_fn(self) -> QueryFn: ...
+
+    def named(
+        self,
+        name: str,
+        substitutions: Mapping[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        **kwargs: Any,
+    ) -> Any: ...
+
+    def describe(self, iri: str, page: int = 1, page_size: int = 50) -> Description: ...
+
+    def exists(self, iri: str) -> bool: ...
+
+
+class Reads:
+    """The named reads, written once for both stores over their own ``query``."""
+
+    def query(
+        self: ReadStore,
+        text: str,
+        substitutions: Subs = None,
+        *,
+        default_graph: Graphs = None,
+        named_graphs: Graphs = None,
+    ) -> Any:
+        """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> value).
+
+        The default graph is the merge of the ontology, data, sources and inferred graphs (``DEFAULT_GRAPHS``)
+        unless ``default_graph`` names graphs. The truthy graph is left out of it because it restates
+        data triples (a union would answer each of them twice); name it with GRAPH or default-graph-uri.
+
+        Raises:
+            BadRequest: when the query does not parse (the parser's message and position), or a remote
+                server refuses it.
+            QueryTimeout, StoreUnavailable: a remote server does not answer in time, or at all (503).
+        """
+        subs = {k: to_term(v) for k, v in (substitutions or {}).items()}
+        graphs = self.default_graph if default_graph is None else default_graph
+        return self.evaluate(text, subs, graphs, named_graphs)
+
+    def named(
+        self: ReadStore,
+        name: str,
+        substitutions: Mapping[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        **kwargs: Any,
+    ) -> Any:
+        """Run ``queries/<name>.rq`` (named graphs are ``graph:data``, ``graph:truthy`` …), optionally
+        one page of its solutions (``limit``, ``offset``)."""
+        return self.query(paged(query_text(name), limit, offset), substitutions, **kwargs)
+
+    def describe(self: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:
+        """The description of ``iri`` with one page of its incoming links (``describe.describe``).
+
+        Raises:
+            NotFound: when the dataset does not name ``iri`` at all.
+        """
+        return describe(self, iri, page, page_size)
+
+    def exists(self: ReadStore, iri: str) -> bool:
+        """Whether ``iri`` occurs in the published graphs (``queries/exists.rq``)."""
+        return bool(self.named("exists", {"r": ox.NamedNode(iri)}))
+
+
+class Store(Reads):
+    """A pyoxigraph store plus the base and graph IRIs of the build that made it."""
+
+    def __init__(self, store: ox.Store, base: str = DEFAULT_BASE, release: Mapping[str, Any] | None = None):
+        self.ox = store
+        self.base = base
+        self.prefixes = prefixes_for(base)
+        self.graphs = {name: ox.NamedNode(graph_iri(name, base)) for name in GRAPHS}
+        self.default_graph = [self.graphs[name] for name in DEFAULT_GRAPHS]
+        self.release: Mapping[str, Any] = release or {}
+
+    @classmethod
+    def open(cls, build_dir: Path) -> Store:
+        """Open a finished build read-only (several processes may share it).
+
+        Raises:
+            StoreUnavailable: when there is no build at ``build_dir``.
+        """
+        release_path = Path(build_dir) / RELEASE_FILE
+        if not release_path.exists():
+            raise StoreUnavailable(f"no build in {build_dir}: run `nexus-ld build` first")
+        release = json.loads(release_path.read_text(encoding="utf-8"))
+        return cls(ox.Store.read_only(str(Path(build_dir) / STORE_DIR)), release["base"], release)
+
+    def query_fn(self) -> QueryFn:
+        """The SPARQL endpoint's QueryFn on this store (the job's dataset as the request gave it)."""
+        return oxigraph_query(self.ox, self.prefixes)
+
+    def evaluate(self, text: str, substitutions: Bound, default_graph: Graphs, named_graphs: Graphs) -> Any:
+        """``Reads.query`` on pyoxigraph (its ``substitutions``, SEP-0007).
+
+        Raises:
+            BadRequest: when the query does not parse (the parser's message and position).
+        """
+        subs: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in substitutions.items()}
+        graphs: Any = default_graph  # pyoxigraph's list types are invariant: a list of NamedNode is one
+        named: Any = named_graphs
+        try:
+            return self.ox.query(
+                text,
+                prefixes=self.prefixes,
+                substitutions=subs or None,
+                default_graph=graphs,
+                named_graphs=named,
+            )
+        except SyntaxError as exc:
+            raise BadRequest(f"query does not parse: {exc.msg}") from None
+
+    def count(self, graph: ox.NamedNode | None = None) -> int:
+        """The number of quads in ``graph`` (all graphs when None), read from the indexes."""
+        return sum(1 for _ in self.ox.quads_for_pattern(None, None, None, graph))
+
+    def dump(
+        self, fmt: Format, graph: ox.NamedNode | None = None, prefixes: dict[str, str] | None = None
+    ) -> bytes:
+        """The store (or one ``graph``) serialised in the RDF format ``fmt``."""
+        return self.ox.dump(format=rdf_format(fmt), from_graph=graph, prefixes=prefixes) or b""

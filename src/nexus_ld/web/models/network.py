@@ -1,0 +1,249 @@
+"""The network of groups, people and bodies that the claims draw: nodes, edges (relationships and
+memberships, each with the claims behind it), and the network as of a year and for some statuses.
+
+Built from three named queries (``network-edges``, ``network-nodes``, ``network-lifespans``); the
+filtering by year and status happens here, in one place (the web page's script only draws the
+answer of /network.json).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from nexus_ld.store.embedded import Store
+from nexus_ld.web.urls import Urls
+
+# Which status colours an edge drawn from claims of several statuses (the first one present).
+STATUS_ORDER = (
+    "reported-fact", "official-statement", "claim-of-responsibility", "assessment", "allegation",
+    "forecast", "recommendation", "denial",
+)  # fmt: skip
+# Node colour categories, most specific first: (name, legend label, classes as CURIEs). The classes
+# must be among those network-nodes.rq asks about.
+CATEGORIES = (
+    ("person", "Person", ("schema:Person",)),
+    ("group", "Armed group", ("nx:ArmedGroup",)),
+    ("category", "Category of groups", ("nx:GroupCategory",)),
+    ("state", "State or state body", ("nx:State", "nx:StateBody")),
+    ("organisation", "Other organisation", ("w3org:Organization",)),
+    ("place", "Place", ("schema:Place",)),
+)
+OTHER = "other"
+LEGEND = [(name, label) for name, label, _ in CATEGORIES] + [(OTHER, "Other")]
+
+
+@dataclass(frozen=True)
+class Agent:
+    iri: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ClaimRef:
+    iri: str
+    status: str  # slug, e.g. "reported-fact"
+    status_label: str
+    summary: str
+    hedged: bool
+    agents: tuple[Agent, ...]
+
+
+@dataclass(frozen=True)
+class Edge:
+    iri: str
+    source: str
+    target: str
+    kind: str  # slug of the class or role, e.g. "alliance", "leader"
+    kind_label: str
+    label: str
+    begin: int | None
+    end: int | None
+    inside: int | None
+    claims: tuple[ClaimRef, ...]
+
+    @property
+    def dated(self) -> bool:
+        return any(y is not None for y in (self.begin, self.end, self.inside))
+
+    @property
+    def statuses(self) -> list[str]:
+        present = {c.status for c in self.claims}
+        return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
+
+    @property
+    def when(self) -> str:
+        begin = self.begin if self.begin is not None else self.inside
+        if begin is not None and self.end is not None:
+            return f"{begin}–{self.end}" if begin != self.end else str(begin)
+        if begin is not None:
+            return f"since {begin}" if self.begin is not None else f"in {begin}"
+        return f"until {self.end}" if self.end is not None else "undated"
+
+
+@dataclass(frozen=True)
+class Node:
+    iri: str
+    label: str
+    category: str
+    begin: int | None = None  # founding (groups) from a reported-fact event
+    end: int | None = None  # death or dissolution from a reported-fact event
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: dict[str, Node]
+    edges: list[Edge]
+    statuses: dict[str, str] = field(default_factory=dict)  # slug -> label, of all edge claims
+
+    @property
+    def years(self) -> tuple[int, int] | None:
+        found = [y for e in self.edges for y in (e.begin, e.end, e.inside) if y is not None]
+        found += [y for n in self.nodes.values() for y in (n.begin, n.end) if y is not None]
+        return (min(found), max(found)) if found else None
+
+
+def slug(iri: str) -> str:
+    """The last segment of an IRI (``reported-fact`` for ``…/status/reported-fact``)."""
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def text(term: Any) -> str | None:
+    """The lexical value of a term, or None when unbound."""
+    return term.value if term is not None else None
+
+
+def year_of(term: Any) -> int | None:
+    """An integer year from a bound term, or None."""
+    return int(term.value) if term is not None else None
+
+
+def _expand(store: Store, curie: str) -> str:
+    prefix, local = curie.split(":", 1)
+    return store.prefixes[prefix] + local
+
+
+def _edge_fields(r: Any) -> dict[str, Any]:
+    """The fields of an Edge, but its claims, from a row of network-edges.rq."""
+    kind = slug(r["kind"].value) if r["kind"] is not None else "member"
+    return {
+        "source": r["source"].value,
+        "target": r["target"].value,
+        "kind": kind,
+        "kind_label": text(r["kindLabel"]) or kind.replace("-", " "),
+        "label": text(r["edgeLabel"]) or slug(r["edge"].value),
+        "begin": year_of(r["begin"]),
+        "end": year_of(r["end"]),
+        "inside": year_of(r["inside"]),
+    }
+
+
+def load_network(store: Store) -> Network:
+    """The whole network (every year, every status) from the store."""
+    fields: dict[str, dict[str, Any]] = {}
+    claims: dict[str, dict[str, ClaimRef]] = {}  # edge -> claim -> claim
+    statuses: dict[str, str] = {}
+    for r in store.named("network-edges"):
+        iri, claim_iri = r["edge"].value, r["claim"].value
+        fields.setdefault(iri, _edge_fields(r))
+        status = slug(r["status"].value)
+        statuses[status] = text(r["statusLabel"]) or status.replace("-", " ")
+        agent = Agent(r["agent"].value, text(r["agentLabel"]) or slug(r["agent"].value))
+        of_edge = claims.setdefault(iri, {})
+        known = of_edge.get(claim_iri)
+        if known is None:
+            hedged = text(r["hedged"]) == "true"
+            of_edge[claim_iri] = ClaimRef(
+                claim_iri, status, statuses[status], r["summary"].value, hedged, (agent,)
+            )
+        elif agent not in known.agents:
+            of_edge[claim_iri] = replace(known, agents=(*known.agents, agent))
+    edges = [Edge(iri, **f, claims=tuple(claims[iri].values())) for iri, f in fields.items()]
+    nodes = _nodes(store)
+    for e in edges:  # an endpoint the node query missed still gets drawn
+        for iri in (e.source, e.target):
+            nodes.setdefault(iri, Node(iri, slug(iri), OTHER))
+    return Network(nodes, edges, dict(sorted(statuses.items(), key=lambda s: _status_rank(s[0]))))
+
+
+def _status_rank(slug: str) -> int:
+    return STATUS_ORDER.index(slug) if slug in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def _nodes(store: Store) -> dict[str, Node]:
+    category_of = {
+        _expand(store, c): (rank, name) for rank, (name, _, cs) in enumerate(CATEGORIES) for c in cs
+    }
+    found: dict[str, tuple[str, tuple[int, str]]] = {}
+    for r in store.named("network-nodes"):
+        iri = r["node"].value
+        label = text(r["label"]) or slug(iri)
+        cat = category_of.get(r["class"].value if r["class"] is not None else "", (len(CATEGORIES), OTHER))
+        if iri not in found or cat < found[iri][1]:
+            found[iri] = (label, cat)
+    spans: dict[str, dict[str, int]] = {}
+    for r in store.named("network-lifespans"):
+        spans.setdefault(r["node"].value, {})[r["edge"].value] = int(r["year"].value)
+    return {
+        iri: Node(iri, label, cat[1], spans.get(iri, {}).get("begin"), spans.get(iri, {}).get("end"))
+        for iri, (label, cat) in found.items()
+    }
+
+
+def holds_in(edge: Edge, year: int, nodes: dict[str, Node]) -> bool:
+    """Whether ``edge`` is part of the network as of ``year``.
+
+    It holds from its beginning (or the year it is known to hold in) to its end, where the data give
+    them, and only while both ends exist (not before a founding, not after a death or dissolution
+    stated as reported fact). An undated edge is bounded by its ends' lifespans alone.
+    """
+    begin = edge.begin if edge.begin is not None else edge.inside
+    if (begin is not None and year < begin) or (edge.end is not None and year > edge.end):
+        return False
+    for iri in (edge.source, edge.target):
+        node = nodes[iri]
+        if (node.begin is not None and year < node.begin) or (node.end is not None and year > node.end):
+            return False
+    return True
+
+
+def filtered(network: Network, year: int | None, statuses: Iterable[str], undated: bool = True) -> Network:
+    """The part of ``network`` as of ``year`` (None: all years) shown by claims of ``statuses``.
+
+    An edge stays if one of its claims has a chosen status; it keeps only those claims. Edges the
+    data do not date stay only if ``undated``. Nodes are the ends of the edges that stay.
+    """
+    wanted = set(statuses)
+    edges = []
+    for edge in network.edges:
+        kept = tuple(c for c in edge.claims if c.status in wanted)
+        if not kept or not (undated or edge.dated):
+            continue
+        if year is None or holds_in(edge, year, network.nodes):
+            edges.append(replace(edge, claims=kept))
+    ends = {iri for e in edges for iri in (e.source, e.target)}
+    return Network({k: v for k, v in network.nodes.items() if k in ends}, edges, network.statuses)
+
+
+def to_json(network: Network, urls: Urls) -> dict[str, Any]:
+    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link."""
+    return {
+        "nodes": [
+            {"id": n.iri, "label": n.label, "category": n.category, "href": urls.href(n.iri),
+             "begin": n.begin, "end": n.end}
+            for n in sorted(network.nodes.values(), key=lambda n: n.label.lower())
+        ],
+        "edges": [
+            {"id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
+             "label": e.label, "href": urls.href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
+             "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
+             "claims": [
+                 {"id": c.iri, "href": urls.href(c.iri), "status": c.status, "statusLabel": c.status_label,
+                  "summary": c.summary, "hedged": c.hedged,
+                  "agents": [{"id": a.iri, "label": a.label, "href": urls.href(a.iri)} for a in c.agents]}
+                 for c in e.claims
+             ]}
+            for e in network.edges
+        ],
+    }  # fmt: skip

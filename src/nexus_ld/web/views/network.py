@@ -1,0 +1,124 @@
+"""Pictures of the data: the network of groups and people (/network, drawn by cytoscape.js from
+/network.json) and the timeline of events (/timeline, server-rendered, readable without JavaScript).
+The data come from ``nexus_ld.web.models.network`` and ``nexus_ld.web.models.timeline``; this module
+reads the request parameters and renders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from nexus_ld.errors import BadRequest
+from nexus_ld.store.embedded import Store
+from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, slug, text, to_json
+from nexus_ld.web.models.timeline import Event, load_events
+from nexus_ld.web.urls import Urls
+
+bp = Blueprint("network", __name__)
+
+DEFAULT_STATUSES = ("reported-fact",)  # what the picture shows unless asked: reported facts only
+ALL = "all"
+
+
+# --- request parameters -------------------------------------------------------------------------
+def year_param(network: Network, default: int | None) -> int | None:
+    """``?year=2014`` (an integer), or ``default`` when absent; 400 otherwise."""
+    raw = request.args.get("year", "").strip()
+    if not raw:
+        return default
+    if not raw.lstrip("-").isdigit() or len(raw) > 5:
+        span = network.years
+        hint = f" between {span[0]} and {span[1]}" if span else ""
+        raise BadRequest(f"year must be a year such as 2014{hint}, not {raw!r}")
+    return int(raw)
+
+
+def status_param(known: dict[str, str], default: Iterable[str]) -> list[str]:
+    """``?status=allegation&status=reported-fact`` or ``?status=allegation,reported-fact`` or
+    ``?status=all``; ``default`` when absent; 400 for a status no claim here has."""
+    values = [v.strip() for raw in request.args.getlist("status") for v in raw.split(",") if v.strip()]
+    if not values:
+        return list(default)
+    if ALL in values:
+        return list(known)
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise BadRequest(f"unknown status {unknown[0]!r}; use {ALL!r} or any of: {', '.join(known)}")
+    return values
+
+
+def undated_param() -> bool:
+    """``?undated=0`` leaves out the edges the data do not date (default: they are shown). The
+    page's form sends a hidden 0 before its checkbox's 1, so any true value wins."""
+    values = [v.strip().lower() for v in request.args.getlist("undated")] or ["1"]
+    for raw in values:
+        if raw not in ("0", "1", "true", "false"):
+            raise BadRequest(f"undated must be 1 (show edges without a date) or 0 (hide them), not {raw!r}")
+    return any(v in ("1", "true") for v in values)
+
+
+# --- views --------------------------------------------------------------------------------------
+def _store() -> Store:
+    return current_app.extensions["nexus_ld"].store
+
+
+@bp.get("/network.json")
+def network_json() -> Response:
+    """The network as JSON: ``?year=`` (as of that year; absent: all years), ``?status=``
+    (statuses whose claims draw an edge; default reported-fact, ``all`` for every one) and
+    ``?undated=0`` (leave out edges the data do not date)."""
+    store = _store()
+    network = load_network(store)
+    year = year_param(network, None)
+    statuses = status_param(network.statuses, DEFAULT_STATUSES)
+    undated = undated_param()
+    span = network.years
+    body = {
+        "year": year,
+        "statuses": statuses,
+        "undated": undated,
+        "years": {"min": span[0], "max": span[1]} if span else None,
+        "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
+        **to_json(filtered(network, year, statuses, undated), Urls(store.base)),
+    }
+    response = jsonify(body)
+    response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
+    return response
+
+
+@bp.get("/network")
+def network_page() -> str:
+    """The network view; the form and the table below the picture work without JavaScript."""
+    network = load_network(_store())
+    span = network.years
+    year = year_param(network, span[1] if span else None)
+    statuses = status_param(network.statuses, DEFAULT_STATUSES)
+    undated = undated_param()
+    shown = filtered(network, year, statuses, undated)
+    counts = {s: sum(1 for e in network.edges if s in e.statuses) for s in network.statuses}
+    present = {n.category for n in network.nodes.values()}
+    return render_template(
+        "network.html", title="The network", network=network, shown=shown, year=year, span=span,
+        statuses=statuses, undated=undated, counts=counts,
+        categories=[(name, label) for name, label in LEGEND if name in present],
+    )  # fmt: skip
+
+
+@bp.get("/timeline")
+def timeline() -> str:
+    """Events by year with the status of each claim and who makes it; undated events apart."""
+    store = _store()
+    known = {slug(r["status"].value): text(r["label"]) or slug(r["status"].value)
+             for r in store.named("claim-statuses")}  # fmt: skip
+    statuses = status_param(known, known)
+    events = load_events(store, statuses)
+    years: dict[int, list[Event]] = {}
+    for e in events:
+        if e.year is not None:
+            years.setdefault(e.year, []).append(e)
+    undated = [e for e in events if e.year is None]
+    return render_template(
+        "timeline.html", title="Timeline of events", years=years, undated=undated, known=known,
+        statuses=statuses, total=len(events),
+    )  # fmt: skip

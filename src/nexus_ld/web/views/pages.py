@@ -1,0 +1,380 @@
+"""Server-rendered pages: home, listings (groups, people, events, claims, sources …), and the HTML
+forms of descriptions (entity, source) and of the ontology. Templates live in web/templates/ and
+autoescape everything; no HTML is written here."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, current_app, render_template, request
+
+from nexus_ld.errors import BadRequest
+from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
+from nexus_ld.pipeline.sources import SourceFileError, read_source_file
+from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
+from nexus_ld.store.embedded import Store
+from nexus_ld.web.models.claims import ClaimView, claims_of, time_text
+from nexus_ld.web.urls import Urls
+
+bp = Blueprint("pages", __name__)
+
+# path -> (title, class as CURIE, one line on what it lists)
+LISTINGS: dict[str, tuple[str, str, str]] = {
+    "groups": ("Armed groups", "nx:ArmedGroup", "Militant organisations, their branches and factions."),
+    "people": ("People", "schema:Person", "Leaders, officials and others the sources name."),
+    "events": ("Events", "nx:Event", "Foundings, attacks, deaths, splits and other events, by time."),
+    "relationships": ("Relationships", "nx:Relationship", "Alliances, support, rivalry, splinters …"),
+    "places": ("Places", "schema:Place", "Countries, provinces, districts and sites."),
+    "sources": ("Sources", "nx:Source", "The documents every claim quotes."),
+}
+SKIP_PROPERTIES = {RDF + "type", RDFS + "label", SKOS + "altLabel", SKOS + "prefLabel"}
+SOURCE_TEXTS = "sources"  # folder of the build (and of data/) holding the source texts
+
+
+def _store() -> Store:
+    return current_app.extensions["nexus_ld"].store
+
+
+def _urls() -> Urls:
+    return Urls(_store().base)
+
+
+def _value(term: Any) -> str | None:
+    return term.value if term is not None else None
+
+
+def expand(store: Store, curie: str) -> str:
+    prefix, local = curie.split(":", 1)
+    return store.prefixes[prefix] + local
+
+
+def curie(store: Store, iri: str) -> str:
+    """``nx:Claim`` for an IRI in a known namespace (the longest match), else the IRI."""
+    best = max(
+        ((p, ns) for p, ns in store.prefixes.items() if iri.startswith(ns)),
+        key=lambda x: len(x[1]),
+        default=None,
+    )
+    return f"{best[0]}:{iri[len(best[1]) :]}" if best else iri
+
+
+@bp.app_context_processor
+def _globals() -> dict[str, Any]:
+    store = current_app.extensions["nexus_ld"].store
+    return {
+        "urls": Urls(store.base),
+        "release": store.release,
+        "nav": [(k, v[0]) for k, v in LISTINGS.items() if k != "relationships"],
+        "rdf_formats": list(GRAPH_FORMATS.values()),
+    }
+
+
+@bp.app_template_filter("href")
+def _href(iri: str) -> str | None:
+    return _urls().href(iri)
+
+
+@bp.app_template_filter("curie")
+def _curie(iri: str) -> str:
+    return curie(_store(), iri)
+
+
+# --- home and listings --------------------------------------------------------------------------
+@bp.get("/")
+def home() -> str:
+    store = _store()
+    members = {_value(r["class"]): int(r["members"].value) for r in store.named("class-counts")}
+    counts = [(k, title, members.get(expand(store, c), 0)) for k, (title, c, _) in LISTINGS.items()]
+    statuses = [_facet(r, "status") for r in store.named("claim-statuses")]
+    groups = sorted(_listing_rows(store, "nx:ArmedGroup"), key=lambda r: -r["claims"])[:8]
+    return render_template(
+        "home.html",
+        counts=counts,
+        statuses=statuses,
+        claims=sum(s["claims"] for s in statuses),
+        groups=groups,
+    )
+
+
+def _facet(row: Any, key: str) -> dict[str, Any]:
+    iri = row[key].value
+    return {"iri": iri, "slug": iri.rstrip("/").rsplit("/", 1)[-1], "label": _value(row["label"]) or iri,
+            "claims": int(row["claims"].value)}  # fmt: skip
+
+
+def _listing_rows(store: Store, class_curie: str) -> list[dict[str, Any]]:
+    rows = store.named("listing", {"class": ox.NamedNode(expand(store, class_curie))})
+    return [
+        {
+            "iri": r["x"].value,
+            "label": _value(r["label"]) or r["x"].value.rsplit("/", 1)[-1],
+            "types": _value(r["types"]) or "",
+            "claims": int(r["claims"].value),
+            "when": _value(r["when"]) or "",
+        }
+        for r in rows
+    ]
+
+
+def _page_number(name: str = "page") -> int:
+    raw = request.args.get(name, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"{name} must be a page number (1, 2, …), not {raw!r}")
+    return int(raw)
+
+
+@bp.get("/<any(groups, people, events, relationships, places, sources):kind>")
+def listing(kind: str) -> str:
+    title, class_curie, blurb = LISTINGS[kind]
+    rows = _listing_rows(_store(), class_curie)
+    return render_template("listing.html", kind=kind, title=title, blurb=blurb, rows=rows)
+
+
+@bp.get("/claims")
+def claims() -> str:
+    """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``)."""
+    store, urls = _store(), _urls()
+    statuses = [_facet(r, "status") for r in store.named("claim-statuses")]
+    agents = [_facet(r, "agent") for r in store.named("claim-agents")]
+    subs: dict[str, ox.NamedNode] = {}
+    status, agent = request.args.get("status", ""), request.args.get("agent", "")
+    if status:
+        if status not in {s["slug"] for s in statuses}:
+            raise BadRequest(
+                f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}"
+            )
+        subs["status"] = ox.NamedNode(urls.iri("status/" + status))
+    if agent:
+        iri = urls.iri(agent)
+        if iri not in {a["iri"] for a in agents}:
+            raise BadRequest(f"no claims are attributed to {agent!r}; pick an agent from the list")
+        subs["agent"] = ox.NamedNode(iri)
+    grouped: dict[str, dict[str, Any]] = {}
+    for r in store.named("claims", subs):
+        row = grouped.setdefault(
+            r["claim"].value,
+            {"iri": r["claim"].value, "summary": r["summary"].value, "status": r["status"].value,
+             "slug": r["status"].value.rsplit("/", 1)[-1], "status_label": _value(r["statusLabel"]) or "",
+             "hedged": _value(r["hedged"]) == "true", "agents": []},
+        )  # fmt: skip
+        row["agents"].append((r["agent"].value, _value(r["agentLabel"]) or r["agent"].value))
+    rows = list(grouped.values())
+    size = current_app.extensions["nexus_ld"].settings.page_size
+    page = _page_number()
+    pages = max(1, -(-len(rows) // size))
+    if page > pages:
+        raise BadRequest(f"page {page} is past the last page ({pages})")
+    return render_template(
+        "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
+        statuses=statuses, agents=agents, status=status, agent=agent,
+    )  # fmt: skip
+
+
+# --- descriptions as HTML -----------------------------------------------------------------------
+@dataclass
+class Relation:
+    iri: str
+    label: str
+    when: str
+    sort: str
+    claims: list[ClaimView] = field(default_factory=list)
+
+
+def _term_view(ix: Index, term: Any) -> dict[str, Any]:
+    if isinstance(term, ox.NamedNode):
+        return {"iri": term.value, "label": ix.label(term) or term.value}
+    if isinstance(term, ox.Literal):
+        return {"text": term.value, "lang": term.language}
+    return {"text": "[blank node]"}
+
+
+def _properties(desc: Description, store: Store) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    ix, out = desc.index, []
+    for predicate, objects in ix.predicates(desc.iri).items():
+        if predicate in SKIP_PROPERTIES or any(isinstance(o, ox.BlankNode) for o in objects):
+            continue
+        label = ix.label(ox.NamedNode(predicate)) or curie(store, predicate)
+        out.append((label, predicate, [_term_view(ix, o) for o in objects]))
+    return sorted(out)
+
+
+def _relations(desc: Description, claims: list[ClaimView], store: Store) -> dict[str, list[Relation]]:
+    """What the claims assert, grouped by kind (the asserted node's type, or the claimed property)
+    and ordered by time within a kind."""
+    ix, base = desc.index, store.base
+    found: dict[tuple[str, str], Relation] = {}
+    for claim in claims:
+        targets = [n for n in claim.asserts if n != desc.iri]
+        for node in targets:
+            kinds = [ix.label(t) or curie(store, t.value) for t in ix.objects(node, RDF + "type")] or [
+                "other"
+            ]
+            when, sort = time_text(ix, ox.NamedNode(node), base)
+            rel = found.setdefault(
+                (kinds[0], node), Relation(node, ix.label(ox.NamedNode(node)) or node, when, sort)
+            )
+            rel.claims.append(claim)
+        if claim.triple and not targets:
+            subject, predicate, obj = claim.triple
+            kind = ix.label(ox.NamedNode(predicate)) or curie(store, predicate)
+            other = obj.value if isinstance(obj, ox.NamedNode) and subject == desc.iri else subject
+            label = ix.label(ox.NamedNode(other)) or (obj.value if other == subject == desc.iri else other)
+            if isinstance(obj, ox.Literal) and subject == desc.iri:
+                other, label = "", obj.value
+            sort = claim.when or "9999"
+            rel = found.setdefault((kind, other + label), Relation(other, label, claim.when, sort))
+            rel.claims.append(claim)
+    grouped: dict[str, list[Relation]] = defaultdict(list)
+    for (kind, _), rel in found.items():
+        grouped[kind].append(rel)
+    return {k: sorted(v, key=lambda r: (r.sort, r.label)) for k, v in sorted(grouped.items())}
+
+
+def _jsonld(desc: Description) -> str:
+    """The resource's own triples and the labels of what they link to, as JSON-LD for a <script>
+    (the full description is one click away, in the alternates). Safe inside <script>: "<", ">" and
+    "&" occur only in JSON strings, where their \\u escapes mean the same."""
+    own = [t for t in desc.triples if isinstance(t.subject, ox.NamedNode) and t.subject.value == desc.iri]
+    linked = {t.object for t in own}
+    own += [
+        t
+        for t in desc.triples
+        if t.subject in linked and t.predicate.value in (RDFS + "label", SKOS + "prefLabel")
+    ]
+    data = serialize(own, RDF_FORMATS["jsonld"]).decode("utf-8")
+    data = json.dumps(json.loads(data), ensure_ascii=False)
+    return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_description(desc: Description, urls: Urls, store: Store, dataset: str) -> str:
+    """The HTML page of a description: the source page for sources, the entity page otherwise."""
+    ix = desc.index
+    node = ox.NamedNode(desc.iri)
+    types = [
+        {"iri": t.value, "label": ix.label(t) or curie(store, t.value)}
+        for t in ix.objects(node, RDF + "type")
+    ]
+    claims = claims_of(desc, store.base)
+    incoming: dict[str, list[Any]] = defaultdict(list)
+    for link in desc.incoming:
+        incoming[ix.label(ox.NamedNode(link.predicate)) or curie(store, link.predicate)].append(link)
+    context = {
+        "desc": desc,
+        "title": desc.label,
+        "types": types,
+        "alt_labels": [o.value for o in ix.objects(node, SKOS + "altLabel")],
+        "properties": _properties(desc, store),
+        "claims": [c for c in claims if c.iri != desc.iri],
+        "own_claim": next((c for c in claims if c.iri == desc.iri), None),
+        "relations": _relations(desc, [c for c in claims if c.iri != desc.iri], store),
+        "incoming": dict(incoming),
+        "jsonld": _jsonld(desc),
+    }
+    if expand(store, "nx:Source") in [t["iri"] for t in types]:
+        context |= _source_context(desc, store)
+        return render_template("source.html", **context)
+    return render_template("entity.html", **context)
+
+
+# --- the source page ----------------------------------------------------------------------------
+@dataclass
+class Passage:
+    number: int
+    start: int
+    end: int
+    exact: str
+    claims: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Segment:
+    text: str
+    passages: list[Passage]
+    starts: list[Passage]
+    ends: list[Passage]
+
+
+def source_text(store: Store, name: str) -> str | None:
+    """The text of a source: from the build (``build/sources/``), else the project's data/sources/.
+
+    Read as the checks read it (``pipeline.sources.read_source_file``: a bare name, a regular file,
+    a size cap).
+    """
+    settings = current_app.extensions["nexus_ld"].settings
+    for folder in (settings.build / SOURCE_TEXTS, settings.project / "data" / SOURCE_TEXTS):
+        try:
+            raw = read_source_file(Path(folder), str(name), settings.max_source_bytes)
+        except SourceFileError:
+            continue
+        return raw.decode("utf-8", errors="replace")
+    return None
+
+
+def segments(text: str, passages: list[Passage]) -> list[Segment]:
+    """Cut ``text`` at every passage boundary; each piece knows the passages covering it."""
+    bounds = sorted({0, len(text)} | {p.start for p in passages} | {p.end for p in passages})
+    return [
+        Segment(
+            text[a:b],
+            [p for p in passages if p.start <= a and b <= p.end],
+            [p for p in passages if p.start == a],
+            [p for p in passages if p.end == b],
+        )
+        for a, b in pairwise(bounds)
+        if b > a
+    ]
+
+
+def _source_context(desc: Description, store: Store) -> dict[str, Any]:
+    name = desc.index.value(desc.iri, store.base + "ontology#textFile")
+    text = source_text(store, name) if name else None
+    passages: dict[tuple[int, int], Passage] = {}
+    for r in store.named("passages", {"r": ox.NamedNode(desc.iri)}):
+        start, end = int(r["start"].value), int(r["end"].value)
+        passage = passages.setdefault((start, end), Passage(len(passages) + 1, start, end, r["exact"].value))
+        slug = r["status"].value.rsplit("/", 1)[-1]
+        passage.claims.append(
+            {"iri": r["claim"].value, "summary": r["summary"].value, "slug": slug,
+             "status_label": _value(r["statusLabel"]) or slug}
+        )  # fmt: skip
+    found = [p for p in passages.values() if text is not None and text[p.start : p.end] == p.exact]
+    return {"text": text, "passages": list(passages.values()), "segments": segments(text or "", found)}
+
+
+# --- the ontology documentation -----------------------------------------------------------------
+def render_ontology(store: Store, urls: Urls) -> str:
+    header = next(iter(store.named("ontology-header")), None)
+    kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in store.named("ontology-terms"):
+        kind = r["kind"].value.rsplit("#", 1)[-1]
+        kinds[kind].append(
+            {"iri": r["term"].value, "name": r["term"].value.rsplit("#", 1)[-1],
+             "label": _value(r["label"]) or "",
+             "definition": _value(r["definition"]) or "",
+             "parents": (_value(r["parents"]) or "").split(), "domains": (_value(r["domains"]) or "").split(),
+             "ranges": (_value(r["ranges"]) or "").split()}
+        )  # fmt: skip
+    schemes: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in store.named("ontology-concepts"):
+        schemes[_value(r["schemeLabel"]) or r["scheme"].value].append(
+            {
+                "iri": r["concept"].value,
+                "label": _value(r["label"]) or "",
+                "definition": _value(r["definition"]) or "",
+            }
+        )
+    head = (
+        {k: _value(header[k]) for k in ("title", "description", "version", "versionIRI", "license")}
+        if header
+        else {}
+    )
+    return render_template(
+        "ontology.html", title=head.get("title") or "nexus-ld ontology", head=head, iri=urls.ontology_iri,
+        kinds=dict(kinds), schemes=dict(schemes),
+    )  # fmt: skip

@@ -1,0 +1,50 @@
+"""One registry of check messages (``pipeline/checks/common.py`` ``MESSAGES``) serves both check
+engines: neither writes a finding's message itself."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+
+from nexus_ld.pipeline.checks.common import MESSAGES, message
+
+CHECKS = Path(__file__).resolve().parents[1] / "src" / "nexus_ld" / "pipeline" / "checks"
+
+
+def _message_arguments(path: Path) -> list[ast.expr]:
+    """The message argument (the second) of every ``finding(...)`` call in ``path``."""
+    calls = [
+        node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Call)
+    ]
+    return [
+        c.args[1]
+        for c in calls
+        if isinstance(c.func, ast.Name) and c.func.id == "finding" and len(c.args) > 1
+    ]
+
+
+@pytest.mark.parametrize("engine", ["graph.py", "sparql.py"])
+def test_no_engine_writes_a_message_of_its_own(engine: str) -> None:
+    arguments = _message_arguments(CHECKS / engine)
+    assert len(arguments) >= 7  # every check of the engine is seen (sparql.py: through _row_finding too)
+    literal = [ast.unparse(a) for a in arguments if isinstance(a, ast.Constant | ast.JoinedStr | ast.BinOp)]
+    assert literal == []
+
+
+def test_both_engines_use_every_registered_message() -> None:
+    for engine in ("graph.py", "sparql.py"):
+        tree = ast.parse((CHECKS / engine).read_text(encoding="utf-8"))
+        keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in MESSAGES}
+        assert keys == set(MESSAGES), engine
+
+
+def test_a_message_is_filled_from_its_fields() -> None:
+    fields = {f for text in MESSAGES.values() for _, f, _, _ in string.Formatter().parse(text) if f}
+    assert fields == {"reason", "value", "day", "qid", "ref", "cls", "term", "node", "status"}
+    assert (
+        message("un-reference", ref="QDi.1")
+        == "UN sanctions reference QDi.1 is not in data/reference/un-sanctions.tsv"
+    )
