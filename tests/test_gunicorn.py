@@ -4,7 +4,6 @@ settings from the environment only, queried concurrently."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 import requests
 
 from nexus_ld.config import Settings
-from tests.conftest import free_port, wait_until_responds
+from tests.conftest import free_port, stop_process, wait_until_responds
 
 pytestmark = pytest.mark.live  # gunicorn processes
 
@@ -63,12 +62,7 @@ def running_gunicorn(
         wait_until_responds(url + "/healthz", 90.0, proc, log)  # workers import and open the store first
         yield url, proc.pid
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.conftest import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ATTACKER, VICTIM = "127.0.0.1", "127.0.0.2"
@@ -147,18 +148,9 @@ def production(build: Path, commands: list[str], free_port, settings: dict[str, 
                 proc = subprocess.Popen(argv, env=base_env | env, cwd=folder, stderr=stderr, stdout=stderr)
             run.processes.append(proc)
             run.logs.append(log)
-            stack.callback(_stop, proc)
+            stack.callback(stop_process, proc)
         _wait(run.url, run.processes, run.logs)
         yield run
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def get(url: str, path: str, source: str, timeout: float) -> tuple[int, bytes]:

@@ -4,7 +4,6 @@ with the nexus-ld hooks (``-c python:nexus_ld.web.gunicorn_conf``)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from nexus_ld.config import Settings
-from tests.conftest import free_port, wait_until_responds
+from tests.conftest import free_port, stop_process, wait_until_responds
 
 
 class Canary:
@@ -78,9 +77,4 @@ def gunicorn_with_hooks(
         wait_until_responds(url + "/healthz", 90.0, proc, log)
         yield url, proc.pid
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
