@@ -83,8 +83,13 @@ def test_the_front_caps_one_client_across_gunicorn_processes(front):
     process would have taken it (the app's own count is per process)."""
     with ThreadPoolExecutor(1) as pool:
         slow = pool.submit(get, front.url, query_path(CROSS_JOIN), OTHER, 60.0)
-        time.sleep(1.0)  # the cross join is running
+        # Ask again until the cross join is in flight at nginx (a loaded machine may take a while to
+        # send it); bounded well inside its query_timeout_s, so it is still running when refused.
+        deadline = time.monotonic() + 5.0
         status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
+        while status == 200 and not slow.done() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
         first, _ = slow.result()
     assert status == 429 and b"setting" in body and b"max_inflight_per_client" in body, (status, body)
     assert first == 503  # the cross join ran to query_timeout_s meanwhile
