@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -22,7 +21,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from procs import free_port  # noqa: E402 - bench/ is not a package
+from bench_sparql_executor import p50_p95  # noqa: E402 - run as a script from bench/
+from procs import free_port  # noqa: E402
 
 QUERIES = {
     "ask": "ASK { group:ttp rdfs:label ?l }",
@@ -42,14 +42,13 @@ def command(kind: str, port: int) -> list[str]:
     ]
 
 
-def p50_p95(session: requests.Session, url: str, texts: list[str]) -> tuple[float, float]:
+def timed_queries(session: requests.Session, url: str, texts: list[str]) -> tuple[float, float]:
     samples = []
     for text in texts:
         start = time.perf_counter()
         session.get(url, params={"query": text}, headers={"Accept": "application/json"}).raise_for_status()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return p50_p95(samples)
 
 
 def main() -> None:
@@ -76,9 +75,9 @@ def main() -> None:
                         raise
                     time.sleep(0.2)
             for name, text in QUERIES.items():
-                p50_p95(session, url, [text] * 20)  # warm up every worker
-                same = p50_p95(session, url, [text] * args.n)
-                distinct = p50_p95(session, url, [f"{text}\n# {i}" for i in range(args.n)])
+                timed_queries(session, url, [text] * 20)  # warm up every worker
+                same = timed_queries(session, url, [text] * args.n)
+                distinct = timed_queries(session, url, [f"{text}\n# {i}" for i in range(args.n)])
                 numbers = f"{same[0]:13.2f} {same[1]:8.2f} {distinct[0]:13.2f} {distinct[1]:8.2f}"
                 print(f"{kind:9} {name:14} {numbers}")
         finally:

@@ -43,7 +43,12 @@ def timed(fn, n: int) -> tuple[float, float]:
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
+    return p50_p95(samples)
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    """The median and the 95th percentile of timings in ms."""
+    samples = sorted(samples)
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
