@@ -31,24 +31,13 @@ print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[2:]) + sys.
         "or after 'source $VENV/bin/activate' as nexus-ld COMMAND" >&2
 }
 
-need_chromium() {  # the page tests drive Debian's Chromium through Playwright
-    command -v chromium >/dev/null 2>&1 && return 0
+need_debian() {  # $1: program, $2: Debian package, $3: what needs it; installed by name when missing
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing Debian's chromium for the browser tests" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        echo "installing Debian's $2 for $3" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
     else
-        echo "the browser tests need Chromium: install it (Debian: sudo apt-get install chromium)" >&2
-        exit 2
-    fi
-}
-
-need_nginx() {  # the production tests (tests/security/test_front_production.py) run Debian's nginx in front
-    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && return 0
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing Debian's nginx for the production tests" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
-    else
-        echo "the production tests need nginx: install it (Debian: sudo apt-get install nginx)" >&2
+        echo "$3 need $2: install it (Debian: sudo apt-get install $2)" >&2
         exit 2
     fi
 }
@@ -67,8 +56,8 @@ case "${1:-}" in
     test)
         shift
         setup test,bench
-        need_chromium
-        need_nginx
+        need_debian chromium chromium "the browser tests (Playwright drives Debian's Chromium)"
+        need_debian nginx nginx "the production tests (tests/security/test_front_production.py)"
         # One ruff configuration (pyproject.toml) for the whole tree: lint and format are part of the tests.
         "$VENV/bin/ruff" check src tests bench
         "$VENV/bin/ruff" format --check src tests bench
