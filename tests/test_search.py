@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from nexus_ld.cli import main
 from nexus_ld.errors import StoreUnavailable
+from nexus_ld.pipeline.publish.releases import served_folder
 from nexus_ld.pipeline.publish.search import INDEX_FILE, Hit, index_release, plain_query, search, segments
 from nexus_ld.web.views.search import highlighted
 from tests.conftest import make_app
@@ -161,8 +163,10 @@ def test_highlight_escapes_the_text_around_and_inside_matches():
 def test_no_index_is_a_503_naming_the_fix(built, tmp_path):
     with pytest.raises(StoreUnavailable, match="run `nexus-ld build`"):
         search(tmp_path / INDEX_FILE, "ttp")
-    app = make_app(built)
-    app.extensions["nexus_ld"].settings = type(built)(dict(built.values) | {"build_dir": str(tmp_path)})
+    # A build without its index: a copy of the served release, the index removed.
+    shutil.copytree(served_folder(built.build), tmp_path / "build")
+    (tmp_path / "build" / INDEX_FILE).unlink()
+    app = make_app(built, build_dir=str(tmp_path / "build"))
     response = app.test_client().get("/search?q=ttp", headers={"Accept": "application/json"})
     assert response.status_code == 503 and "nexus-ld build" in response.get_json()["error"]["message"]
 

@@ -257,6 +257,23 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
     app.run(host=host, port=port, debug=debug, threaded=True, request_handler=QuietRequestHandler)
 
 
+@main.command()
+@click.argument("release")
+@click.pass_context
+def rollback(ctx: click.Context, release: str) -> None:
+    """Serve kept release RELEASE again: switch build_dir/current to it atomically; running servers
+    follow within release_check_s (the kept ones are listed at /releases)."""
+    from nexus_ld.pipeline.publish.releases import kept, switch
+
+    build = _settings(ctx).build
+    try:
+        folder = switch(build, release)
+    except KeyError:
+        ids = ", ".join(r["release"] for r in kept(build)) or "none"
+        raise click.BadParameter(f"no kept release {release!r} in {build} (kept: {ids})") from None
+    click.echo(f"serving release {release} ({folder})", err=True)
+
+
 @main.command("nginx-config")
 @click.option("--listen", default="127.0.0.1:8000", show_default=True, help="HOST:PORT nginx listens on.")
 @click.option("--upstream", default="127.0.0.1:8001", show_default=True, help="HOST:PORT of gunicorn.")

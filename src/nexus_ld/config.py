@@ -34,6 +34,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("release", "", "Release id of a build (default: derived from the input checksums)."),
     Setting(
+        "keep_releases",
+        5,
+        "Releases `build` keeps under build_dir/releases/ (the served one always stays); earlier ones "
+        "are served at /downloads/<release>/ and are a rollback away (docs/scaling.md).",
+    ),
+    Setting(
+        "release_check_s",
+        1.0,
+        "How often a server process looks whether `build` published a new release (one stat of "
+        "build_dir/current), in seconds; it then serves the new release without a restart.",
+    ),
+    Setting(
         "query_timeout_s",
         10.0,
         "Time limit of one SPARQL query, in seconds; past it the query is cancelled (503).",

@@ -1,7 +1,9 @@
 """Build: check -> pyoxigraph store with named graphs -> infer -> truthy graph -> dumps.
 
-The build is written into a fresh folder next to the target and swapped in only when complete,
-so a failed build leaves the last good one in place. Same input, same store and same release id.
+The build is written into a fresh folder next to the target and published only when complete, as a
+new kept release (``publish/releases.py``: ``releases/<id>/`` and an atomic switch of ``current``), so
+a failed build leaves the last good one in place and running servers move to the new one. Same input,
+same store and same release id.
 
 No rdflib Graph of the whole data is made unless owlrl needs one (``inference = "owlrl"``): the check
 is ``checks.dataset.check_root`` (native SHACL and SPARQL checks), the files are parsed by pyoxigraph,
@@ -15,6 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ from nexus_ld.pipeline.load import (
     parse_files,
     shape_files,
 )
+from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.dumps import copy_source_texts, write_dumps
 from nexus_ld.pipeline.publish.search import INDEX_FILE as SEARCH_INDEX
 from nexus_ld.pipeline.publish.search import write_index
@@ -196,13 +200,22 @@ def _check_truthy(run: Run) -> str:
 def _describe(run: Run) -> str:
     counts = graph_counts(run.store)
     input_sha256 = checksum(run.settings.project, input_files(run.settings.project))
+    release_id = run.settings.release or input_sha256[:12]
+    if not releases.valid_id(release_id):
+        raise BuildError(f"setting release must match {releases.RELEASE_ID.pattern}, not {release_id!r}")
+    previous = releases.previous_release(run.settings.build, release_id)
+    before = releases.kept_folder(run.settings.build, previous) if previous else None
     run.release = {
-        "release": run.settings.release or input_sha256[:12],
+        "release": release_id,
         "input_sha256": input_sha256,
         "base": run.settings.base,
         "nexus_ld_version": __version__,
         "graphs": counts,
         "triples": sum(counts.values()),
+        "built_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        # The release this one follows, and what it changed (computed here, never per request).
+        "previous": previous if before is not None else None,
+        "changes": releases.claim_changes(run.store, Store.open(before) if before is not None else None),
         **run.release,
     }
     return "release"
@@ -276,12 +289,7 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildResul
     del run  # closes the store before the folder moves
     (staging / RELEASE_FILE).write_text(json.dumps(release, indent=2, sort_keys=True), encoding="utf-8")
 
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    folder = releases.publish(target, staging, release["release"], settings.keep_releases)
     seconds = time.perf_counter() - started
     progress(f"built release {release['release']}: {release['triples']} quads in {seconds:.1f} s")
-    return BuildResult(target, release, seconds)
+    return BuildResult(folder, release, seconds)

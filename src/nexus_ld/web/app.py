@@ -1,9 +1,9 @@
-"""The application factory: settings, the store (opened once, read-only), blueprints, error handlers."""
+"""The application factory: settings, the served release (its store read-only; swapped when a new one
+is published, ``state.py``), blueprints, error handlers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response
@@ -11,13 +11,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.serving import WSGIRequestHandler
 
 from nexus_ld.config import Settings, load_settings
-from nexus_ld.store.embedded import Store
-from nexus_ld.store.remote import RemoteStore
-from nexus_ld.web import errors, ratelimit
+from nexus_ld.web import errors, ratelimit, state
 from nexus_ld.web.sparql import endpoint as sparql
 from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, search
-
-EXTENSION = "nexus_ld"
 
 # Pages load scripts, styles and data only from this site (no inline script, no style attribute: the
 # query UI and the network view keep theirs in static/), are never framed, and post forms only here.
@@ -41,14 +37,6 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class State:
-    """Everything a view needs: the settings and the store. Nothing in it changes after start-up."""
-
-    settings: Settings
-    store: Store | RemoteStore
-
-
 def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Create the Flask app for a built store (or a remote one, per ``store_url``).
 
@@ -60,9 +48,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False
-    # A remote SPARQL server as the store (docs/scaling.md), else the embedded build, read-only.
-    store = RemoteStore.open(settings) if settings.store_url else Store.open(settings.build)
-    app.extensions[EXTENSION] = State(settings, store)
+    # The served release (a remote SPARQL server as the store, docs/scaling.md, else the embedded
+    # build, read-only), one State per request, swapped when `build` publishes a new release.
+    state.init_app(app, settings)
     errors.register(app)
     ratelimit.init_app(app)  # the client address behind a trusted proxy; per-client in-flight cap
     app.register_blueprint(health.bp)

@@ -24,6 +24,7 @@ DCT = "http://purl.org/dc/terms/"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 SPDX = "http://spdx.org/rdf/terms#"
 OWL = "http://www.w3.org/2002/07/owl#"
+PROV = "http://www.w3.org/ns/prov#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 FILE = "void.ttl"
@@ -83,6 +84,7 @@ def void_triples(store: Store, release: dict[str, Any]) -> Iterator[ox.Triple]:
     yield t(ds, DCT + "license", LICENSE)
     yield t(ds, DCAT + "version", ox.Literal(release["release"]))
     yield t(ds, OWL + "versionInfo", ox.Literal(release["release"]))
+    yield from version_triples(ds, base, release)
     yield t(ds, VOID + "uriSpace", ox.Literal(base + "id/"))
     yield t(ds, VOID + "sparqlEndpoint", base + "sparql")
     yield t(ds, VOID + "rootResource", base + "id/group/ttp")
@@ -126,6 +128,32 @@ def void_triples(store: Store, release: dict[str, Any]) -> Iterator[ox.Triple]:
         yield t(checksum, RDF_TYPE, SPDX + "Checksum")
         yield t(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
         yield t(checksum, SPDX + "checksumValue", ox.Literal(dump["sha256"], datatype=_n(XSD + "hexBinary")))
+
+
+def release_iri(base: str, release: str) -> str:
+    """The IRI of one release (a version of the dataset): its downloads, kept while it is kept."""
+    return f"{base}downloads/{release}/"
+
+
+def version_triples(ds: ox.NamedNode, base: str, release: dict[str, Any]) -> Iterator[ox.Triple]:
+    """DCAT 3 versions: this release is the dataset's current version and a revision of the one it
+    follows (``release["previous"]``, set by the build)."""
+    version = _n(release_iri(base, release["release"]))
+    for p, o in ((DCAT + "hasVersion", version), (DCAT + "hasCurrentVersion", version)):
+        yield ox.Triple(ds, _n(p), o)
+    yield ox.Triple(version, _n(RDF_TYPE), _n(DCAT + "Dataset"))
+    yield ox.Triple(version, _n(DCAT + "version"), ox.Literal(release["release"]))
+    yield ox.Triple(version, _n(DCT + "isVersionOf"), ds)
+    if release.get("built_at"):
+        yield ox.Triple(
+            version, _n(DCT + "issued"), ox.Literal(release["built_at"], datatype=_n(XSD + "dateTime"))
+        )
+    if release.get("previous"):
+        previous = _n(release_iri(base, release["previous"]))
+        yield ox.Triple(ds, _n(DCAT + "hasVersion"), previous)
+        yield ox.Triple(previous, _n(DCAT + "version"), ox.Literal(release["previous"]))
+        yield ox.Triple(version, _n(DCAT + "previousVersion"), previous)
+        yield ox.Triple(version, _n(PROV + "wasRevisionOf"), previous)
 
 
 def write_void(store: Store, folder: Path, release: dict[str, Any]) -> dict[str, Any]:

@@ -14,12 +14,14 @@ import codecs
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, request
@@ -48,6 +50,7 @@ from nexus_ld.web.sparql.executor import (
 )
 from nexus_ld.web.sparql.guard import Limits, QueryInfo, refuse_update
 from nexus_ld.web.sparql.service import describe_service
+from nexus_ld.web.state import Releases, State, current_state, releases_of
 
 bp = Blueprint("sparql", __name__)
 EXTENSION = "nexus_ld.sparql"
@@ -70,16 +73,35 @@ class Example:
 
 @dataclass
 class Endpoint:
-    """Per-app state of the endpoint; nothing in it changes after start-up (the limiter counts)."""
+    """Per-app state of the endpoint; nothing in it changes after start-up (the limiter counts) but
+    the executors, one per served release (``state.State``), made on its first query."""
 
     settings: Settings
     limits: Limits
     guard: Callable[[str], QueryInfo]  # sparql_guard.inspect with this endpoint's limits and prefixes
-    executor: Executor
+    make_executor: Callable[[State], Executor]
     watchdog: WatchdogExecutor  # under a server with a process per request
     limiter: RateLimiter | None
     examples: tuple[Example, ...]
     default_graphs: tuple[str, ...]  # the published graphs a query without a dataset sees
+    releases: Releases
+    # A release's worker pool lives as long as its State: when the last request on an old release
+    # ends, the State is collected and the pool's finalizer stops its workers.
+    executors: WeakKeyDictionary[State, Executor] = field(default_factory=WeakKeyDictionary)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def executor_for(self, state: State) -> Executor:
+        """The executor over ``state``'s release (made on first use)."""
+        with self.lock:
+            executor = self.executors.get(state)
+            if executor is None:
+                executor = self.executors[state] = self.make_executor(state)
+            return executor
+
+    @property
+    def executor(self) -> Executor:
+        """The executor of the newest release (monitoring, tests)."""
+        return self.executor_for(self.releases.state)
 
 
 @dataclass(frozen=True)
@@ -102,45 +124,48 @@ def load_examples(folder: Path) -> tuple[Example, ...]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the endpoint: its executor (a worker pool on the embedded store), limiter, CORS."""
-    state = app.extensions["nexus_ld"]
-    settings: Settings = state.settings
+    """Register the endpoint: its executors (a worker pool per release of the embedded store),
+    limiter, CORS."""
+    releases = releases_of(app)
+    settings: Settings = releases.settings
     remote = bool(settings.store_url)
-    # Work done in this process (under the watchdog, or for a remote store): the app's own store and
-    # contribution validator (made on first use).
-    here = Context(
-        state.store.query_fn(),
-        lambda: app.extensions["nexus_ld.contributions"].validator,
-    )
     reason = isolation.reason_not_to_isolate(settings)
-    if remote:
-        # A remote store's HTTP client gives up at query_timeout_s and the server's own timeout stops its
-        # work (docs/scaling.md); no process to kill. The job's dataset goes to the server as given.
-        executor: Executor = InlineExecutor(here, f"none: {reason}")
-    else:
+
+    def make_executor(state: State) -> Executor:
+        if remote:
+            # A remote store's HTTP client gives up at query_timeout_s and the server's own timeout
+            # stops its work (docs/scaling.md); no process to kill. The job's dataset goes as given.
+            return InlineExecutor(here(app, state), f"none: {reason}")
         # The pool is started on first use: under gunicorn's sync workers it never is (the watchdog runs).
-        executor = WorkerPool(
-            str(settings.build / STORE_DIR), state.store.prefixes, settings.query_workers, settings.values
-        )
+        store_path = str(state.folder / STORE_DIR)
+        return WorkerPool(store_path, state.store.prefixes, settings.query_workers, settings.values)
+
     if reason is not None:
         logging.getLogger(__name__).warning("query processes keep the network: %s", reason)
     limit = settings.rate_limit_per_minute
     limits = Limits.from_settings(settings)
     # The verdict depends on the text alone here, and clients repeat queries (the UI's examples,
     # dashboards, scripts in loops): those skip the lexer. Refusals raise, so they are never cached.
-    guard = lru_cache(maxsize=1024)(partial(_guard, limits, dict(state.store.prefixes)))
+    guard = lru_cache(maxsize=1024)(partial(_guard, limits, dict(releases.state.store.prefixes)))
     app.extensions[EXTENSION] = Endpoint(
         settings,
         limits,
         guard,
-        executor,
-        WatchdogExecutor(here),
+        make_executor,
+        WatchdogExecutor(),  # on the request's release (run_bounded)
         RateLimiter(limit) if limit > 0 else None,
         load_examples(settings.project / "queries"),
         tuple(graph_iri(name, settings.base) for name in DEFAULT_GRAPHS),
+        releases,
     )
     app.register_blueprint(bp)
     app.after_request(_cors)
+
+
+def here(app: Flask, state: State) -> Context:
+    """Work done in this process (under the watchdog, or for a remote store): the release's store
+    and the app's contribution validator (made on first use)."""
+    return Context(state.store.query_fn(), lambda: app.extensions["nexus_ld.contributions"].validator)
 
 
 def _endpoint() -> Endpoint:
@@ -336,20 +361,19 @@ def run_bounded(task: Task, args: tuple[Any, ...], timeout: float, error: NexusE
     """``task(context, *args)`` where ``timeout`` can stop it: under the watchdog when this process
     serves this request alone, else in the endpoint's executor (the worker pool). Past ``timeout`` the
     client gets ``error`` (a 503 naming the setting)."""
-    endpoint = _endpoint()
+    endpoint, state = _endpoint(), current_state()  # the request's release, from start to end
     if one_request_per_process(request.environ):
-        answer = partial(
-            _answer_and_exit, cast(Any, current_app)._get_current_object(), request.environ, error
-        )
-        return endpoint.watchdog.call(task, args, timeout, answer)
-    return endpoint.executor.call(task, args, timeout, error)
+        app = cast(Flask, cast(Any, current_app)._get_current_object())
+        answer = partial(_answer_and_exit, app, request.environ, error)
+        return endpoint.watchdog.call(task, args, timeout, answer, here(app, state))
+    return endpoint.executor_for(state).call(task, args, timeout, error)
 
 
 def isolation_status() -> str:
     """The network isolation of the processes that run this request's queries (for ``/readyz``)."""
     if one_request_per_process(request.environ):
         return isolation.status()
-    return _endpoint().executor.isolation()
+    return _endpoint().executor_for(current_state()).isolation()
 
 
 def one_request_per_process(environ: dict[str, Any]) -> bool:

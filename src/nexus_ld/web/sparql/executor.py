@@ -146,7 +146,7 @@ class WatchdogExecutor:
     per request would make the two threads trade the GIL on every query.
     """
 
-    def __init__(self, context: Context, tick: float = 0.05) -> None:
+    def __init__(self, context: Context | None = None, tick: float = 0.05) -> None:
         self._context = context
         self._tick = tick
         self._lock = threading.Lock()
@@ -176,13 +176,24 @@ class WatchdogExecutor:
                 on_timeout()
             return
 
-    def call(self, task: Task, args: tuple[Any, ...], timeout: float, on_timeout: Callable[[], None]) -> Any:
-        """Run ``task`` here; past ``timeout`` seconds the watchdog calls ``on_timeout`` instead."""
+    def call(
+        self,
+        task: Task,
+        args: tuple[Any, ...],
+        timeout: float,
+        on_timeout: Callable[[], None],
+        context: Context | None = None,
+    ) -> Any:
+        """Run ``task`` here on ``context`` (the request's release; by default the one given at
+        creation); past ``timeout`` seconds the watchdog calls ``on_timeout`` instead."""
+        run_on = context or self._context
+        if run_on is None:
+            raise TypeError("WatchdogExecutor.call needs a context (none was given at creation)")
         self._ensure_started()
         self._on_timeout = on_timeout
         self._deadline = time.monotonic() + timeout
         try:
-            return task(self._context, *args)
+            return task(run_on, *args)
         finally:
             with self._lock:
                 fired = self._fired

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Response, current_app, render_template, url_for
+from flask import Response, render_template, url_for
 
 from nexus_ld.config import Settings
 from nexus_ld.formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, serialize
 from nexus_ld.web.negotiate import choose
+from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -22,7 +23,7 @@ def describe_service(examples: Sequence[Any], settings: Settings, wanted: Sequen
     offers = {**RDF_FORMATS, "html": HTML}
     fmt = choose(offers.values(), RDF_FORMATS["turtle"], asked=wanted)
     # The canonical IRI under the build's base (as in the VoID), never from the request's Host header.
-    here = Urls(current_app.extensions["nexus_ld"].store.base).canonical("sparql")
+    here = Urls(current_state().store.base).canonical("sparql")
     if fmt is HTML:
         page = render_template(
             "sparql.html",
@@ -39,7 +40,7 @@ def describe_service(examples: Sequence[Any], settings: Settings, wanted: Sequen
 
 def service_description(here: str) -> list[ox.Triple]:
     """The SD triples of the endpoint at ``here``: the .rq part plus the result formats."""
-    store = current_app.extensions["nexus_ld"].store
+    store = current_state().store
     subs = {"service": here, "dataset": here + "#dataset", "defaultGraph": here + "#default-graph"}
     triples = list(store.named("service-description", subs))
     service = ox.NamedNode(here)

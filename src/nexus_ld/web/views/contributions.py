@@ -38,6 +38,7 @@ from nexus_ld.web.negotiate import choose, vary
 from nexus_ld.web.ratelimit import RateLimiter
 from nexus_ld.web.sparql.endpoint import run_bounded
 from nexus_ld.web.sparql.executor import validate_task, validation_timed_out
+from nexus_ld.web.state import releases_of
 
 EXTENSION = "nexus_ld.contributions"
 MAX_NOTE = 2_000
@@ -68,7 +69,7 @@ class Contributions:
 
 def init_app(app: Flask) -> None:
     """Register the views on ``app`` (whose store is already open)."""
-    state = app.extensions["nexus_ld"]
+    state = releases_of(app).state  # contributions are checked against the release served at start-up
     settings: Settings = state.settings
     rate = settings.contribution_rate_per_minute
     failures = settings.maintainer_token_failures_per_minute

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from nexus_ld.errors import BadRequest
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, slug, text, to_json
 from nexus_ld.web.models.timeline import Event, load_events
+from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("network", __name__)
@@ -60,7 +61,7 @@ def undated_param() -> bool:
 
 # --- views --------------------------------------------------------------------------------------
 def _store() -> Store:
-    return current_app.extensions["nexus_ld"].store
+    return current_state().store
 
 
 @bp.get("/network.json")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from nexus_ld.errors import BadRequest
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
@@ -20,6 +20,7 @@ from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.claims import ClaimView, claims_of, time_text
+from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
@@ -38,7 +39,7 @@ SOURCE_TEXTS = "sources"  # folder of the build (and of data/) holding the sourc
 
 
 def _store() -> Store:
-    return current_app.extensions["nexus_ld"].store
+    return current_state().store
 
 
 def _urls() -> Urls:
@@ -66,7 +67,7 @@ def curie(store: Store, iri: str) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    store = current_app.extensions["nexus_ld"].store
+    store = current_state().store
     return {
         "urls": Urls(store.base),
         "release": store.release,
@@ -165,7 +166,7 @@ def claims() -> str:
         )  # fmt: skip
         row["agents"].append((r["agent"].value, _value(r["agentLabel"]) or r["agent"].value))
     rows = list(grouped.values())
-    size = current_app.extensions["nexus_ld"].settings.page_size
+    size = current_state().settings.page_size
     page = _page_number()
     pages = max(1, -(-len(rows) // size))
     if page > pages:
@@ -306,8 +307,9 @@ def source_text(store: Store, name: str) -> str | None:
     Read as the checks read it (``pipeline.sources.read_source_file``: a bare name, a regular file,
     a size cap).
     """
-    settings = current_app.extensions["nexus_ld"].settings
-    for folder in (settings.build / SOURCE_TEXTS, settings.project / "data" / SOURCE_TEXTS):
+    state = current_state()
+    settings = state.settings
+    for folder in (state.folder / SOURCE_TEXTS, settings.project / "data" / SOURCE_TEXTS):
         try:
             raw = read_source_file(Path(folder), str(name), settings.max_source_bytes)
         except SourceFileError:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from nexus_ld import formats
@@ -22,6 +22,7 @@ from nexus_ld.formats import GRAPH_FORMATS, HTML, RDF_FORMATS, Format
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.errors import render_error
 from nexus_ld.web.negotiate import choose
+from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 from nexus_ld.web.views import pages
 
@@ -30,10 +31,6 @@ bp = Blueprint("resources", __name__)
 OFFERS: tuple[Format, ...] = (HTML, *GRAPH_FORMATS.values())
 DEFAULT = RDF_FORMATS["turtle"]  # what `*/*` alone (curl, scripts) gets
 CACHE_CONTROL = "public, max-age=300"
-
-
-def _state():
-    return current_app.extensions["nexus_ld"]
 
 
 def urls_for(store: Store) -> Urls:
@@ -122,7 +119,7 @@ def serialize(triples: list[ox.Triple], fmt: Format, store: Store) -> bytes:
 @bp.get("/id/<path:path>")
 def identifier(path: str) -> BaseResponse:
     """303 See Other to the document about the thing (404 when the dataset does not name it)."""
-    store = _state().store
+    store = current_state().store
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
     iri = thing_iri(urls, stem)
@@ -149,7 +146,7 @@ def _page() -> int:
 @bp.get("/doc/<path:path>")
 def document(path: str) -> Response:
     """The description of ``/id/<path>`` in the negotiated format."""
-    state = _state()
+    state = current_state()
     store = state.store
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
@@ -178,7 +175,7 @@ def document(path: str) -> Response:
 @bp.get("/ontology.<suffix>")
 def ontology(suffix: str | None = None) -> Response:
     """The ontology: HTML documentation or the ontology graph (OWL + SKOS schemes) as RDF."""
-    store = _state().store
+    store = current_state().store
     urls = urls_for(store)
     suffix_format = split_suffix(f"ontology.{suffix}")[1] if suffix else None
     fmt = choose(OFFERS, DEFAULT, suffix=suffix_format)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from nexus_ld.errors import BadRequest
 from nexus_ld.formats import HTML, JSON
 from nexus_ld.pipeline.publish.search import INDEX_FILE, Hit, Page, search
 from nexus_ld.web.negotiate import choose
+from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 from nexus_ld.web.views.pages import curie as curie_of  # the site's one CURIE rule
 
@@ -84,7 +85,7 @@ def _url(page: Page, offset: int, fmt: str | None = "json") -> str:
 def search_view() -> Response | str:
     """``q`` (words, phrases in quotes, ``OR``, ``NOT``, ``prefix*``), ``kind``, ``limit``, ``offset``."""
     fmt = choose(OFFERS.values(), HTML)
-    state = current_app.extensions["nexus_ld"]
+    state = current_state()
     q = request.args.get("q", "")
     kind = request.args.get("kind") or None
     limit, offset = _int("limit", PAGE_SIZE), _int("offset", 0)
@@ -93,7 +94,7 @@ def search_view() -> Response | str:
     def curie(iri: str) -> str:
         return curie_of(state.store, iri)
 
-    index = state.settings.build / INDEX_FILE
+    index = state.folder / INDEX_FILE
     if fmt is JSON:
         response = jsonify(page_json(search(index, q, limit, offset, kind), urls, curie))
         response.vary.add("Accept")
