@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import QUICK_BUILD, copy_project, free_port, settings_for, stop_process, wait_until_responds
-from test_releases import NEW_CLAIM, rename_claim
+from conftest import free_port, stop_process, wait_until_responds
+from test_releases import NEW_CLAIM, build_two
 
 from nexus_ld.config import Settings
-from nexus_ld.pipeline.build import build
 from nexus_ld.pipeline.publish import releases
 
 pytestmark = pytest.mark.live  # servers, a build process, client threads
@@ -56,11 +55,7 @@ class Answer:
 @pytest.fixture(scope="module")
 def swap_project(project_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str, str]:
     """A project whose build folder holds release one (served); its inputs are already release two's."""
-    root = copy_project(tmp_path_factory.mktemp("swap") / "project", project_dir)
-    settings = settings_for(root, **QUICK_BUILD)
-    first = build(settings).release["release"]
-    rename_claim(root)
-    second = build(settings).release["release"]
+    settings, first, second = build_two(tmp_path_factory.mktemp("swap"), project_dir)
     releases.switch(settings.build, first)
     shutil.rmtree(settings.build / "releases" / second)  # the build under load makes it again
     return settings, first, second

@@ -39,15 +39,19 @@ def rename_claim(project: Path) -> None:
             path.write_text(renamed, encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def two_releases(project_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str, str]:
-    """A project copy built twice: release one, then release two with a claim renamed."""
-    project = copy_project(tmp_path_factory.mktemp("releases") / "project", project_dir)
+def build_two(folder: Path, project_dir: Path) -> tuple[Settings, str, str]:
+    """A project copy in ``folder`` built twice: release one, then release two with a claim renamed."""
+    project = copy_project(folder / "project", project_dir)
     settings = settings_for(project, **QUICK_BUILD)
     first = build(settings).release["release"]
     rename_claim(project)
     second = build(settings).release["release"]
     return settings, first, second
+
+
+@pytest.fixture(scope="module")
+def two_releases(project_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str, str]:
+    return build_two(tmp_path_factory.mktemp("releases"), project_dir)
 
 
 def test_each_build_is_kept_and_current_points_to_the_newest(two_releases):

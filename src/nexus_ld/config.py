@@ -30,7 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "build_dir",
         str(PROJECT_ROOT / "build"),
-        "Where `build` writes the store and dumps; `serve` reads it.",
+        "Where `build` writes its releases (`releases/<id>/`, and `current`: the one served); `serve` "
+        "reads `current`.",
     ),
     Setting("release", "", "Release id of a build (default: derived from the input checksums)."),
     Setting(

@@ -93,10 +93,9 @@ class Endpoint:
     def executor_for(self, state: State) -> Executor:
         """The executor over ``state``'s release (made on first use)."""
         with self.lock:
-            executor = self.executors.get(state)
-            if executor is None:
-                executor = self.executors[state] = self.make_executor(state)
-            return executor
+            if state not in self.executors:
+                self.executors[state] = self.make_executor(state)
+            return self.executors[state]
 
     @property
     def executor(self) -> Executor:
@@ -163,8 +162,7 @@ def init_app(app: Flask) -> None:
 
 
 def here(app: Flask, state: State) -> Context:
-    """Work done in this process (under the watchdog, or for a remote store): the release's store
-    and the app's contribution validator (made on first use)."""
+    """Work done in this process (watchdog, remote store): the release's store, the app's validator."""
     return Context(state.store.query_fn(), lambda: app.extensions["nexus_ld.contributions"].validator)
 
 

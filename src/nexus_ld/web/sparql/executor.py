@@ -80,6 +80,7 @@ class Context:
 
 
 Task = Callable[..., Any]  # a module-level function (sent by name to a worker): task(context, *args)
+Hook = Callable[[], None]
 
 
 def query_task(context: Context, job: Job) -> Outcome:
@@ -177,23 +178,15 @@ class WatchdogExecutor:
             return
 
     def call(
-        self,
-        task: Task,
-        args: tuple[Any, ...],
-        timeout: float,
-        on_timeout: Callable[[], None],
-        context: Context | None = None,
+        self, task: Task, args: tuple[Any, ...], timeout: float, on_timeout: Hook, ctx: Context | None = None
     ) -> Any:
-        """Run ``task`` here on ``context`` (the request's release; by default the one given at
+        """Run ``task`` here on ``ctx`` (the request's release; by default the context given at
         creation); past ``timeout`` seconds the watchdog calls ``on_timeout`` instead."""
-        run_on = context or self._context
-        if run_on is None:
-            raise TypeError("WatchdogExecutor.call needs a context (none was given at creation)")
         self._ensure_started()
         self._on_timeout = on_timeout
         self._deadline = time.monotonic() + timeout
         try:
-            return task(run_on, *args)
+            return task(ctx or self._context, *args)
         finally:
             with self._lock:
                 fired = self._fired
