@@ -202,13 +202,17 @@ def test_only_the_newest_keep_releases_stay(own_copy):
     assert releases.prune(settings.build, 0) == []
 
 
-def test_a_build_of_the_layout_before_releases_moves_it_to_releases(own_copy, tmp_path: Path):
+@pytest.mark.parametrize("layout", ["files at the top", "a copy that followed the links"])
+def test_a_build_folder_of_another_layout_is_served_and_then_moved_to_releases(own_copy, tmp_path, layout):
     settings, _, second = own_copy
-    # A build folder as builds before kept releases left it: the files themselves at the top.
+    # As builds before kept releases left it (the files themselves at the top), or as `cp -r` and
+    # shutil.copytree copy a build folder (every link followed: `current` is a real folder too).
     old = tmp_path / "old"
-    shutil.copytree(settings.build / "releases" / second, old)
+    shutil.copytree(
+        settings.build / "releases" / second if layout == "files at the top" else settings.build, old
+    )
     assert releases.served_folder(old) == old and Store.open(old).release["release"] == second
-    moved = settings_for(settings.project, build_dir=str(old), **QUICK_BUILD)
-    build(moved)
+    build(settings_for(settings.project, build_dir=str(old), **QUICK_BUILD))
+    assert os.readlink(old / "current") == f"releases/{second}"
     assert os.readlink(old / "store") == "current/store"
     assert Store.open(old).release["release"] == second

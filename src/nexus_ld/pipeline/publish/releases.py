@@ -117,7 +117,12 @@ def claim_changes(store: Store, previous: Store | None) -> dict[str, Any]:
 
 
 def _link(target: str, path: Path) -> None:
-    """Make ``path`` a symlink to ``target`` atomically (a new link renamed over the old one)."""
+    """Make ``path`` a symlink to ``target`` atomically (a new link renamed over the old one). A real
+    folder there (the layout before releases, or a copy that followed the links) is removed first."""
+    if path.is_symlink() and os.readlink(path) == target:
+        return
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     os.symlink(target, tmp)
@@ -135,12 +140,7 @@ def switch(build: Path, release: str) -> Path:
         raise KeyError(release)
     _link(f"{RELEASES_DIR}/{release}", Path(build) / CURRENT)
     for name in TOP_LEVEL:
-        path = Path(build) / name
-        if path.is_symlink() and os.readlink(path) == f"{CURRENT}/{name}":
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)  # the layout before releases: its build is replaced by this one
-        _link(f"{CURRENT}/{name}", path)
+        _link(f"{CURRENT}/{name}", Path(build) / name)
     return folder
 
 
