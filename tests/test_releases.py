@@ -4,11 +4,13 @@ linked as DCAT versions; a server moves to a newly published release without a r
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,3 +218,34 @@ def test_a_build_folder_of_another_layout_is_served_and_then_moved_to_releases(o
     assert os.readlink(old / "current") == f"releases/{second}"
     assert os.readlink(old / "store") == "current/store"
     assert Store.open(old).release["release"] == second
+
+
+def test_a_release_that_cannot_be_opened_is_not_swapped_in(own_copy):
+    settings, _, second = own_copy
+    client = make_app(settings, release_check_s=0.0).test_client()
+    broken = settings.build / "releases" / "broken"
+    broken.mkdir()
+    (broken / "release.json").write_text(json.dumps({"release": "broken", "base": BASE}))
+    (broken / "store").write_text("not a store")  # a half-copied release, say
+    releases.switch(settings.build, "broken")
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["release"] == second
+    assert ask_new_claim(client) == (second, True)
+
+
+def test_the_old_release_and_its_query_processes_go_when_no_request_uses_them(own_copy):
+    settings, first, second = own_copy
+    app = make_app(settings, release_check_s=0.0)
+    client = app.test_client()
+    endpoint = app.extensions["nexus_ld.sparql"]
+    assert ask_new_claim(client) == (second, True)
+    old = endpoint.executor.pids()
+    assert len(old) == settings.query_workers
+    releases.switch(settings.build, first)
+    assert ask_new_claim(client) == (first, False)
+    gc.collect()
+    assert len(endpoint.executors) == 1 and endpoint.executor.pids() != old
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in old) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in old), "the old release's workers were stopped"

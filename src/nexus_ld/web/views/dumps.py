@@ -98,8 +98,7 @@ def downloads(suffix: str | None = None) -> Response:
 @bp.get("/downloads/<release_id>/index.<suffix>")
 def release_downloads(release_id: str, suffix: str | None = None) -> Response:
     """The list of a kept release's files, at URLs that name the release."""
-    response = _listing(*_kept(release_id), f"/downloads/{release_id}/", suffix)
-    return response
+    return _listing(*_kept(release_id), f"/downloads/{release_id}/", suffix)
 
 
 def _send(release: dict[str, Any], folder: Path, name: str, max_age: int) -> Response:
