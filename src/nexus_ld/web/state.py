@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -74,10 +73,9 @@ def open_state(settings: Settings) -> State:
 class Releases:
     """The State being served, swapped when a new release is published (see the module)."""
 
-    def __init__(self, settings: Settings, opener: Callable[[Settings], State] = open_state) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._open = opener
-        self._state = opener(settings)
+        self._state = open_state(settings)
         self._lock = threading.Lock()
         self._checked = time.monotonic()
 
@@ -99,7 +97,7 @@ class Releases:
             if key is None or key == self._state.key:
                 return False
             try:
-                new = self._open(self.settings)
+                new = open_state(self.settings)
             except (NexusError, OSError, ValueError) as exc:  # half-removed or unreadable: keep serving
                 log.warning("release at %s not opened, still serving %s: %s", self.settings.build,
                             self._state.release, exc)  # fmt: skip
