@@ -260,12 +260,14 @@ def _protocol_request(params, text: str | None) -> ProtocolRequest:  # noqa: ANN
 
 
 def _formats(info: QueryInfo, wanted: tuple[str, ...]) -> tuple[str, str]:
-    """(results format, graph format) names; the one the query form needs is negotiated strictly."""
+    """(results format, graph format) names; the one the query form needs is negotiated (an Accept of
+    the other kind only gets that kind's default)."""
     if info.form is None:  # the parser will answer; any format will do
         return "json", "turtle"
+    graphs, results = RDF_FORMATS.values(), RESULT_FORMATS.values()
     if info.returns_graph:
-        return "json", choose(RDF_FORMATS.values(), RDF_FORMATS["turtle"], asked=wanted).name
-    return choose(RESULT_FORMATS.values(), RESULT_FORMATS["json"], asked=wanted).name, "turtle"
+        return "json", choose(graphs, RDF_FORMATS["turtle"], asked=wanted, siblings=results).name
+    return choose(results, RESULT_FORMATS["json"], asked=wanted, siblings=graphs).name, "turtle"
 
 
 def _iris(values: tuple[str, ...], name: str) -> tuple[str, ...]:

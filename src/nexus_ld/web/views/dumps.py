@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
 from flask.blueprints import BlueprintSetupState
 
 from nexus_ld.errors import NotFound
@@ -21,7 +21,7 @@ from nexus_ld.pipeline.publish.dumps import SUMS_FILE
 from nexus_ld.pipeline.publish.void import FILE as VOID_FILE
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.urls import Urls
-from nexus_ld.web.views.resources import CACHE_CONTROL, represent, serialize, split_suffix
+from nexus_ld.web.views.resources import alternates, represent, serialize, split_suffix
 
 bp = Blueprint("dumps", __name__)
 VOID_KEY = "nexus_ld.void"
@@ -112,17 +112,11 @@ def void(suffix: str | None = None) -> Response:
     fmt = choose(VOID_OFFERS, RDF_FORMATS["turtle"], suffix=suffix_format)
     store = current_app.extensions["nexus_ld"].store
     urls = Urls(store.base)
-    links = [f'<{urls.void(f.suffix)}>; rel="alternate"; type="{f.media_type}"' for f in VOID_OFFERS]
+    links = alternates(fmt, VOID_OFFERS, lambda f: urls.void(f.suffix))
     headers = {"Link": ", ".join([*links, f'<{urls.canonical("void")}>; rel="canonical"'])}
     if suffix_format is None:
         headers["Content-Location"] = urls.void(fmt.suffix)
-    etag = f"{store.release.get('release', 'dev')}-void-{fmt.name}"
     if fmt is HTML:
         turtle = (_folder() / VOID_FILE).read_text(encoding="utf-8")
-        return represent(
-            fmt, etag, lambda: render_template("void.html", title="VoID", turtle=turtle), headers
-        )
-    return represent(fmt, etag, lambda: serialize(triples, fmt, store), headers)
-
-
-__all__ = ["bp", "CACHE_CONTROL", "request"]
+        return represent(fmt, render_template("void.html", title="VoID", turtle=turtle), headers)
+    return represent(fmt, serialize(triples, fmt, store), headers)
