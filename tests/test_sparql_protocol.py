@@ -216,9 +216,7 @@ def test_406_names_the_offered_types(server):
     response = sparql(server, params={"query": TYPE_QUERY}, headers={"Accept": "image/png"})
     assert response.status_code == 406
     assert "application/sparql-results+json" in response.text and "text/tab-separated-values" in response.text
-    graph = sparql(
-        server, params={"query": CONSTRUCT_QUERY}, headers={"Accept": "application/sparql-results+json"}
-    )
+    graph = sparql(server, params={"query": CONSTRUCT_QUERY}, headers={"Accept": "image/png"})
     assert graph.status_code == 406 and "text/turtle" in graph.text
     bad_format = sparql(server, params={"query": TYPE_QUERY, "format": "turtle"})
     assert bad_format.status_code == 406 and "format='turtle'" in bad_format.text

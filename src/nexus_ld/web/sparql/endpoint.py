@@ -56,6 +56,7 @@ FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 # Headers a browser script may read across origins (the result cap must never be silent).
+BOOLEAN_FORMATS = (RESULT_FORMATS["json"], RESULT_FORMATS["xml"])  # what an ASK answers in
 EXPOSED = "Nexus-Result-Limit, Nexus-Result-Count, Nexus-Result-Truncated, Retry-After"
 
 
@@ -264,10 +265,12 @@ def _formats(info: QueryInfo, wanted: tuple[str, ...]) -> tuple[str, str]:
     the other kind only gets that kind's default)."""
     if info.form is None:  # the parser will answer; any format will do
         return "json", "turtle"
-    graphs, results = RDF_FORMATS.values(), RESULT_FORMATS.values()
+    graphs, results = tuple(RDF_FORMATS.values()), tuple(RESULT_FORMATS.values())
     if info.returns_graph:
         return "json", choose(graphs, RDF_FORMATS["turtle"], asked=wanted, siblings=results).name
-    return choose(results, RESULT_FORMATS["json"], asked=wanted, siblings=graphs).name, "turtle"
+    # The CSV and TSV results formats are defined for SELECT only: they hold no boolean.
+    offers = BOOLEAN_FORMATS if info.form == "ASK" else results
+    return choose(offers, RESULT_FORMATS["json"], asked=wanted, siblings=graphs + results).name, "turtle"
 
 
 def _iris(values: tuple[str, ...], name: str) -> tuple[str, ...]:
