@@ -67,3 +67,35 @@ def test_addresses_and_folders_that_would_add_directives_are_refused(tmp_path):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, (option, value, result.output)
         assert "Invalid value" in result.output and "include" not in result.output.split("Error:")[0]
+
+
+def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
+    assert "proxy_cache" not in render(tmp_path)
+    cache = tmp_path / "cache"
+    args = ["nginx-config", "--prefix", str(tmp_path), "--cache-dir", str(cache), "--cache-max-size", "200m"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for line in (
+        f"proxy_cache_path {cache} levels=1:2 keys_zone=nexus_ld_cache:10m max_size=200m",
+        "proxy_cache nexus_ld_cache;",
+        'proxy_cache_key "$scheme$proxy_host$request_uri|$http_accept|$http_accept_encoding";',
+        "proxy_cache_methods GET HEAD;",
+        "proxy_cache_revalidate on;",
+        "proxy_cache_lock on;",
+        "proxy_no_cache $nexus_ld_uncached;",
+        "add_header X-Cache-Status $upstream_cache_status always;",
+    ):
+        assert line in text, line
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    check = subprocess.run(
+        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+    for option, value in (("--cache-dir", str(tmp_path / "a;b")), ("--cache-max-size", "1g; include x")):
+        result = CliRunner().invoke(main, ["nginx-config", "--prefix", str(tmp_path), option, value])
+        assert result.exit_code == 2 and "Invalid value" in result.output, (option, result.output)
