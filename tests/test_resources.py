@@ -8,6 +8,7 @@ import re
 import pyoxigraph as ox
 import pytest
 import requests
+from pyld import jsonld
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -318,3 +319,31 @@ def test_embedded_json_ld_is_the_resource(client):
     data = json.loads(script)
     ttp = next(node for node in data if node["@id"] == TTP)
     assert {"@value": "Tehrik-e-Taliban Pakistan", "@language": "en"} in ttp[RDFS_LABEL]
+
+
+# --- clients (issue 14) ---------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/id/group/ttp", "/doc/group/ttp", "/ontology", "/void"])
+def test_pyld_default_loader_expands_entity_urls(live_server, path):
+    """pyld follows /id/ -> 303 -> /doc/ with its own Accept and expands the JSON-LD it gets."""
+    expanded = jsonld.expand(live_server.url + path)
+    assert expanded and all("@id" in node or "@value" in node or "@graph" in node for node in expanded)
+    if path.endswith("/ttp"):
+        ttp = next(node for node in expanded if node.get("@id") == TTP)
+        assert {v["@value"] for v in ttp[RDFS_LABEL]} >= {"Tehrik-e-Taliban Pakistan"}
+
+
+def test_every_alternate_stays_discoverable(live_server):
+    """A JSON-LD answer names the HTML page as its one alternate; the page and every other answer
+    name every format."""
+    jsonld_answer = requests.get(
+        live_server.url + "/doc/group/ttp", headers={"Accept": "application/ld+json"}, timeout=10
+    )
+    alternates = [link for link in jsonld_answer.links.values() if link.get("rel") == "alternate"]
+    assert [link["type"] for link in alternates] == ["text/html"]
+    page = requests.get(live_server.url + alternates[0]["url"], headers={"Accept": "text/html"}, timeout=10)
+    for fmt in ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"):
+        assert f'<link rel="alternate" type="{fmt}"' in page.text, fmt
+    turtle = requests.get(live_server.url + "/doc/group/ttp", headers={"Accept": "text/turtle"}, timeout=10)
+    # requests keys parsed links by rel: read the raw header to see all of them.
+    listed = [part for part in turtle.headers["Link"].split(", ") if 'rel="alternate"' in part]
+    assert len(listed) == 5 and any('type="application/ld+json"' in part for part in listed)

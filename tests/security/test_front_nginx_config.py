@@ -17,6 +17,19 @@ def render(tmp_path, *options: str) -> str:
     return result.output
 
 
+def assert_nginx_accepts(tmp_path, text: str) -> None:
+    """``nginx -t`` on ``text``, in ``tmp_path`` as its prefix."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    check = subprocess.run(
+        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+
+
 def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
     settings = ["--setting", "max_body_bytes", "123456", "--setting", "query_timeout_s", "20"]
     settings += ["--setting", "max_inflight_per_client", "3", "--setting", "rate_limit_per_minute", "90"]
@@ -38,15 +51,7 @@ def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
         "proxy_pass http://127.0.0.1:8001;",
     ):
         assert line in text, line
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(text)
-    check = subprocess.run(
-        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+    assert_nginx_accepts(tmp_path, text)
 
 
 def test_zero_turns_the_proxy_limits_off_as_in_the_app(tmp_path):
@@ -87,15 +92,7 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
         "add_header X-Cache-Status $upstream_cache_status always;",
     ):
         assert line in text, line
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(text)
-    check = subprocess.run(
-        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+    assert_nginx_accepts(tmp_path, text)
     for option, value in (("--cache-dir", str(tmp_path / "a;b")), ("--cache-max-size", "1g; include x")):
         result = CliRunner().invoke(main, ["nginx-config", "--prefix", str(tmp_path), option, value])
         assert result.exit_code == 2 and "Invalid value" in result.output, (option, result.output)

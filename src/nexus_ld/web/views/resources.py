@@ -78,7 +78,7 @@ def alternates(answered: Format, offers: Iterable[Format], href: Callable[[Forma
     A JSON-LD answer names one, the HTML page, which links every format in its ``<head>``: pyld's
     document loader (3.x) fails on a JSON-LD answer with several alternates ("'list' object has no
     attribute 'get'", issue 14). Other answers name every format, JSON-LD among them, which is how a
-    JSON-LD processor finds it from a Turtle or HTML answer (JSON-LD 1.1 API §9.4.1).
+    JSON-LD processor finds it from a Turtle or HTML answer (JSON-LD 1.1 API, loading documents).
     """
     offers = tuple(offers)
     if answered is JSONLD and HTML in offers:
