@@ -209,3 +209,19 @@ def test_errors_are_not_compressed_or_tagged(client):
     )
     assert missing.status_code == 404 and "ETag" not in missing.headers
     assert "no-such-group" in missing.get_data(as_text=True)
+
+
+def test_static_files_are_compressed_on_the_fly_with_a_tag_per_encoding(client):
+    path = "/static/vendor/yasgui/yasgui.min.js"
+    plain = client.get(path)
+    assert plain.status_code == 200 and len(plain.data) > MIN_SIZE
+    for encoding, decode in (("gzip", gzip.decompress), ("br", brotli.decompress), ("zstd", zstd.decompress)):
+        packed = client.get(path, headers={"Accept-Encoding": encoding})
+        assert packed.headers["Content-Encoding"] == encoding and decode(packed.data) == plain.data
+        # A file's tag is strong: each encoding gets its own (flask-compress appends it).
+        assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + f':{encoding}"'
+        assert vary(packed) == ["Accept-Encoding"]
+        again = client.get(
+            path, headers={"Accept-Encoding": encoding, "If-None-Match": packed.headers["ETag"]}
+        )
+        assert again.status_code == 304 and again.data == b""

@@ -12,7 +12,8 @@ follows the kind of answer:
 Compression is flask-compress's (gzip, br, zstd by the client's Accept-Encoding) for answers over
 ``MIN_SIZE`` bytes, called from here so that it runs after the ETag is set and before the 304 is
 decided, and never on release files (sent as stored: ranges stay valid, dumps are pre-compressed).
-``Vary`` then names Accept-Encoding only on answers that are compressed when asked.
+``Vary`` then names Accept-Encoding only on answers that are compressed when asked. Static files keep
+their own strong ETag (from the file), which flask-compress makes one per encoding (``"…:gzip"``).
 """
 
 from __future__ import annotations
