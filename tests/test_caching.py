@@ -117,6 +117,15 @@ def test_the_etag_follows_the_release_the_request_is_answered_from(built, tmp_pa
     )
 
 
+def test_the_etag_follows_the_settings_but_holds_no_secret(built):
+    def tag(**settings) -> str:
+        return make_app(built, **settings).test_client().get("/groups").headers["ETag"]
+
+    plain = tag()
+    assert tag(page_size=7) != plain  # another page size, other pages: another tag
+    assert tag(maintainer_token="s3cret-token-value") == plain  # the token is not hashed into it
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs"),
     [

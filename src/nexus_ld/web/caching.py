@@ -38,6 +38,7 @@ COMPRESSIBLE = sorted(
     {"text/html", "text/css", "text/plain", "text/javascript", "application/javascript", "application/json"}
     | {mt for f in (*RDF_FORMATS.values(), *RESULT_FORMATS.values()) for mt in f.media_types}
 )
+SECRETS = {"maintainer_token"}
 EXTENSION = "nexus_ld.compress"
 _TOKEN = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -55,8 +56,10 @@ def init_app(app: Flask) -> None:
         COMPRESS_EVALUATE_CONDITIONAL_REQUEST=False,  # the 304 is decided once, below
     )
     app.extensions[EXTENSION] = Compress(app)
-    # Answers change with the code and the settings too, not only with the data: both salt the ETag.
-    salt = repr((__version__, sorted(app.extensions["nexus_ld"].settings.values.items())))
+    # Answers change with the code and the settings too, not only with the data: both salt the ETag
+    # (secrets left out: a tag is public).
+    values = app.extensions["nexus_ld"].settings.values
+    salt = repr((__version__, sorted((k, v) for k, v in values.items() if k not in SECRETS)))
     app.config["NEXUS_LD_ETAG_SALT"] = hashlib.sha256(salt.encode()).hexdigest()
     app.before_request(pin_release)
     app.after_request(cache_headers)
