@@ -5,8 +5,10 @@ with ``Vary`` naming exactly what the answer depends on."""
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
+from pathlib import Path
 from urllib.parse import urlencode
 
 import brotli
@@ -234,3 +236,23 @@ def test_static_files_are_compressed_on_the_fly_with_a_tag_per_encoding(client):
             path, headers={"Accept-Encoding": encoding, "If-None-Match": packed.headers["ETag"]}
         )
         assert again.status_code == 304 and again.data == b""
+
+
+def test_only_caching_py_sets_tags_and_cache_control() -> None:
+    """One place (web/README.md): no other module of web/ calls set_etag or make_conditional, or names
+    the ETag or Cache-Control header; release files pass their checksum to send_file, which sets both."""
+    web = Path(__file__).resolve().parents[1] / "src" / "nexus_ld" / "web"
+    found = []
+    for path in web.rglob("*.py"):
+        if path.name == "caching.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in (
+                "set_etag",
+                "make_conditional",
+                "cache_control",
+            ):
+                found.append(f"{path.name}:{node.lineno} {node.attr}")
+            if isinstance(node, ast.Constant) and node.value in ("ETag", "Cache-Control"):
+                found.append(f"{path.name}:{node.lineno} {node.value}")
+    assert found == []
