@@ -303,10 +303,17 @@ def throughput(
     params: list[tuple[str, str]] | None = None,
 ) -> dict:
     """Requests per second with ``connections`` concurrent keep-alive connections, cycling through
-    ``queries``: Debian's ``wrk`` when installed (one thread, so the server keeps the other core),
-    else a Python thread pool (slower: it competes for the same 2 cores)."""
+    ``queries`` sent to ``endpoint`` (see ``load``)."""
     parsed = urllib.parse.urlsplit(endpoint)
     paths = [parsed.path + "?" + urllib.parse.urlencode([("query", q), *(params or [])]) for q in queries]
+    return load(f"{parsed.scheme}://{parsed.netloc}", paths, accept, seconds, connections)
+
+
+def load(base: str, paths: list[str], accept: str, seconds: float, connections: int = 8) -> dict:
+    """Requests per second of GETs cycling through ``paths`` on the server at ``base``: Debian's
+    ``wrk`` when installed (one thread, so the server keeps the other core), else a Python thread
+    pool (slower: it competes for the same 2 cores)."""
+    parsed = urllib.parse.urlsplit(base)
     wrk = shutil.which("wrk")
     if wrk:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:

@@ -18,6 +18,7 @@ from SPARQLWrapper import CSV, JSON, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapp
 from SPARQLWrapper import POST as SW_POST
 
 from nexus_ld.config import PROJECT_ROOT
+from nexus_ld.formats import RDF_FORMATS, RESULT_FORMATS
 from tests.conftest import LiveServer, make_app
 
 pytestmark = pytest.mark.live  # real servers on ports, real SPARQL clients
@@ -34,6 +35,11 @@ SRX = "{http://www.w3.org/2005/sparql-results#}"
 LABEL_QUERY = "SELECT ?label WHERE { group:ttp rdfs:label ?label }"
 TYPE_QUERY = "SELECT ?type WHERE { <https://w3id.org/nexus-ld/ontology> a ?type }"
 CONSTRUCT_QUERY = "CONSTRUCT { group:ttp rdfs:label ?label } WHERE { group:ttp rdfs:label ?label }"
+# The four query forms in full IRIs (rdflib's SPARQLStore sends no prefixes of ours).
+SELECT = f"SELECT ?label WHERE {{ <{TTP}> <{RDFS_LABEL}> ?label }}"
+ASK = f"ASK {{ <{TTP}> <{RDFS_LABEL}> ?label }}"
+CONSTRUCT = f"CONSTRUCT {{ <{TTP}> <{RDFS_LABEL}> ?label }} WHERE {{ <{TTP}> <{RDFS_LABEL}> ?label }}"
+DESCRIBE = f"DESCRIBE <{TTP}>"
 
 
 @pytest.fixture(scope="module")
@@ -216,9 +222,7 @@ def test_406_names_the_offered_types(server):
     response = sparql(server, params={"query": TYPE_QUERY}, headers={"Accept": "image/png"})
     assert response.status_code == 406
     assert "application/sparql-results+json" in response.text and "text/tab-separated-values" in response.text
-    graph = sparql(
-        server, params={"query": CONSTRUCT_QUERY}, headers={"Accept": "application/sparql-results+json"}
-    )
+    graph = sparql(server, params={"query": CONSTRUCT_QUERY}, headers={"Accept": "image/png"})
     assert graph.status_code == 406 and "text/turtle" in graph.text
     bad_format = sparql(server, params={"query": TYPE_QUERY, "format": "turtle"})
     assert bad_format.status_code == 406 and "format='turtle'" in bad_format.text
@@ -445,15 +449,40 @@ def test_sparqlwrapper_construct_and_ask(server):
     assert client.queryAndConvert()["boolean"] is True
 
 
-def test_rdflib_sparqlstore_select_ask_and_construct(server):
-    json_graph = rdflib.Graph(store=SPARQLStore(server.url + "/sparql", returnFormat="json"))
-    rows = list(json_graph.query(TYPE_QUERY))
-    assert [str(r[0]) for r in rows] == ["http://www.w3.org/2002/07/owl#Ontology"]
-    assert json_graph.query("ASK { <https://w3id.org/nexus-ld/ontology> a ?t }").askAnswer is True
-    # rdflib's default: XML results for SELECT, RDF/XML for CONSTRUCT (one Accept header for both)
-    graph = rdflib.Graph(store=SPARQLStore(server.url + "/sparql"))
-    assert [str(r[0]) for r in graph.query(TYPE_QUERY)] == ["http://www.w3.org/2002/07/owl#Ontology"]
-    built = graph.query(
-        f"CONSTRUCT {{ <{TTP}> <{RDFS_LABEL}> ?l }} WHERE {{ <{TTP}> <{RDFS_LABEL}> ?l }}"
-    ).graph
-    assert {str(o) for o in built.objects(rdflib.URIRef(TTP), rdflib.RDFS.label)} == {ttp_label(server)}
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("return_format", ["json", "xml", "csv", "tsv"])
+def test_rdflib_sparqlstore_every_return_format_and_query_form(server, return_format, method):
+    graph = rdflib.Graph(store=SPARQLStore(server.url + "/sparql", returnFormat=return_format, method=method))
+    assert {str(row[0]) for row in graph.query(SELECT)} >= {ttp_label(server)}
+    # CSV and TSV hold no boolean: an ASK asked only for them answers in JSON, which rdflib reads.
+    assert graph.query(ASK).askAnswer is True
+    built = graph.query(CONSTRUCT).graph
+    assert {str(o) for o in built.objects(rdflib.URIRef(TTP), rdflib.RDFS.label)} >= {ttp_label(server)}
+    described = graph.query(DESCRIBE).graph
+    assert {str(o) for o in described.objects(rdflib.URIRef(TTP), rdflib.RDFS.label)} >= {ttp_label(server)}
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "media_type"),
+    [
+        # A graph query asked only for result formats gets the default RDF format, as on Fuseki.
+        (CONSTRUCT, "application/sparql-results+json", RDF_FORMATS["turtle"].media_type),
+        (DESCRIBE, "text/csv, text/tab-separated-values", RDF_FORMATS["turtle"].media_type),
+        # A select or ask asked only for RDF formats gets the default results format.
+        (SELECT, "text/turtle", RESULT_FORMATS["json"].media_type),
+        (ASK, "application/ld+json", RESULT_FORMATS["json"].media_type),
+        (ASK, "text/csv", RESULT_FORMATS["json"].media_type),
+        # application/xml names both kinds: each form answers its own.
+        (SELECT, "application/xml", "application/sparql-results+xml"),
+        (CONSTRUCT, "application/xml", "application/rdf+xml"),
+    ],
+)
+def test_an_accept_of_the_other_kind_gets_the_forms_default(server, query, accept, media_type):
+    response = requests.get(
+        server.url + "/sparql", params={"query": query}, headers={"Accept": accept}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].split(";")[0] == media_type
+    if media_type == "text/turtle":
+        parsed = rdflib.Graph().parse(data=response.text, format="turtle")
+        assert {str(o) for o in parsed.objects(rdflib.URIRef(TTP), rdflib.RDFS.label)} >= {ttp_label(server)}

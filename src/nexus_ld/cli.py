@@ -283,14 +283,26 @@ def rollback(ctx: click.Context, release: str) -> None:
     type=click.Path(file_okay=False, resolve_path=True),
     help="Folder for nginx's pid, logs and request buffers (writable by nginx's workers).",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, resolve_path=True),
+    default=None,
+    help="Cache published answers in this folder (writable by nginx's workers); default: no cache.",
+)
+@click.option(
+    "--cache-max-size", default="1g", show_default=True, help="Most disk the cache may use (nginx size)."
+)
 @click.pass_context
-def nginx_config(ctx: click.Context, listen: str, upstream: str, prefix: str) -> None:
+def nginx_config(
+    ctx: click.Context, listen: str, upstream: str, prefix: str, cache_dir: str | None, cache_max_size: str
+) -> None:
     """Print the nginx configuration that fronts gunicorn: buffers slow clients, caps each client's
-    requests in flight and rate, bodies per max_body_bytes (docs/security.md)."""
+    requests in flight and rate, bodies per max_body_bytes (docs/security.md); with --cache-dir, caches
+    published answers by their ETag and Cache-Control (docs/scaling.md)."""
     from nexus_ld.web.deploy import nginx_config as render
 
     try:
-        click.echo(render(_settings(ctx), listen, upstream, prefix), nl=False)
+        click.echo(render(_settings(ctx), listen, upstream, prefix, cache_dir, cache_max_size), nl=False)
     except NexusError as exc:
         raise click.BadParameter(exc.message) from None
 

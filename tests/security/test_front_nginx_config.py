@@ -17,6 +17,19 @@ def render(tmp_path, *options: str) -> str:
     return result.output
 
 
+def assert_nginx_accepts(tmp_path, text: str) -> None:
+    """``nginx -t`` on ``text``, in ``tmp_path`` as its prefix."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    check = subprocess.run(
+        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+
+
 def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
     settings = ["--setting", "max_body_bytes", "123456", "--setting", "query_timeout_s", "20"]
     settings += ["--setting", "max_inflight_per_client", "3", "--setting", "rate_limit_per_minute", "90"]
@@ -38,15 +51,7 @@ def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
         "proxy_pass http://127.0.0.1:8001;",
     ):
         assert line in text, line
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(text)
-    check = subprocess.run(
-        [need_nginx(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+    assert_nginx_accepts(tmp_path, text)
 
 
 def test_zero_turns_the_proxy_limits_off_as_in_the_app(tmp_path):
@@ -67,3 +72,27 @@ def test_addresses_and_folders_that_would_add_directives_are_refused(tmp_path):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, (option, value, result.output)
         assert "Invalid value" in result.output and "include" not in result.output.split("Error:")[0]
+
+
+def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
+    assert "proxy_cache" not in render(tmp_path)
+    cache = tmp_path / "cache"
+    args = ["nginx-config", "--prefix", str(tmp_path), "--cache-dir", str(cache), "--cache-max-size", "200m"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for line in (
+        f"proxy_cache_path {cache} levels=1:2 keys_zone=nexus_ld_cache:10m max_size=200m",
+        "proxy_cache nexus_ld_cache;",
+        'proxy_cache_key "$scheme$proxy_host$request_uri|$http_accept|$http_accept_encoding";',
+        "proxy_cache_methods GET HEAD;",
+        "proxy_cache_revalidate on;",
+        "proxy_cache_lock on;",
+        "proxy_no_cache $nexus_ld_uncached;",
+        "add_header X-Cache-Status $upstream_cache_status always;",
+    ):
+        assert line in text, line
+    assert_nginx_accepts(tmp_path, text)
+    for option, value in (("--cache-dir", str(tmp_path / "a;b")), ("--cache-max-size", "1g; include x")):
+        result = CliRunner().invoke(main, ["nginx-config", "--prefix", str(tmp_path), option, value])
+        assert result.exit_code == 2 and "Invalid value" in result.output, (option, result.output)

@@ -85,8 +85,10 @@ def test_the_front_caps_one_client_across_gunicorn_processes(front):
         slow = pool.submit(get, front.url, query_path(CROSS_JOIN), OTHER, 60.0)
         # Ask again until the cross join is in flight at nginx (a loaded machine may take a while to
         # send it); bounded well inside its query_timeout_s, so it is still running when refused.
+        # Each ask waits first: asked at once, it could reach nginx before the cross join and hold the
+        # slot itself (then the cross join is the one refused).
         deadline = time.monotonic() + 5.0
-        status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
+        status, body = 200, b""
         while status == 200 and not slow.done() and time.monotonic() < deadline:
             time.sleep(0.2)
             status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)

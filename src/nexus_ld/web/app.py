@@ -11,7 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.serving import WSGIRequestHandler
 
 from nexus_ld.config import Settings, load_settings
-from nexus_ld.web import errors, ratelimit, state
+from nexus_ld.web import caching, errors, ratelimit, state
 from nexus_ld.web.sparql import endpoint as sparql
 from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, search
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(network.bp)  # /network, /network.json, /timeline: the pictures
     contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
     app.after_request(security_headers)
+    caching.init_app(app)  # ETag per release and request, 304, Cache-Control, compression
     return app
 
 

@@ -60,9 +60,14 @@ def choose(
     *,
     asked: Sequence[str] | None = None,
     suffix: Format | None = None,
+    siblings: Iterable[Format] = (),
 ) -> Format:
     """The format of this request: ``suffix`` (the path's), else the first ``format`` parameter that
     names an offer (``asked``; default: the query string's), else the Accept header's preference.
+
+    ``siblings``: formats of the other kind of answer of the same service (SPARQL results beside RDF
+    graphs). An Accept header that lists only those gets ``default`` rather than a 406, as Fuseki
+    does: clients such as rdflib's ``SPARQLStore`` send one Accept for every query form (issue 14).
 
     Raises:
         BadRequest: a ``format`` parameter names no format at all (the message lists the offers).
@@ -83,7 +88,22 @@ def choose(
             raise BadRequest(f"unknown format {wanted[0]!r}; use one of: {names}")
         asked_text = " or ".join(f"format={w!r}" for w in wanted)
         raise NotAcceptable(f"{asked_text} is not offered here; offered: {names}")
-    return negotiate(request.headers.get("Accept"), offers, default)
+    accept = request.headers.get("Accept")
+    try:
+        return negotiate(accept, offers, default)
+    except NotAcceptable:
+        siblings = tuple(siblings)
+        if siblings and _acceptable(accept, siblings):
+            return default
+        raise
+
+
+def _acceptable(accept: str | None, offers: tuple[Format, ...]) -> bool:
+    try:
+        negotiate(accept, offers)
+    except NotAcceptable:
+        return False
+    return True
 
 
 def vary(response: Response) -> Response:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from pathlib import Path
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
@@ -37,6 +36,7 @@ from nexus_ld.web.errors import render_error
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.ratelimit import RateLimiter
 from nexus_ld.web.sparql import isolation
+from nexus_ld.web.sparql.examples import Example, load_examples
 from nexus_ld.web.sparql.executor import (
     Context,
     Executor,
@@ -59,16 +59,8 @@ FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 # Headers a browser script may read across origins (the result cap must never be silent).
+BOOLEAN_FORMATS = (RESULT_FORMATS["json"], RESULT_FORMATS["xml"])  # what an ASK answers in
 EXPOSED = "Nexus-Result-Limit, Nexus-Result-Count, Nexus-Result-Truncated, Retry-After"
-
-
-@dataclass(frozen=True)
-class Example:
-    """An example query offered by name in the query UI (from the top-level queries/*.rq)."""
-
-    name: str
-    title: str
-    query: str
 
 
 @dataclass
@@ -109,17 +101,6 @@ class ProtocolRequest:
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
     formats: tuple[str, ...]  # `format` parameters; clients repeat it (SPARQLWrapper sends name and type)
-
-
-def load_examples(folder: Path) -> tuple[Example, ...]:
-    """The ``*.rq`` files of ``folder``, titled by their first comment line."""
-    examples = []
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        title = first.lstrip("#").strip() if first.startswith("#") else path.stem
-        examples.append(Example(path.stem, title, text))
-    return tuple(examples)
 
 
 def init_app(app: Flask) -> None:
@@ -283,12 +264,16 @@ def _protocol_request(params, text: str | None) -> ProtocolRequest:  # noqa: ANN
 
 
 def _formats(info: QueryInfo, wanted: tuple[str, ...]) -> tuple[str, str]:
-    """(results format, graph format) names; the one the query form needs is negotiated strictly."""
+    """(results format, graph format) names; the one the query form needs is negotiated (an Accept of
+    the other kind only gets that kind's default)."""
     if info.form is None:  # the parser will answer; any format will do
         return "json", "turtle"
+    graphs, results = tuple(RDF_FORMATS.values()), tuple(RESULT_FORMATS.values())
     if info.returns_graph:
-        return "json", choose(RDF_FORMATS.values(), RDF_FORMATS["turtle"], asked=wanted).name
-    return choose(RESULT_FORMATS.values(), RESULT_FORMATS["json"], asked=wanted).name, "turtle"
+        return "json", choose(graphs, RDF_FORMATS["turtle"], asked=wanted, siblings=results).name
+    # The CSV and TSV results formats are defined for SELECT only: they hold no boolean.
+    offers = BOOLEAN_FORMATS if info.form == "ASK" else results
+    return choose(offers, RESULT_FORMATS["json"], asked=wanted, siblings=graphs + results).name, "turtle"
 
 
 def _iris(values: tuple[str, ...], name: str) -> tuple[str, ...]:

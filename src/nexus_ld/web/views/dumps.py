@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, jsonify, render_template, send_file
 
 from nexus_ld.errors import NotFound
 from nexus_ld.formats import GRAPH_FORMATS, HTML, JSON, RDF_FORMATS, Format
@@ -23,12 +23,10 @@ from nexus_ld.pipeline.publish.void import FILE as VOID_FILE
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
-from nexus_ld.web.views.resources import CACHE_CONTROL, represent, serialize, split_suffix
+from nexus_ld.web.views.resources import alternates, represent, serialize, split_suffix
 
 bp = Blueprint("dumps", __name__)
 VOID_OFFERS: tuple[Format, ...] = (*GRAPH_FORMATS.values(), HTML)
-# A release-addressed file never changes: caches may keep it for a year without asking again.
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _served() -> tuple[dict[str, Any], Path]:
@@ -126,9 +124,7 @@ def download(name: str) -> Response:
 @bp.get("/downloads/<release_id>/<name>")
 def release_download(release_id: str, name: str) -> Response:
     """One file of a kept release, immutable."""
-    response = _send(*_kept(release_id), name, 0)
-    response.headers["Cache-Control"] = IMMUTABLE
-    return response
+    return _send(*_kept(release_id), name, 0)  # Cache-Control: caching.FIXED (immutable)
 
 
 @bp.get("/releases")
@@ -180,17 +176,11 @@ def void(suffix: str | None = None) -> Response:
     fmt = choose(VOID_OFFERS, RDF_FORMATS["turtle"], suffix=suffix_format)
     store = state.store
     urls = Urls(store.base)
-    links = [f'<{urls.void(f.suffix)}>; rel="alternate"; type="{f.media_type}"' for f in VOID_OFFERS]
+    links = alternates(fmt, VOID_OFFERS, lambda f: urls.void(f.suffix))
     headers = {"Link": ", ".join([*links, f'<{urls.canonical("void")}>; rel="canonical"'])}
     if suffix_format is None:
         headers["Content-Location"] = urls.void(fmt.suffix)
-    etag = f"{store.release.get('release', 'dev')}-void-{fmt.name}"
     if fmt is HTML:
         turtle = (state.folder / "dumps" / VOID_FILE).read_text(encoding="utf-8")
-        return represent(
-            fmt, etag, lambda: render_template("void.html", title="VoID", turtle=turtle), headers
-        )
-    return represent(fmt, etag, lambda: serialize(triples, fmt, store), headers)
-
-
-__all__ = ["bp", "CACHE_CONTROL", "request"]
+        return represent(fmt, render_template("void.html", title="VoID", turtle=turtle), headers)
+    return represent(fmt, serialize(triples, fmt, store), headers)

@@ -3,8 +3,8 @@ JSON-LD, N-Triples and RDF/XML (Accept with q-values, a file suffix, or ``?forma
 hash namespace (``/ontology``) dereferences the same way.
 
 Every negotiated answer, the 303 included, carries ``Vary: Accept``; documents carry ``Link`` headers
-to their alternates and canonical URL, an ``ETag`` per release and format (304 on a match) and
-``Cache-Control``. Unknown resources get a 404 in the format asked for.
+to their alternates and canonical URL (ETag, 304 and Cache-Control: ``web/caching.py``). Unknown
+resources get a 404 in the format asked for.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ bp = Blueprint("resources", __name__)
 
 OFFERS: tuple[Format, ...] = (HTML, *GRAPH_FORMATS.values())
 DEFAULT = RDF_FORMATS["turtle"]  # what `*/*` alone (curl, scripts) gets
-CACHE_CONTROL = "public, max-age=300"
+JSONLD = RDF_FORMATS["jsonld"]
 
 
 def urls_for(store: Store) -> Urls:
@@ -69,26 +69,34 @@ def thing_iri(urls: Urls, stem: str) -> str:
     return iri
 
 
-def link_header(urls: Urls, iri: str, offers: Iterable[Format], page: int = 1) -> str:
+def alternates(answered: Format, offers: Iterable[Format], href: Callable[[Format], str]) -> list[str]:
+    """``rel="alternate"`` links to the formats of an answer in ``answered``.
+
+    A JSON-LD answer names one, the HTML page, which links every format in its ``<head>``: pyld's
+    document loader (3.x) fails on a JSON-LD answer with several alternates ("'list' object has no
+    attribute 'get'", issue 14). Other answers name every format, JSON-LD among them, which is how a
+    JSON-LD processor finds it from a Turtle or HTML answer (JSON-LD 1.1 API, loading documents).
+    """
+    offers = tuple(offers)
+    if answered is JSONLD and HTML in offers:
+        offers = (HTML,)
+    return [f'<{href(f)}>; rel="alternate"; type="{f.media_type}"' for f in offers]
+
+
+def link_header(urls: Urls, iri: str, answered: Format, offers: Iterable[Format], page: int = 1) -> str:
     """Alternates (each format's local URL), the canonical document URL and the described IRI."""
-    links = [f'<{urls.doc(iri, f.suffix, page)}>; rel="alternate"; type="{f.media_type}"' for f in offers]
+    links = alternates(answered, offers, lambda f: urls.doc(iri, f.suffix, page))
     links.append(f'<{urls.canonical_doc(iri, page)}>; rel="canonical"')
     links.append(f'<{iri}>; rel="describes"')
     return ", ".join(links)
 
 
-def represent(fmt: Format, etag: str, body: Callable[[], bytes | str], headers: dict[str, str]) -> Response:
-    """A negotiated response: 304 when ``If-None-Match`` holds ``etag``; ``body`` is built lazily."""
-    common = {"Vary": "Accept", "Cache-Control": CACHE_CONTROL, **headers}
-    if etag in request.if_none_match:
-        response = Response(status=304, headers=common)
-        response.set_etag(etag)
-        return response
+def represent(fmt: Format, body: bytes | str, headers: dict[str, str]) -> Response:
+    """A negotiated response in ``fmt`` (text types say their charset)."""
     mimetype = fmt.media_type
-    response = Response(body(), mimetype=mimetype, headers=common)
+    response = Response(body, mimetype=mimetype, headers={"Vary": "Accept", **headers})
     if mimetype.startswith("text/") and "charset" not in response.headers["Content-Type"]:
         response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
-    response.set_etag(etag)
     return response
 
 
@@ -131,7 +139,6 @@ def identifier(path: str) -> BaseResponse:
         target += ("&" if "?" in target else "?") + request.query_string.decode("latin-1")
     response = redirect(target, code=303)
     response.headers["Vary"] = "Accept"
-    response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Link"] = f'<{iri}>; rel="canonical"'
     return response
 
@@ -159,15 +166,13 @@ def document(path: str) -> Response:
         return not_found_in(fmt, exc.message)
     if page > desc.pages:
         return not_found_in(fmt, f"<{iri}> has {desc.pages} page(s) of incoming links, not {page}")
-    release = store.release.get("release", "dev")
-    headers = {"Link": link_header(urls, iri, OFFERS, page)}
+    headers = {"Link": link_header(urls, iri, fmt, OFFERS, page)}
     if suffix_format is None:
         headers["Content-Location"] = urls.doc(iri, fmt.suffix, page)
-    etag = f"{release}-{fmt.name}-p{page}"
     dataset = urls.canonical("void#dataset")
     if fmt is HTML:
-        return represent(fmt, etag, lambda: pages.render_description(desc, urls, store, dataset), headers)
-    return represent(fmt, etag, lambda: serialize(desc.rdf(urls, dataset), fmt, store), headers)
+        return represent(fmt, pages.render_description(desc, urls, store, dataset), headers)
+    return represent(fmt, serialize(desc.rdf(urls, dataset), fmt, store), headers)
 
 
 # --- the ontology's hash namespace --------------------------------------------------------------
@@ -180,11 +185,10 @@ def ontology(suffix: str | None = None) -> Response:
     suffix_format = split_suffix(f"ontology.{suffix}")[1] if suffix else None
     fmt = choose(OFFERS, DEFAULT, suffix=suffix_format)
     iri = urls.ontology_iri
-    links = [f'<{urls.doc(iri, f.suffix)}>; rel="alternate"; type="{f.media_type}"' for f in OFFERS]
+    links = alternates(fmt, OFFERS, lambda f: urls.doc(iri, f.suffix))
     headers = {"Link": ", ".join([*links, f'<{iri}>; rel="canonical"'])}
     if suffix_format is None:
         headers["Content-Location"] = urls.doc(iri, fmt.suffix)
-    etag = f"{store.release.get('release', 'dev')}-ontology-{fmt.name}"
     if fmt is HTML:
-        return represent(fmt, etag, lambda: pages.render_ontology(store, urls), headers)
-    return represent(fmt, etag, lambda: serialize(list(store.named("ontology-graph")), fmt, store), headers)
+        return represent(fmt, pages.render_ontology(store, urls), headers)
+    return represent(fmt, serialize(list(store.named("ontology-graph")), fmt, store), headers)
