@@ -167,9 +167,10 @@ def answer(session: requests.Session, base: str, text: str) -> tuple[list[str], 
 
 def sort_keys(text: str, names: list[str]) -> list[int]:
     """Columns of the leading ORDER BY keys that are projected (``?x``, ``STR(?x)``, ``DESC(?x)`` …)."""
-    found = re.search(r"ORDER\s+BY\s+(.*)$", text, re.IGNORECASE | re.DOTALL)
+    # The query's own ORDER BY is the last one (a subquery's comes before it).
+    parts = re.split(r"ORDER\s+BY\s+", text, flags=re.IGNORECASE)
     columns: list[int] = []
-    for key in re.split(r"\s+(?![^(]*\))", found.group(1).strip()) if found else []:
+    for key in re.split(r"\s+(?![^(]*\))", parts[-1].strip()) if len(parts) > 1 else []:
         plain = re.fullmatch(r"(?:(?:ASC|DESC)\()?(?:STR\()?\?(\w+)\)?\)?", key, re.IGNORECASE)
         if plain is None or plain.group(1) not in names:
             break  # an expression or a variable not shown: the keys after it cannot be checked
