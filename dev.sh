@@ -58,6 +58,7 @@ case "${1:-}" in
         setup test,bench
         need_debian chromium chromium "the browser tests (Playwright drives Debian's Chromium)"
         need_debian nginx nginx "the production tests (tests/security/test_front_production.py)"
+        need_debian virtuoso-t virtuoso-opensource "the Virtuoso parity tests (tests/test_store_parity.py)"
         # One ruff configuration (pyproject.toml) for the whole tree: lint and format are part of the tests.
         "$VENV/bin/ruff" check src tests bench
         "$VENV/bin/ruff" format --check src tests bench

@@ -350,6 +350,12 @@ def _source_context(desc: Description, store: Store) -> dict[str, Any]:
 
 
 # --- the ontology documentation -----------------------------------------------------------------
+def _iris(concatenated: Any) -> list[str]:
+    """The IRIs of a GROUP_CONCAT, sorted: its order is each store's own, and over nothing it is ""
+    (Virtuoso) or unbound (Oxigraph)."""
+    return sorted((_value(concatenated) or "").split())
+
+
 def render_ontology(store: Store, urls: Urls) -> str:
     header = next(iter(store.named("ontology-header")), None)
     kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -359,8 +365,7 @@ def render_ontology(store: Store, urls: Urls) -> str:
             {"iri": r["term"].value, "name": r["term"].value.rsplit("#", 1)[-1],
              "label": _value(r["label"]) or "",
              "definition": _value(r["definition"]) or "",
-             "parents": (_value(r["parents"]) or "").split(), "domains": (_value(r["domains"]) or "").split(),
-             "ranges": (_value(r["ranges"]) or "").split()}
+             **{key: _iris(r[key]) for key in ("parents", "domains", "ranges")}}
         )  # fmt: skip
     schemes: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in store.named("ontology-concepts"):
