@@ -36,7 +36,8 @@ class ClaimView:
     quotes: list[Quote]
     asserts: list[str]
     triple: tuple[str, str, Any] | None  # rdf:subject, rdf:predicate, rdf:object (a pyoxigraph term)
-    when: str
+    when: str  # a date or interval of dates, or ""
+    time_words: str = ""  # the time as the source words it ("repeatedly"), never shown as a date
 
     @property
     def status_slug(self) -> str:
@@ -51,8 +52,26 @@ def _nx(index_base: str, name: str) -> str:
     return index_base + NX_SUFFIX + name
 
 
+def _time_nodes(index: Index, node: object, base: str) -> list[Any]:
+    return [t for prop in TIME_PROPS for iri in (TIME + prop, _nx(base, prop), W3ORG + prop)
+            for t in index.objects(node, iri)]  # fmt: skip
+
+
+def time_words(index: Index, node: object, base: str) -> str:
+    """The time as the source words it (``nx:timeText`` of the node, its time or that time's ends):
+    "repeatedly", "after years of military operations". Text to quote, not a date."""
+    found = [index.value(node, _nx(base, "timeText"))]
+    for t in _time_nodes(index, node, base):
+        found.append(index.value(t, _nx(base, "timeText")))
+        for end in (TIME + "hasBeginning", TIME + "hasEnd"):
+            instant = index.first(t, end)
+            found.append(index.value(instant, _nx(base, "timeText")) if instant is not None else None)
+    return "; ".join(dict.fromkeys(w for w in found if w))
+
+
 def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
-    """(display text, sort key) of the time a node carries: ``2007``, ``2013 – 2018-06``, ``from 2014``."""
+    """(display text, sort key) of the dates a node carries: ``2007``, ``2013 – 2018-06``, ``from 2014``;
+    ("", "9999") when it has none (a time worded only in text is ``time_words``)."""
     for prop in TIME_PROPS:
         for iri in (TIME + prop, _nx(base, prop), W3ORG + prop):
             t = index.first(node, iri)
@@ -71,8 +90,7 @@ def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
                 return f"from {b}", b
             if e:
                 return f"until {e}", e
-    text = index.value(node, _nx(base, "timeText"))
-    return (text or "", "9999")
+    return ("", "9999")
 
 
 def claims_of(desc: Description, base: str) -> list[ClaimView]:
@@ -119,6 +137,7 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
                 asserts=[o.value for o in ix.objects(subject, _nx(base, "asserts"))],
                 triple=(subj.value, pred.value, obj) if subj is not None and pred is not None else None,
                 when=time_text(ix, subject, base)[0],
+                time_words=time_words(ix, subject, base),
             )
         )
     out.sort(key=lambda c: (c.first_offset, c.iri))
