@@ -196,3 +196,15 @@ def test_other_parse_errors_keep_the_parser_message(client):
     )
     assert response.status_code == 400
     assert "query does not parse" in response.get_json()["error"]["message"]
+
+
+def test_the_timeline_names_the_author_once_and_other_speakers_on_their_entries(client):
+    text = page(client, "/timeline")
+    speaker = text[text.index('<p class="speaker">') :]
+    assert 'href="/doc/agent/article-author"' in speaker[: speaker.index("</p>")]
+    assert text.count('href="/doc/agent/article-author"') == 1  # was on every entry
+    said_by = re.findall(r'<span class="said-by">— (.*?)</span>', text, re.S)
+    assert said_by and all("article-author" not in s for s in said_by)
+    assert any('href="/doc/org/united-nations"' in s for s in said_by)  # others stay named
+    entries = re.findall(r'<li class="event"', text)
+    assert len(said_by) < len(entries)

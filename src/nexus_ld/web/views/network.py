@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from nexus_ld.errors import BadRequest
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, slug, text, to_json
-from nexus_ld.web.models.timeline import Event, load_events
+from nexus_ld.web.models.timeline import Event, load_events, usual_speaker
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("network", __name__)
@@ -101,7 +101,7 @@ def network_page() -> str:
     return render_template(
         "network.html", title="The network", network=network, shown=shown, year=year, span=span,
         statuses=statuses, undated=undated, counts=counts,
-        categories=[(name, label) for name, label in LEGEND if name in present],
+        categories=[entry for entry in LEGEND if entry[0] in present],
     )  # fmt: skip
 
 
@@ -120,5 +120,5 @@ def timeline() -> str:
     undated = [e for e in events if e.year is None]
     return render_template(
         "timeline.html", title="Timeline of events", years=years, undated=undated, known=known,
-        statuses=statuses, total=len(events),
+        statuses=statuses, total=len(events), speaker=usual_speaker(events),
     )  # fmt: skip
