@@ -150,7 +150,7 @@ def test_a_claim_page_is_titled_by_its_summary_without_boilerplate_and_vague_tim
     assert f'<h1 class="claim-title">{summary}' in text
     assert "truthy graph" not in text and "intel-raw-funded-ttp</h1>" not in text
     # "repeatedly" is the source's word for when, shown as words, never in the date slot.
-    assert '<span class="time-words" title="The time as the source words it">repeatedly</span>' in text
+    assert '<span class="time-words" title="The time as the source words it">“repeatedly”</span>' in text
     assert not re.search(r'<span class="when">[^<]*repeatedly', text)
     # The raw triples stay reachable, folded away.
     assert '<details class="triples" id="properties">' in text
@@ -161,7 +161,7 @@ def test_a_dated_claim_shows_its_date_in_the_date_slot_and_its_wording_apart(cli
     card = text[text.index('<section id="claim">') :]
     card = card[: card.index("</article>")]
     assert '<span class="when">2007</span>' in card
-    assert "founding in 2007, as the article words it</span>" in card.replace("&#39;", "'")
+    assert "founding in 2007, as the article words it”</span>" in card.replace("&#39;", "'")
 
 
 def test_the_query_ui_is_inside_the_site_layout_and_opens_on_an_example(client):

@@ -58,15 +58,17 @@ def _time_nodes(index: Index, node: object, base: str) -> list[Any]:
 
 
 def time_words(index: Index, node: object, base: str) -> str:
-    """The time as the source words it (``nx:timeText`` of the node, its time or that time's ends):
-    "repeatedly", "after years of military operations". Text to quote, not a date."""
-    found = [index.value(node, _nx(base, "timeText"))]
+    """The time as the source words it (``nx:timeText`` of the node, its time or that time's ends),
+    quoted: “repeatedly”, until “After the death of Baitullah Mehsud”. Text, never a date."""
+    words = _nx(base, "timeText")
+    found = [f"“{w}”" for w in [index.value(node, words)] if w]
     for t in _time_nodes(index, node, base):
-        found.append(index.value(t, _nx(base, "timeText")))
-        for end in (TIME + "hasBeginning", TIME + "hasEnd"):
+        found += [f"“{w}”" for w in [index.value(t, words)] if w]
+        for end, lead in ((TIME + "hasBeginning", "from"), (TIME + "hasEnd", "until")):
             instant = index.first(t, end)
-            found.append(index.value(instant, _nx(base, "timeText")) if instant is not None else None)
-    return "; ".join(dict.fromkeys(w for w in found if w))
+            worded = index.value(instant, words) if instant is not None else None
+            found += [f"{lead} “{worded}”"] if worded else []
+    return "; ".join(dict.fromkeys(found))
 
 
 def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
