@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
-from nexus_ld.web.models.claims import ClaimView, claims_of, time_text, time_words
+from nexus_ld.web.models.claims import claims_of
 from nexus_ld.web.models.labels import inverse_label
+from nexus_ld.web.models.relations import by_status, predicate_label, relations
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
@@ -178,29 +180,6 @@ def claims() -> str:
 
 
 # --- descriptions as HTML -----------------------------------------------------------------------
-W3ORG_ROLE = "http://www.w3.org/ns/org#role"
-
-
-@dataclass
-class Relation:
-    iri: str
-    label: str
-    when: str
-    sort: str
-    claims: list[ClaimView] = field(default_factory=list)
-    words: str = ""  # the time as the source words it, when it gives no date
-
-    @property
-    def badges(self) -> list[tuple[ClaimView, int]]:
-        """One badge per status, with how many claims have it (the first claim is linked)."""
-        first: dict[str, ClaimView] = {}
-        counts: dict[str, int] = defaultdict(int)
-        for claim in self.claims:
-            first.setdefault(claim.status_slug, claim)
-            counts[claim.status_slug] += 1
-        return [(claim, counts[slug]) for slug, claim in first.items()]
-
-
 def _term_view(ix: Index, term: Any) -> dict[str, Any]:
     if isinstance(term, ox.NamedNode):
         return {"iri": term.value, "label": ix.label(term) or term.value}
@@ -209,73 +188,14 @@ def _term_view(ix: Index, term: Any) -> dict[str, Any]:
     return {"text": "[blank node]"}
 
 
-def _predicate_label(ix: Index, store: Store, iri: str) -> str:
-    return ix.label(ox.NamedNode(iri)) or ("type" if iri == RDF + "type" else curie(store, iri))
-
-
 def _properties(desc: Description, store: Store) -> list[tuple[str, str, list[dict[str, Any]]]]:
     ix, out = desc.index, []
     for predicate, objects in ix.predicates(desc.iri).items():
         if predicate in SKIP_PROPERTIES or any(isinstance(o, ox.BlankNode) for o in objects):
             continue
-        out.append((_predicate_label(ix, store, predicate), predicate, [_term_view(ix, o) for o in objects]))
+        label = predicate_label(ix, predicate, partial(curie, store))
+        out.append((label, predicate, [_term_view(ix, o) for o in objects]))
     return sorted(out)
-
-
-def _kind(ix: Index, store: Store, node: str) -> str:
-    """The heading an asserted node is listed under: a membership's role (leader, spokesman), else
-    the label of its class."""
-    roles = [ix.label(r) for r in ix.objects(node, W3ORG_ROLE)]
-    kinds = [label for label in roles if label] or [
-        ix.label(t) or curie(store, t.value) for t in ix.objects(node, RDF + "type")
-    ]
-    return kinds[0] if kinds else "other"
-
-
-def _relations(desc: Description, claims: list[ClaimView], store: Store) -> dict[str, list[Relation]]:
-    """What the claims assert, grouped by kind (the asserted node's role or type, or the claimed
-    property, read from this resource's side) and ordered by time within a kind."""
-    ix, base = desc.index, store.base
-    found: dict[tuple[str, str], Relation] = {}
-    for claim in claims:
-        targets = [n for n in claim.asserts if n != desc.iri]
-        for node in targets:
-            when, sort = time_text(ix, ox.NamedNode(node), base)
-            rel = found.setdefault(
-                (_kind(ix, store, node), node),
-                Relation(node, ix.label(ox.NamedNode(node)) or node, when, sort,
-                         words=time_words(ix, ox.NamedNode(node), base)),
-            )  # fmt: skip
-            rel.claims.append(claim)
-        if claim.triple and not targets:
-            subject, predicate, obj = claim.triple
-            kind = _predicate_label(ix, store, predicate)
-            value = ix.label(obj) or obj.value  # the object's label, a literal's text
-            if subject == desc.iri:  # this -> object
-                other, label = (obj.value if isinstance(obj, ox.NamedNode) else ""), value
-            elif isinstance(obj, ox.NamedNode) and obj.value == desc.iri:  # subject -> this
-                kind, other = inverse_label(kind), subject
-                label = ix.label(ox.NamedNode(subject)) or subject
-            else:  # a statement between two others, about this: "subject: object"
-                other, label = subject, f"{ix.label(ox.NamedNode(subject)) or subject}: {value}"
-            sort = claim.when or "9999"
-            rel = found.setdefault(
-                (kind, other + label), Relation(other, label, claim.when, sort, words=claim.time_words)
-            )
-            rel.claims.append(claim)
-    grouped: dict[str, list[Relation]] = defaultdict(list)
-    for (kind, _), rel in found.items():
-        grouped[kind].append(rel)
-    return {k: sorted(v, key=lambda r: (r.sort, r.label)) for k, v in sorted(grouped.items())}
-
-
-def _by_status(claims: list[ClaimView]) -> list[tuple[str, str, list[ClaimView]]]:
-    """The claims in groups of one status (slug, label, claims), the largest group first."""
-    groups: dict[str, list[ClaimView]] = defaultdict(list)
-    for claim in claims:
-        groups[claim.status_slug].append(claim)
-    ordered = sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
-    return [(slug, items[0].status_label, items) for slug, items in ordered]
 
 
 def _jsonld(desc: Description) -> str:
@@ -305,7 +225,7 @@ def render_description(desc: Description, urls: Urls, store: Store, dataset: str
     claims = claims_of(desc, store.base)
     incoming: dict[str, list[Any]] = defaultdict(list)
     for link in desc.incoming:
-        label = link.predicate_label or _predicate_label(ix, store, link.predicate)
+        label = link.predicate_label or predicate_label(ix, link.predicate, partial(curie, store))
         incoming[inverse_label(label)].append(link)
     own_claim = next((c for c in claims if c.iri == desc.iri), None)
     others = [c for c in claims if c.iri != desc.iri]
@@ -317,9 +237,9 @@ def render_description(desc: Description, urls: Urls, store: Store, dataset: str
         "alt_labels": [o.value for o in ix.objects(node, SKOS + "altLabel")],
         "properties": _properties(desc, store),
         "claims": others,
-        "claim_groups": _by_status(others),
+        "claim_groups": by_status(others),
         "own_claim": own_claim,
-        "relations": _relations(desc, others, store),
+        "relations": relations(desc, others, store.base, partial(curie, store)),
         "incoming": dict(incoming),
         "jsonld": _jsonld(desc),
     }
