@@ -208,3 +208,14 @@ def test_the_timeline_names_the_author_once_and_other_speakers_on_their_entries(
     assert any('href="/doc/org/united-nations"' in s for s in said_by)  # others stay named
     entries = re.findall(r'<li class="event"', text)
     assert len(said_by) < len(entries)
+
+
+def test_the_claims_list_names_the_author_once(client):
+    text = page(client, "/claims")
+    speaker = text[text.index('<p class="speaker">') :]
+    assert 'href="/doc/agent/article-author"' in speaker[: speaker.index("</p>")]
+    assert text.count('href="/doc/agent/article-author"') == 1  # was in every row
+    said_by = [row.split("<td>")[-1] for row in re.findall(r"<tr><td>.*?</tr>", text, re.S)]
+    assert len(said_by) > 20
+    assert any('href="/doc/' in cell for cell in said_by)  # other speakers stay named
+    assert any('href="/doc/' not in cell for cell in said_by)  # the author's rows name no one

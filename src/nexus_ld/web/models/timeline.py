@@ -3,7 +3,6 @@ claims behind it (status, summary, who says so) and the source's wording of vagu
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,13 +52,3 @@ def load_events(store: Store, statuses: Iterable[str] | None = None) -> list[Eve
         )  # fmt: skip
         claim["agents"].setdefault(r["agent"].value, text(r["agentLabel"]) or slug(r["agent"].value))
     return sorted(events.values(), key=lambda e: (e.year is None, e.year or 0, e.when, e.label.lower()))
-
-
-def usual_speaker(events: Iterable[Event]) -> tuple[str, str] | None:
-    """The agent (IRI, label) who makes the most claims on the timeline, usually the source's author:
-    the page names them once, and each entry names only another speaker."""
-    counts: Counter[tuple[str, str]] = Counter(
-        agent for e in events for c in e.claims.values() for agent in c["agents"].items()
-    )
-    # Most claims first, then by IRI: the same speaker whichever order the rows came in.
-    return min(counts, key=lambda a: (-counts[a], a[0])) if counts else None

@@ -11,8 +11,9 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from nexus_ld.errors import BadRequest
 from nexus_ld.store.embedded import Store
+from nexus_ld.web.models.claims import usual_speaker
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, slug, text, to_json
-from nexus_ld.web.models.timeline import Event, load_events, usual_speaker
+from nexus_ld.web.models.timeline import Event, load_events
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("network", __name__)
@@ -120,5 +121,6 @@ def timeline() -> str:
     undated = [e for e in events if e.year is None]
     return render_template(
         "timeline.html", title="Timeline of events", years=years, undated=undated, known=known,
-        statuses=statuses, total=len(events), speaker=usual_speaker(events),
+        statuses=statuses, total=len(events),
+        speaker=usual_speaker(c["agents"].items() for e in events for c in e.claims.values()),
     )  # fmt: skip

@@ -20,7 +20,7 @@ from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
-from nexus_ld.web.models.claims import claims_of
+from nexus_ld.web.models.claims import claims_of, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
 from nexus_ld.web.urls import Urls
@@ -176,6 +176,7 @@ def claims() -> str:
     return render_template(
         "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
+        speaker=usual_speaker(r["agents"] for r in rows),
     )  # fmt: skip
 
 
