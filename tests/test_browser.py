@@ -95,6 +95,7 @@ def test_entity_page_shows_badges_and_a_quote_that_links_into_the_source(page: P
     expect(page.locator("h1")).to_contain_text("Tehrik-e-Taliban Pakistan")
     assert page.locator("article.claim .badge.status-reported-fact").count() >= 5
     assert page.locator("article.claim .badge.status-allegation").count() >= 1
+    page.locator("details#status-reported-fact > summary").click()  # statements are folded by status
     quote = page.locator("article.claim blockquote.quote").first
     expect(quote).to_be_visible()
     link = quote.locator("a.quote-link")

@@ -44,6 +44,8 @@ class Incoming:
     subject: str
     predicate: str
     label_term: ox.Literal | None
+    predicate_label: str | None = None
+    summary: str | None = None  # a claim's nx:summary (claims have no label)
 
     @property
     def label(self) -> str | None:
@@ -144,6 +146,10 @@ def _order(triple: ox.Triple) -> tuple[str, ...]:
     return tuple("" if isinstance(t, ox.BlankNode) else str(t) for t in triple)
 
 
+def _text(term: Any) -> str | None:
+    return term.value if term is not None else None
+
+
 def incoming_page(store: ReadStore, iri: str, page: int, page_size: int) -> tuple[list[Incoming], int]:
     """One page of the links into ``iri`` and their total (``queries/incoming.rq``, paged in the query)."""
     subs = {"r": ox.NamedNode(iri)}
@@ -153,7 +159,11 @@ def incoming_page(store: ReadStore, iri: str, page: int, page_size: int) -> tupl
     else:
         rows_for_total = rows
     total = int(rows_for_total[0]["total"].value) if rows_for_total else 0
-    return [Incoming(row["s"].value, row["p"].value, row["label"]) for row in rows], total
+    links = [
+        Incoming(row["s"].value, row["p"].value, row["label"], _text(row["plabel"]), _text(row["summary"]))
+        for row in rows
+    ]
+    return links, total
 
 
 def describe(store: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:

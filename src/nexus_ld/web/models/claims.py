@@ -3,6 +3,8 @@ resource with their status, agents, quotes and time, read from ``store.describe.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +38,8 @@ class ClaimView:
     quotes: list[Quote]
     asserts: list[str]
     triple: tuple[str, str, Any] | None  # rdf:subject, rdf:predicate, rdf:object (a pyoxigraph term)
-    when: str
+    when: str  # a date or interval of dates, or ""
+    time_words: str = ""  # the time as the source words it ("repeatedly"), never shown as a date
 
     @property
     def status_slug(self) -> str:
@@ -51,8 +54,28 @@ def _nx(index_base: str, name: str) -> str:
     return index_base + NX_SUFFIX + name
 
 
+def _time_nodes(index: Index, node: object, base: str) -> list[Any]:
+    return [t for prop in TIME_PROPS for iri in (TIME + prop, _nx(base, prop), W3ORG + prop)
+            for t in index.objects(node, iri)]  # fmt: skip
+
+
+def time_words(index: Index, node: object, base: str) -> str:
+    """The time as the source words it (``nx:timeText`` of the node, its time or that time's ends),
+    quoted: “repeatedly”, until “After the death of Baitullah Mehsud”. Text, never a date."""
+    words = _nx(base, "timeText")
+    found = [f"“{w}”" for w in [index.value(node, words)] if w]
+    for t in _time_nodes(index, node, base):
+        found += [f"“{w}”" for w in [index.value(t, words)] if w]
+        for end, lead in ((TIME + "hasBeginning", "from"), (TIME + "hasEnd", "until")):
+            instant = index.first(t, end)
+            worded = index.value(instant, words) if instant is not None else None
+            found += [f"{lead} “{worded}”"] if worded else []
+    return "; ".join(dict.fromkeys(found))
+
+
 def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
-    """(display text, sort key) of the time a node carries: ``2007``, ``2013 – 2018-06``, ``from 2014``."""
+    """(display text, sort key) of the dates a node carries: ``2007``, ``2013 – 2018-06``, ``from 2014``;
+    ("", "9999") when it has none (a time worded only in text is ``time_words``)."""
     for prop in TIME_PROPS:
         for iri in (TIME + prop, _nx(base, prop), W3ORG + prop):
             t = index.first(node, iri)
@@ -71,8 +94,7 @@ def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
                 return f"from {b}", b
             if e:
                 return f"until {e}", e
-    text = index.value(node, _nx(base, "timeText"))
-    return (text or "", "9999")
+    return ("", "9999")
 
 
 def claims_of(desc: Description, base: str) -> list[ClaimView]:
@@ -119,7 +141,16 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
                 asserts=[o.value for o in ix.objects(subject, _nx(base, "asserts"))],
                 triple=(subj.value, pred.value, obj) if subj is not None and pred is not None else None,
                 when=time_text(ix, subject, base)[0],
+                time_words=time_words(ix, subject, base),
             )
         )
     out.sort(key=lambda c: (c.first_offset, c.iri))
     return out
+
+
+def usual_speaker(claims_agents: Iterable[Iterable[tuple[str, str]]]) -> tuple[str, str] | None:
+    """The agent (IRI, label) who makes the most of these claims (each given by its agents), usually
+    the source's author: a page names them once, and each claim names only another speaker."""
+    counts: Counter[tuple[str, str]] = Counter(agent for agents in claims_agents for agent in agents)
+    # Most claims first, then by IRI: the same speaker whichever order the rows came in.
+    return min(counts, key=lambda a: (-counts[a], a[0])) if counts else None

@@ -20,18 +20,19 @@ STATUS_ORDER = (
     "reported-fact", "official-statement", "claim-of-responsibility", "assessment", "allegation",
     "forecast", "recommendation", "denial",
 )  # fmt: skip
-# Node colour categories, most specific first: (name, legend label, classes as CURIEs). The classes
-# must be among those network-nodes.rq asks about.
+# Node categories, most specific first: (name, legend label, classes as CURIEs, cytoscape shape). The
+# classes must be among those network-nodes.rq asks about. The legend carries the shape to the
+# drawing (network.js) and network.css draws the legend's swatch in the same shape.
 CATEGORIES = (
-    ("person", "Person", ("schema:Person",)),
-    ("group", "Armed group", ("nx:ArmedGroup",)),
-    ("category", "Category of groups", ("nx:GroupCategory",)),
-    ("state", "State or state body", ("nx:State", "nx:StateBody")),
-    ("organisation", "Other organisation", ("w3org:Organization",)),
-    ("place", "Place", ("schema:Place",)),
+    ("person", "Person", ("schema:Person",), "ellipse"),
+    ("group", "Armed group", ("nx:ArmedGroup",), "round-rectangle"),
+    ("category", "Category of groups", ("nx:GroupCategory",), "round-hexagon"),
+    ("state", "State or state body", ("nx:State", "nx:StateBody"), "round-diamond"),
+    ("organisation", "Other organisation", ("w3org:Organization",), "round-pentagon"),
+    ("place", "Place", ("schema:Place",), "round-triangle"),
 )
 OTHER = "other"
-LEGEND = [(name, label) for name, label, _ in CATEGORIES] + [(OTHER, "Other")]
+LEGEND = [(name, label, shape) for name, label, _, shape in CATEGORIES] + [(OTHER, "Other", "round-octagon")]
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def _status_rank(slug: str) -> int:
 
 def _nodes(store: Store) -> dict[str, Node]:
     category_of = {
-        _expand(store, c): (rank, name) for rank, (name, _, cs) in enumerate(CATEGORIES) for c in cs
+        _expand(store, c): (rank, name) for rank, (name, _, cs, _) in enumerate(CATEGORIES) for c in cs
     }
     found: dict[str, tuple[str, tuple[int, str]]] = {}
     for r in store.named("network-nodes"):

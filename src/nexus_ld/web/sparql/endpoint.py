@@ -48,7 +48,7 @@ from nexus_ld.web.sparql.executor import (
     query_task,
     timed_out,
 )
-from nexus_ld.web.sparql.guard import Limits, QueryInfo, refuse_update
+from nexus_ld.web.sparql.guard import Limits, QueryInfo, explain_parse_error, refuse_update
 from nexus_ld.web.sparql.service import describe_service
 from nexus_ld.web.state import Releases, State, current_state, releases_of
 
@@ -324,7 +324,10 @@ def sparql() -> Response:
     left = timeout - (time.monotonic() - started)  # the guard's time counts: one limit per request
     if left <= 0:
         raise timed_out(timeout)
-    outcome = run_bounded(query_task, (job,), left, timed_out(timeout))
+    try:
+        outcome = run_bounded(query_task, (job,), left, timed_out(timeout))
+    except BadRequest as exc:
+        raise explain_parse_error(exc, req.text, current_app.extensions["nexus_ld"].store.prefixes) from None
     fmt = (RDF_FORMATS if outcome.graph else RESULT_FORMATS)[outcome.format]
     headers = {
         "Vary": "Accept",

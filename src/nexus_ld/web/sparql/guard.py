@@ -219,6 +219,33 @@ def _describe(text: str, limits: Limits, prefixes: Mapping[str, str]) -> QueryIn
     return QueryInfo(form, any(w.startswith("FROM") for w in words), tuple(services))
 
 
+# pyoxigraph's words when a prefixed name uses a prefix neither the query nor the store declares.
+PREFIX_NOT_FOUND = "Prefix not found"
+
+
+def explain_parse_error(error: BadRequest, text: str, prefixes: Mapping[str, str]) -> BadRequest:
+    """The parser's "Prefix not found" (followed by a dump of the grammar's expected characters)
+    said plainly: which prefixes the query uses without declaring them, and those the endpoint
+    declares for every query. Any other error is returned as it is."""
+    if PREFIX_NOT_FOUND not in error.message:
+        return error
+    try:
+        toks = tokens(text)
+    except BadRequest:
+        return error
+    declared, first = _prologue(toks)
+    used = dict.fromkeys(t.split(":", 1)[0] for kind, t, _ in toks[first:] if kind == "pname")
+    unknown = [p for p in used if p not in declared and p not in prefixes]
+    if not unknown:
+        return error
+    names = ", ".join(f"{p}:" for p in unknown)
+    known = ", ".join(f"{p}:" for p in sorted(prefixes))
+    return BadRequest(
+        f"the query does not parse: unknown prefix {names}. Declare it (PREFIX {unknown[0]}: <…>) or use"
+        f" one of the prefixes this endpoint declares for every query: {known}"
+    )
+
+
 def inspect(text: str, limits: Limits, prefixes: Mapping[str, str] | None = None) -> QueryInfo:
     """Check a query text against the endpoint's rules and describe it.
 

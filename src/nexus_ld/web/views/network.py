@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from nexus_ld.errors import BadRequest
 from nexus_ld.store.embedded import Store
+from nexus_ld.web.models.claims import usual_speaker
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, slug, text, to_json
 from nexus_ld.web.models.timeline import Event, load_events
 from nexus_ld.web.state import current_state
@@ -102,7 +103,7 @@ def network_page() -> str:
     return render_template(
         "network.html", title="The network", network=network, shown=shown, year=year, span=span,
         statuses=statuses, undated=undated, counts=counts,
-        categories=[(name, label) for name, label in LEGEND if name in present],
+        categories=[entry for entry in LEGEND if entry[0] in present],
     )  # fmt: skip
 
 
@@ -122,4 +123,5 @@ def timeline() -> str:
     return render_template(
         "timeline.html", title="Timeline of events", years=years, undated=undated, known=known,
         statuses=statuses, total=len(events),
+        speaker=usual_speaker(c["agents"].items() for e in events for c in e.claims.values()),
     )  # fmt: skip

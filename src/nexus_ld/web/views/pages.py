@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
-from nexus_ld.web.models.claims import ClaimView, claims_of, time_text
+from nexus_ld.web.models.claims import claims_of, usual_speaker
+from nexus_ld.web.models.labels import inverse_label
+from nexus_ld.web.models.relations import by_status, predicate_label, relations
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 
@@ -174,19 +177,11 @@ def claims() -> str:
     return render_template(
         "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
+        speaker=usual_speaker(r["agents"] for r in rows),
     )  # fmt: skip
 
 
 # --- descriptions as HTML -----------------------------------------------------------------------
-@dataclass
-class Relation:
-    iri: str
-    label: str
-    when: str
-    sort: str
-    claims: list[ClaimView] = field(default_factory=list)
-
-
 def _term_view(ix: Index, term: Any) -> dict[str, Any]:
     if isinstance(term, ox.NamedNode):
         return {"iri": term.value, "label": ix.label(term) or term.value}
@@ -200,41 +195,9 @@ def _properties(desc: Description, store: Store) -> list[tuple[str, str, list[di
     for predicate, objects in ix.predicates(desc.iri).items():
         if predicate in SKIP_PROPERTIES or any(isinstance(o, ox.BlankNode) for o in objects):
             continue
-        label = ix.label(ox.NamedNode(predicate)) or curie(store, predicate)
+        label = predicate_label(ix, predicate, partial(curie, store))
         out.append((label, predicate, [_term_view(ix, o) for o in objects]))
     return sorted(out)
-
-
-def _relations(desc: Description, claims: list[ClaimView], store: Store) -> dict[str, list[Relation]]:
-    """What the claims assert, grouped by kind (the asserted node's type, or the claimed property)
-    and ordered by time within a kind."""
-    ix, base = desc.index, store.base
-    found: dict[tuple[str, str], Relation] = {}
-    for claim in claims:
-        targets = [n for n in claim.asserts if n != desc.iri]
-        for node in targets:
-            kinds = [ix.label(t) or curie(store, t.value) for t in ix.objects(node, RDF + "type")] or [
-                "other"
-            ]
-            when, sort = time_text(ix, ox.NamedNode(node), base)
-            rel = found.setdefault(
-                (kinds[0], node), Relation(node, ix.label(ox.NamedNode(node)) or node, when, sort)
-            )
-            rel.claims.append(claim)
-        if claim.triple and not targets:
-            subject, predicate, obj = claim.triple
-            kind = ix.label(ox.NamedNode(predicate)) or curie(store, predicate)
-            other = obj.value if isinstance(obj, ox.NamedNode) and subject == desc.iri else subject
-            label = ix.label(ox.NamedNode(other)) or (obj.value if other == subject == desc.iri else other)
-            if isinstance(obj, ox.Literal) and subject == desc.iri:
-                other, label = "", obj.value
-            sort = claim.when or "9999"
-            rel = found.setdefault((kind, other + label), Relation(other, label, claim.when, sort))
-            rel.claims.append(claim)
-    grouped: dict[str, list[Relation]] = defaultdict(list)
-    for (kind, _), rel in found.items():
-        grouped[kind].append(rel)
-    return {k: sorted(v, key=lambda r: (r.sort, r.label)) for k, v in sorted(grouped.items())}
 
 
 def _jsonld(desc: Description) -> str:
@@ -264,16 +227,21 @@ def render_description(desc: Description, urls: Urls, store: Store, dataset: str
     claims = claims_of(desc, store.base)
     incoming: dict[str, list[Any]] = defaultdict(list)
     for link in desc.incoming:
-        incoming[ix.label(ox.NamedNode(link.predicate)) or curie(store, link.predicate)].append(link)
+        label = link.predicate_label or predicate_label(ix, link.predicate, partial(curie, store))
+        incoming[inverse_label(label)].append(link)
+    own_claim = next((c for c in claims if c.iri == desc.iri), None)
+    others = [c for c in claims if c.iri != desc.iri]
     context = {
         "desc": desc,
-        "title": desc.label,
+        # A claim has no name: its summary is its title.
+        "title": own_claim.summary if own_claim and own_claim.summary else desc.label,
         "types": types,
         "alt_labels": [o.value for o in ix.objects(node, SKOS + "altLabel")],
         "properties": _properties(desc, store),
-        "claims": [c for c in claims if c.iri != desc.iri],
-        "own_claim": next((c for c in claims if c.iri == desc.iri), None),
-        "relations": _relations(desc, [c for c in claims if c.iri != desc.iri], store),
+        "claims": others,
+        "claim_groups": by_status(others),
+        "own_claim": own_claim,
+        "relations": relations(desc, others, store.base, partial(curie, store)),
         "incoming": dict(incoming),
         "jsonld": _jsonld(desc),
     }

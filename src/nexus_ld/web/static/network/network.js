@@ -18,8 +18,13 @@
   const jsonUrl = box.dataset.json;
 
   const background = (el) => getComputedStyle(el).backgroundColor;
+  // The legend is the key: each swatch gives its category's colour and shape to the drawing.
   const nodeColours = {};
-  document.querySelectorAll(".swatch[data-category]").forEach((el) => { nodeColours[el.dataset.category] = background(el); });
+  const nodeShapes = {};
+  document.querySelectorAll(".swatch[data-category]").forEach((el) => {
+    nodeColours[el.dataset.category] = background(el);
+    nodeShapes[el.dataset.category] = el.dataset.shape;
+  });
   const statusColours = {};
   document.querySelectorAll(".legend-status[data-status] .badge").forEach((el) => {
     statusColours[el.parentElement.dataset.status] = background(el);
@@ -37,7 +42,8 @@
   }
 
   function elements(data) {
-    const nodes = data.nodes.map((n) => ({ group: "nodes", data: Object.assign({}, n, { colour: nodeColours[n.category] || "#888" }) }));
+    const nodes = data.nodes.map((n) => ({ group: "nodes", data: Object.assign({}, n, {
+      colour: nodeColours[n.category] || "#888", shape: nodeShapes[n.category] || "ellipse" }) }));
     const edges = data.edges.map((e) => ({ group: "edges", data: edgeData(e) }));
     return nodes.concat(edges);
   }
@@ -53,21 +59,19 @@
     maxZoom: 3,
     style: [
       { selector: "node", style: {
-        "background-color": "data(colour)", "label": "data(label)", "width": "data(size)", "height": "data(size)",
-        "font-family": "system-ui, sans-serif", "font-size": 13, "color": "#1d232b",
-        "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "wrap", "text-max-width": 120,
+        "background-color": "data(colour)", "shape": "data(shape)", "label": "data(label)", "width": "data(size)", "height": "data(size)",
+        "font-family": "system-ui, sans-serif", "font-size": 16, "color": "#1d232b",
+        "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "wrap", "text-max-width": 130,
         "text-background-color": "#fff", "text-background-opacity": 0.75, "text-background-padding": 1,
         "border-width": 1.5, "border-color": "#fff" } },
-      { selector: "node[category = 'person']", style: { "shape": "ellipse" } },
-      { selector: "node[category = 'group']", style: { "shape": "round-rectangle" } },
-      { selector: "node[category = 'category']", style: { "shape": "round-hexagon" } },
-      { selector: "node[category = 'state'], node[category = 'organisation']", style: { "shape": "round-diamond" } },
-      { selector: "node[category = 'place']", style: { "shape": "round-triangle" } },
       { selector: "edge", style: {
         "width": 2, "line-color": "data(colour)", "target-arrow-color": "data(colour)", "target-arrow-shape": "triangle",
-        "arrow-scale": 0.8, "curve-style": "bezier", "label": "data(kindLabel)", "font-size": 10, "color": "#38424d",
+        "arrow-scale": 0.8, "curve-style": "bezier", "font-size": 10, "color": "#38424d",
         "font-family": "system-ui, sans-serif", "text-rotation": "autorotate",
         "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
+      // A line's kind shows where the reader looks (hover, or the lines of a clicked node): written on
+      // every line at once, the labels around the hubs covered each other.
+      { selector: "edge.labelled", style: { "label": "data(kindLabel)", "z-index": 10 } },
       { selector: "edge[!dated]", style: { "line-style": "dotted" } },
       { selector: ":selected", style: { "overlay-color": "#e0b400", "overlay-opacity": 0.25, "overlay-padding": 4 } },
       { selector: ".faded", style: { "opacity": 0.25 } },
@@ -76,13 +80,43 @@
 
   function layout() {
     cy.nodes().forEach((n) => { n.data("size", Math.min(20 + 4 * n.degree(), 56)); });
-    // Deterministic: a circle first, then force-directed from there (no random start).
+    // Deterministic: a circle first (nodes in the server's order), then force-directed from there
+    // (no random start), then labels pushed apart: the same picture on every load.
     cy.layout({ name: "circle", animate: false }).run();
-    // Longer edges around hubs (TTP, al-Qaeda) leave room for their many labels.
+    // Longer edges around hubs (TTP, al-Qaeda) leave room for their many neighbours.
     const hub = (e) => Math.max(e.source().degree(), e.target().degree());
     cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 14000, nodeOverlap: 20,
       idealEdgeLength: (e) => 55 + 4 * Math.min(hub(e), 16), edgeElasticity: () => 80, gravity: 1.2,
       componentSpacing: 40, numIter: 3000, padding: 20 }).run();
+    separate(cy.nodes(), 4);
+  }
+
+  // Moves nodes apart until no two (body and label) overlap, by the smaller overlap each time, half
+  // to each side; in model coordinates, so no zoom makes them overlap again. Every node is placed
+  // once for the whole network, so the part shown for a year or a status overlaps nowhere either.
+  function separate(nodes, gap) {
+    const list = nodes.toArray();
+    for (let round = 0; round < 300; round++) {
+      const boxes = list.map((n) => n.boundingBox({ includeLabels: true, includeOverlays: false }));
+      let moved = false;
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const a = boxes[i], b = boxes[j];
+          const dx = Math.min(a.x2 - b.x1, b.x2 - a.x1) + gap, dy = Math.min(a.y2 - b.y1, b.y2 - a.y1) + gap;
+          if (dx <= 0 || dy <= 0) continue;
+          const p = list[i].position(), q = list[j].position();
+          const sx = p.x <= q.x ? -1 : 1, sy = p.y <= q.y ? -1 : 1;
+          const move = dx < dy ? { x: sx * dx / 2, y: 0 } : { x: 0, y: sy * dy / 2 };
+          list[i].position({ x: p.x + move.x, y: p.y + move.y });
+          list[j].position({ x: q.x - move.x, y: q.y - move.y });
+          [a.x1, a.x2, a.y1, a.y2] = [a.x1 + move.x, a.x2 + move.x, a.y1 + move.y, a.y2 + move.y];
+          [b.x1, b.x2, b.y1, b.y2] = [b.x1 - move.x, b.x2 - move.x, b.y1 - move.y, b.y2 - move.y];
+          moved = true;
+        }
+      }
+      if (!moved) return round;
+    }
+    return -1;
   }
 
   let sequence = 0;
@@ -176,12 +210,18 @@
   cy.on("tap", "node, edge", (evt) => {
     cy.elements().unselect(); evt.target.select(); showDetails(evt.target);
     const near = evt.target.isNode() ? evt.target.closedNeighborhood() : evt.target.connectedNodes().union(evt.target);
-    cy.elements().addClass("faded"); near.removeClass("faded");
+    cy.elements().addClass("faded").removeClass("labelled"); near.removeClass("faded");
+    near.edges().addClass("labelled");
   });
   cy.on("dbltap", "node, edge", (evt) => { const href = evt.target.data("href"); if (href) window.location.href = href; });
-  cy.on("tap", (evt) => { if (evt.target === cy) { cy.elements().removeClass("faded"); hideDetails(); } });
+  cy.on("tap", (evt) => { if (evt.target === cy) { cy.elements().removeClass("faded labelled"); hideDetails(); } });
   cy.on("mouseover", "node, edge", () => { box.style.cursor = "pointer"; });
   cy.on("mouseout", "node, edge", () => { box.style.cursor = ""; });
+  cy.on("mouseover", "edge", (evt) => { evt.target.addClass("labelled"); });
+  cy.on("mouseout", "edge", (evt) => {
+    const e = evt.target;
+    if (!e.selected() && !e.connectedNodes().some((n) => n.selected())) e.removeClass("labelled");
+  });
 
   // --- controls -----------------------------------------------------------------------------------
   let timer = null;

@@ -1,8 +1,10 @@
-// The query UI: YASGUI (vendored, no CDN) on this endpoint, with the example queries offered by name.
+// The query UI: YASGUI (vendored, no CDN) on this endpoint, inside the site's page, opening on the
+// first example query, with the others offered by name.
 (function () {
   "use strict";
   var root = document.getElementById("yasgui");
-  var endpoint = root.getAttribute("data-endpoint");
+  // Absolute: YASR builds a URL object from it when it shows an error.
+  var endpoint = new URL(root.getAttribute("data-endpoint"), window.location.href).href;
   var examples = JSON.parse(document.getElementById("nx-examples").textContent);
 
   // Nothing leaves this site: no LOV term look-ups, no other endpoints in the catalogue.
@@ -11,6 +13,8 @@
     return [{ endpoint: endpoint }];
   };
   Yasgui.defaults.requestConfig.endpoint = endpoint;
+  // A new visitor's first tab holds the first example (who led TTP), not an empty ?s ?p ?o.
+  if (examples.length) Yasgui.Yasqe.defaults.value = examples[0].query;
 
   var yasgui = new Yasgui(root, {
     requestConfig: { endpoint: endpoint, method: "POST" },
