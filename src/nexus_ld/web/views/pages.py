@@ -20,6 +20,7 @@ from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.claims import ClaimView, claims_of, time_text
+from nexus_ld.web.models.provenance import contribution_notes
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
@@ -275,6 +276,7 @@ def render_description(desc: Description, urls: Urls, store: Store, dataset: str
         "relations": _relations(desc, [c for c in claims if c.iri != desc.iri], store),
         "incoming": dict(incoming),
         "jsonld": _jsonld(desc),
+        "contributions": contribution_notes(store, desc.iri),  # "contributed by …, accepted by …"
     }
     if expand(store, "nx:Source") in [t["iri"] for t in types]:
         context |= _source_context(desc, store)
