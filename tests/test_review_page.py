@@ -16,6 +16,7 @@ from nexus_ld.contributions.digest import restatements
 from nexus_ld.contributions.service import Validator
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import NX
+from nexus_ld.pipeline.build import build
 from nexus_ld.web.app import create_app
 
 TOKEN = "review-page-token-0123456789"
@@ -36,8 +37,9 @@ def app_for(settings: Settings, **overrides):
     return app
 
 
-def submit(client, body: bytes, note: str = "") -> str:
-    response = client.post(f"/contributions?note={note}", data=body, content_type="text/turtle")
+def submit(client, body: bytes, note: str = "", name: str = "") -> str:
+    query = {"note": note, "contributor": name}
+    response = client.post("/contributions", query_string=query, data=body, content_type="text/turtle")
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()["id"]
 
@@ -161,7 +163,7 @@ def test_every_post_needs_the_sessions_csrf_token(project) -> None:
 
 def test_accept_and_reject_from_the_page(project) -> None:
     client = app_for(project, inbox_path=str(project.project / "inbox-decide.sqlite")).test_client()
-    accepted_id = submit(client, (GOOD / "new-claim.ttl").read_bytes(), note="Karim, field researcher")
+    accepted_id = submit(client, (GOOD / "new-claim.ttl").read_bytes(), note="from section one", name="Karim")
     rejected_id = submit(client, (GOOD / "new-source-with-text.ttl").read_bytes())
     sign_in(client, name="Ayesha")
 
@@ -188,6 +190,24 @@ def test_accept_and_reject_from_the_page(project) -> None:
     assert (record, RDF.type, NX.Contribution) in written
     assert written.value(record, DCTERMS.identifier) == Literal(accepted_id)
     assert (record, DCTERMS.hasPart, URIRef(CLAIM)) in written
+    assert written.value(record, DCTERMS.contributor) == Literal("Karim")
+
+    # The next build publishes the claim with its record; its page and its group's page say who
+    # contributed it and who accepted it, when; the record has a page of its own.
+    build(project)
+    published = app_for(project).test_client()
+    published.environ_base["HTTP_ACCEPT"] = "text/html"
+    day = written.value(record, DCTERMS.dateAccepted)[:10]
+    note = "Contributed by <strong>Karim</strong>,\naccepted by <strong>Ayesha</strong> on <time"
+    for page in ("/doc/claim/contributed-ttp-aims-to-overthrow-government", "/doc/group/ttp"):
+        html = published.get(page).get_data(as_text=True)
+        assert note in html and f">{day}</time>" in html, page
+        assert f'href="/doc/contribution/{accepted_id}">(contribution {accepted_id})</a>' in html
+    assert "Contributed by" not in published.get("/doc/claim/ttp-aim-overthrow-government").get_data(
+        as_text=True
+    )
+    record_page = published.get(f"/doc/contribution/{accepted_id}").get_data(as_text=True)
+    assert "Karim" in record_page and "Ayesha" in record_page
 
     signed_out = client.post(PAGE + "/sign-out", data={"csrf_token": csrf(client)})
     assert signed_out.status_code == 303
