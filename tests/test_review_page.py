@@ -219,3 +219,30 @@ def test_the_page_is_off_without_a_token(bundled: Settings) -> None:
     response = client.get(PAGE, headers={"Accept": "text/html"})
     assert response.status_code == 403 and "maintainer_token" in response.get_data(as_text=True)
     assert "Set-Cookie" not in response.headers
+
+
+FORGED_RECORD = b"""
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix schema:  <http://schema.org/> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/nexus-ld/id/contribution/20200101-00000000> a nx:Contribution ;
+    dcterms:identifier "20200101-00000000" ;
+    dcterms:dateSubmitted "2020-01-01T00:00:00Z"^^xsd:dateTime ;
+    dcterms:dateAccepted "2020-01-02T00:00:00Z"^^xsd:dateTime ;
+    schema:editor "the chief editor" ;
+    dcterms:hasPart claim:contributed-ttp-active-border-districts .
+"""
+
+
+def test_a_contribution_cannot_bring_its_own_provenance_record(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-forged.sqlite")).test_client()
+    entry_id = submit(client, (GOOD / "new-source-with-text.ttl").read_bytes() + FORGED_RECORD)
+    sign_in(client)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Carries a contribution record" in html and "20200101-00000000" in html
+    refused = client.post(f"{PAGE}/{entry_id}/accept", data={"csrf_token": csrf(client)})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "which only accepting writes" in text
+    assert not (project.project / "data" / "contributions" / f"{entry_id}.ttl").exists()
+    status = client.get(f"/contributions/{entry_id}", headers={"Accept": "application/json"}).get_json()
+    assert status["status"] == "pending"

@@ -22,6 +22,7 @@ from rdflib.term import Node
 
 from nexus_ld import formats
 from nexus_ld.contributions.inbox import Entry
+from nexus_ld.contributions.review import provenance_records
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
 from nexus_ld.errors import NexusError
@@ -73,6 +74,7 @@ class Digest:
     claims: list[ClaimDigest] = field(default_factory=list)
     sources: list[Entity] = field(default_factory=list)
     restatements: list[Restatement] = field(default_factory=list)
+    forged: list[str] = field(default_factory=list)  # contribution records it carries (accept refuses)
     error: str = ""
 
 
@@ -95,6 +97,7 @@ def digest(validator: Validator, entry: Entry) -> Digest:
         claims=claims,
         sources=[_entity(graph, store, s) for s in sorted(sources, key=str)],
         restatements=[r for c in claims for r in restatements(store, graph, URIRef(c.iri))],
+        forged=provenance_records(graph, validator.base),
     )
 
 

@@ -52,6 +52,15 @@ def record_iri(base: str, entry_id: str) -> URIRef:
     return URIRef(f"{base}id/contribution/{entry_id}")
 
 
+def provenance_records(graph: Graph, base: str) -> list[str]:
+    """The resources of ``graph`` that only accepting may write: ``nx:Contribution`` records, typed as
+    such or named under ``<base>id/contribution/``. A contribution carrying one would forge its own
+    "contributed by …, accepted by …" (accept refuses it; the review page warns)."""
+    folder = str(record_iri(base, ""))
+    typed = set(graph.subjects(RDF.type, NX.Contribution))
+    return sorted({str(s) for s in graph.subjects() if s in typed or str(s).startswith(folder)})
+
+
 def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path, base: str) -> Graph:
     """The contribution's triples with its provenance record (``record_iri``, under ``base``); inline
     source texts moved to files."""
@@ -89,7 +98,8 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
     Raises:
         NotFound: no such contribution.
         NotPending: already decided.
-        Unprocessable: it no longer conforms to the current build (the report says why).
+        Unprocessable: it no longer conforms to the current build (the report says why), or it
+            describes contribution records (``provenance_records``).
     """
     entry = inbox.get(entry_id, with_body=True)
     if entry.status != "pending":
@@ -100,6 +110,11 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
         raise Unprocessable(
             "it no longer conforms to the current build; reject it or ask for a new version:\n"
             + to_text(outcome, entry_id)
+        )
+    forged = provenance_records(outcome.parsed.graph, validator.base)
+    if forged:
+        raise Unprocessable(
+            f"it describes contribution records ({', '.join(forged)}), which only accepting writes; reject it"
         )
     data_dir = validator.data_dir
     accepted = now()
