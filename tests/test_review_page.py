@@ -5,6 +5,8 @@ what each pending contribution adds, with "restates claim X"; accept and reject 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 from contributions_support import GOOD, writable_copy
@@ -71,7 +73,9 @@ def test_sign_in_sets_a_strict_short_lived_session_and_lists_what_a_contribution
     assert signed.status_code == 303
     cookie = signed.headers["Set-Cookie"]
     assert cookie.startswith("nexus_review=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "Path=/contributions" in cookie and "Expires=" in cookie
+    assert "Path=/contributions" in cookie
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))  # type: ignore[union-attr]
+    assert 29 * 60 < (expires - datetime.now(UTC)).total_seconds() <= 30 * 60  # maintainer_session_minutes
     assert "Secure" not in cookie  # plain http here; over https (or X-Forwarded-Proto) it is Secure
     assert client.get_cookie("nexus_review", path="/contributions").value  # type: ignore[union-attr]
 

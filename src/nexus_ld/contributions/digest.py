@@ -64,6 +64,7 @@ class ClaimDigest:
     status: str
     quotes: list[Quote]
     triple: tuple[str, str, str] | None
+    literal_object: bool = False  # the triple's object is a literal (shown quoted), not an IRI
 
 
 @dataclass
@@ -141,6 +142,7 @@ def _claim(graph: Graph, claim: Node) -> ClaimDigest:
         status=str(graph.value(claim, NX.status) or ""),
         quotes=quotes,
         triple=(str(parts[0]), str(parts[1]), str(parts[2])) if all(p is not None for p in parts) else None,
+        literal_object=isinstance(parts[2], Literal),
     )
 
 
