@@ -250,3 +250,18 @@ def test_a_contribution_cannot_bring_its_own_provenance_record(project) -> None:
     assert not (project.project / "data" / "contributions" / f"{entry_id}.ttl").exists()
     status = client.get(f"/contributions/{entry_id}", headers={"Accept": "application/json"}).get_json()
     assert status["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("hops", "base_url", "headers", "secure"),
+    [
+        (0, "https://localhost", {}, True),  # TLS to the app itself
+        (1, "http://localhost", {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.1"}, True),
+        (0, "http://localhost", {"X-Forwarded-Proto": "https"}, False),  # no trusted proxy: not believed
+    ],
+)
+def test_the_session_cookie_is_secure_over_https(bundled: Settings, hops, base_url, headers, secure) -> None:
+    client = app_for(bundled, trusted_proxy_hops=hops).test_client()
+    response = client.get(PAGE, base_url=base_url, headers=headers)
+    assert response.status_code == 200
+    assert ("; Secure" in response.headers["Set-Cookie"]) is secure
