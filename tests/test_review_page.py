@@ -5,9 +5,11 @@ what each pending contribution adds, with "restates claim X"; accept and reject 
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import itsdangerous.timed
 import pytest
 from contributions_support import GOOD, writable_copy
 from rdflib import Graph, Literal, URIRef
@@ -265,3 +267,25 @@ def test_the_session_cookie_is_secure_over_https(bundled: Settings, hops, base_u
     response = client.get(PAGE, base_url=base_url, headers=headers)
     assert response.status_code == 200
     assert ("; Secure" in response.headers["Set-Cookie"]) is secure
+
+
+def test_a_session_lapses_after_maintainer_session_minutes(project, monkeypatch) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-lapse.sqlite")).test_client()
+    sign_in(client)
+    assert "Signed in as" in client.get(PAGE).get_data(as_text=True)
+    # 31 minutes later, as the signature's timestamp is checked against the clock (itsdangerous).
+    later = int(time.time()) + 31 * 60
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert 'name="token"' in html and "Signed in as" not in html
+
+
+def test_the_contributors_name_is_bounded(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-name.sqlite")).test_client()
+    response = client.post(
+        "/contributions",
+        query_string={"contributor": "x" * 201},
+        data=(GOOD / "new-source-with-text.ttl").read_bytes(),
+        content_type="text/turtle",
+    )
+    assert response.status_code == 400 and "at most 200" in response.get_data(as_text=True)
