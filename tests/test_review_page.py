@@ -11,10 +11,12 @@ from email.utils import parsedate_to_datetime
 
 import itsdangerous.timed
 import pytest
+from click.testing import CliRunner
 from contributions_support import GOOD, writable_copy
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.contributions.digest import restatements
 from nexus_ld.contributions.service import Validator
@@ -214,6 +216,12 @@ def test_accept_and_reject_from_the_page(project) -> None:
     )
     record_page = published.get(f"/doc/contribution/{accepted_id}").get_data(as_text=True)
     assert "Karim" in record_page and "Ayesha" in record_page
+    # Like every file of data/, the accepted file passes `nexus-ld validate` against the new build.
+    settings = ["--setting", "project_dir", str(project.project)]
+    settings += ["--setting", "build_dir", str(project.build)]
+    path = project.project / "data" / "contributions" / f"{accepted_id}.ttl"
+    validated = CliRunner().invoke(main, [*settings, "validate", str(path)])
+    assert validated.exit_code == 0, validated.output
 
     signed_out = client.post(PAGE + "/sign-out", data={"csrf_token": csrf(client)})
     assert signed_out.status_code == 303
