@@ -297,3 +297,16 @@ def test_the_contributors_name_is_bounded(project) -> None:
         content_type="text/turtle",
     )
     assert response.status_code == 400 and "at most 200" in response.get_data(as_text=True)
+
+
+def test_the_contribute_form_takes_the_contributors_name(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-form.sqlite")).test_client()
+    form = client.get("/contribute").get_data(as_text=True)
+    assert 'name="contributor"' in form
+    text = (GOOD / "new-source-with-text.ttl").read_text(encoding="utf-8")
+    sent = client.post("/contribute", data={"text": text, "action": "submit", "contributor": " Noor Khan "})
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    entry_id = re.search(r"contribution <a href=\"/contributions/([^\"]+)\"", sent.get_data(as_text=True))
+    assert entry_id is not None
+    status = client.get(f"/contributions/{entry_id.group(1)}", headers={"Accept": "text/html"})
+    assert "From Noor Khan (shown as “contributed by” once published)." in status.get_data(as_text=True)
