@@ -255,6 +255,24 @@ NAMED = [
     ("claim-statuses", {}),
     ("exists", {"r": TTP}),
     ("exists", {"r": "https://w3id.org/nexus-ld/id/group/no-such-group"}),
+    ("contribution-notes", {"r": TTP}),  # none in the bundled data: the query must still run remotely
+    (
+        "restates-triple",
+        {
+            "claim": "urn:x:new",
+            "subject": TTP,
+            "predicate": "https://w3id.org/nexus-ld/ontology#aim",
+            "object": ox.Literal("to overthrow the government of Pakistan", language="en"),
+        },
+    ),
+    (
+        "restates-quote",
+        {
+            "claim": "urn:x:new",
+            "source": "https://w3id.org/nexus-ld/id/source/ttp-aq-isis-nexus",
+            "exact": ox.Literal("located along the Pak-Afghan border area"),
+        },
+    ),
 ]
 
 

@@ -140,6 +140,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Who accepts contributions over HTTP (written into their provenance).",
     ),
     Setting(
+        "maintainer_session_minutes",
+        30,
+        "Minutes without use after which a maintainer signed in on /contributions/review is signed out.",
+    ),
+    Setting(
         "inference",
         "owlrl",
         "How `build` computes the inferred graph: owlrl (OWL 2 RL in Python) or rules (the same rules as"

@@ -27,6 +27,7 @@ from nexus_ld.errors import BadRequest, NexusError, NotFound
 
 STATUSES = ("pending", "accepted", "rejected")
 MAX_NOTE_CHARS = 2_000
+MAX_CONTRIBUTOR_CHARS = 200
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS contributions (
@@ -43,12 +44,16 @@ CREATE TABLE IF NOT EXISTS contributions (
     decided_by  TEXT,
     reason      TEXT,
     file        TEXT,
-    client      TEXT NOT NULL DEFAULT ''
+    client      TEXT NOT NULL DEFAULT '',
+    contributor TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS contributions_status ON contributions (status, received);
 """
-# Inboxes made before the quota lack the client column.
-MIGRATIONS = {"client": "ALTER TABLE contributions ADD COLUMN client TEXT NOT NULL DEFAULT ''"}
+# Inboxes made before the quota lack the client column; before the review page, the contributor.
+MIGRATIONS = {
+    "client": "ALTER TABLE contributions ADD COLUMN client TEXT NOT NULL DEFAULT ''",
+    "contributor": "ALTER TABLE contributions ADD COLUMN contributor TEXT NOT NULL DEFAULT ''",
+}
 
 
 class Duplicate(NexusError):
@@ -143,6 +148,7 @@ class Entry:
     decided_by: str | None = None
     reason: str | None = None
     file: str | None = None
+    contributor: str = ""  # who the submitter says they are (shown as "contributed by" once published)
     body: bytes = b""
 
     def summary(self) -> dict[str, Any]:
@@ -155,6 +161,7 @@ class Entry:
             "sha256": self.sha256,
             "format": self.format,
             "note": self.note,
+            "contributor": self.contributor,
             "decided": self.decided,
             "decided_by": self.decided_by,
             "reason": self.reason,
@@ -207,16 +214,21 @@ class Inbox:
         report: dict[str, Any],
         note: str = "",
         client: str = "",
+        contributor: str = "",
     ) -> Entry:
         """Store a conforming contribution from ``client`` as pending, in one transaction.
 
         Raises:
             Duplicate: a contribution with the same SHA-256 is in the inbox.
-            BadRequest: the note is too long.
+            BadRequest: the note or the contributor's name is too long.
             TooManyPending, InboxFull: over the quota (``Quota.check``).
         """
         if len(note) > MAX_NOTE_CHARS:
             raise BadRequest(f"the note has {len(note)} characters; at most {MAX_NOTE_CHARS}")
+        if len(contributor) > MAX_CONTRIBUTOR_CHARS:
+            raise BadRequest(
+                f"the contributor's name has {len(contributor)} characters; at most {MAX_CONTRIBUTOR_CHARS}"
+            )
         entry_id = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
         received = now()
         with self._connect() as db:
@@ -225,9 +237,20 @@ class Inbox:
                 self.quota.check(db, client, len(body))
                 db.execute(
                     "INSERT INTO contributions "
-                    "(id, received, size, sha256, format, note, body, report, client) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (entry_id, received, len(body), sha256, fmt, note, body, json.dumps(report), client),
+                    "(id, received, size, sha256, format, note, body, report, client, contributor) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        entry_id,
+                        received,
+                        len(body),
+                        sha256,
+                        fmt,
+                        note,
+                        body,
+                        json.dumps(report),
+                        client,
+                        contributor,
+                    ),
                 )
                 db.execute("COMMIT")
             except NexusError:
@@ -312,5 +335,6 @@ def _entry(row: sqlite3.Row, with_body: bool) -> Entry:
         decided_by=row["decided_by"],
         reason=row["reason"],
         file=row["file"],
+        contributor=row["contributor"],
         body=bytes(row["body"]) if with_body else b"",
     )

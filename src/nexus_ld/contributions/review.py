@@ -2,8 +2,9 @@
 
 Accepting re-validates the contribution against the current build (the store may have moved on since
 it was submitted), then writes ``data/contributions/<id>.ttl``: the triples as submitted plus a
-provenance record (an ``nx:Contribution``: received when, SHA-256, the submitter's note, accepted by
-whom and when). A new source that shipped its text gets the text in ``data/sources/`` and the usual
+provenance record (an ``nx:Contribution`` named ``<base>id/contribution/<id>``: received when,
+SHA-256, the submitter's note and name, accepted by whom and when). A new source that shipped its text
+gets the text in ``data/sources/`` and the usual
 ``nx:textFile`` + ``nx:sha256``, so that the build checks its quotes like any other. Files are written
 to a temporary name, fsynced and renamed: a crash leaves either no file or the whole file. Nothing is
 published until the next ``nexus-ld build``.
@@ -16,8 +17,8 @@ import os
 import re
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from nexus_ld import formats
 from nexus_ld.contributions.inbox import Entry, Inbox, now
@@ -46,8 +47,23 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
-def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path) -> Graph:
-    """The contribution's triples with its provenance record; inline source texts moved to files."""
+def record_iri(base: str, entry_id: str) -> URIRef:
+    """The IRI of the provenance record of contribution ``entry_id`` (an inbox id: digits, ``-``, hex)."""
+    return URIRef(f"{base}id/contribution/{entry_id}")
+
+
+def provenance_records(graph: Graph, base: str) -> list[str]:
+    """The resources of ``graph`` that only accepting may write: ``nx:Contribution`` records, typed as
+    such or named under ``<base>id/contribution/``. A contribution carrying one would forge its own
+    "contributed by …, accepted by …" (accept refuses it; the review page warns)."""
+    folder = str(record_iri(base, ""))
+    typed = set(graph.subjects(RDF.type, NX.Contribution))
+    return sorted({str(s) for s in graph.subjects() if s in typed or str(s).startswith(folder)})
+
+
+def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path, base: str) -> Graph:
+    """The contribution's triples with its provenance record (``record_iri``, under ``base``); inline
+    source texts moved to files."""
     out = Graph(bind_namespaces="core")
     for prefix, namespace in {**PREFIXES, "dcterms": str(DCTERMS), "schema": str(SCHEMA)}.items():
         out.bind(prefix, namespace, override=True, replace=True)
@@ -59,8 +75,9 @@ def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_d
         out.remove((source, SCHEMA.text, text))
         out.add((source, NX.textFile, Literal(name)))
         out.add((source, NX.sha256, Literal(hashlib.sha256(raw).hexdigest(), datatype=XSD.hexBinary)))
-    record = BNode()
+    record = record_iri(base, entry.id)
     out.add((record, RDF.type, NX.Contribution))
+    out.add((record, RDFS.label, Literal(f"contribution {entry.id}")))
     out.add((record, DCTERMS.identifier, Literal(entry.id)))
     out.add((record, DCTERMS.dateSubmitted, Literal(entry.received, datatype=XSD.dateTime)))
     out.add((record, DCTERMS.dateAccepted, Literal(accepted, datatype=XSD.dateTime)))
@@ -68,6 +85,8 @@ def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_d
     out.add((record, DCTERMS.source, Literal(f"sha256:{entry.sha256}")))
     if entry.note:
         out.add((record, DCTERMS.description, Literal(entry.note)))
+    if entry.contributor:
+        out.add((record, DCTERMS.contributor, Literal(entry.contributor)))
     for subject in sorted({s for s in graph.subjects() if isinstance(s, URIRef)}):
         out.add((record, DCTERMS.hasPart, subject))
     return out
@@ -79,7 +98,8 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
     Raises:
         NotFound: no such contribution.
         NotPending: already decided.
-        Unprocessable: it no longer conforms to the current build (the report says why).
+        Unprocessable: it no longer conforms to the current build (the report says why), or it
+            describes contribution records (``provenance_records``).
     """
     entry = inbox.get(entry_id, with_body=True)
     if entry.status != "pending":
@@ -91,9 +111,14 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
             "it no longer conforms to the current build; reject it or ask for a new version:\n"
             + to_text(outcome, entry_id)
         )
+    forged = provenance_records(outcome.parsed.graph, validator.base)
+    if forged:
+        raise Unprocessable(
+            f"it describes contribution records ({', '.join(forged)}), which only accepting writes; reject it"
+        )
     data_dir = validator.data_dir
     accepted = now()
-    graph = accepted_graph(entry, outcome.parsed.graph, by, accepted, data_dir / "sources")
+    graph = accepted_graph(entry, outcome.parsed.graph, by, accepted, data_dir / "sources", validator.base)
     header = (
         f"# Contribution {entry.id}: received {entry.received}, accepted {accepted} by {by}.\n"
         f"# Submitted as {entry.format}, {entry.size} bytes, sha256 {entry.sha256}.\n"

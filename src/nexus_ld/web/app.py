@@ -13,7 +13,7 @@ from werkzeug.serving import WSGIRequestHandler
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.web import caching, errors, ratelimit, state
 from nexus_ld.web.sparql import endpoint as sparql
-from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, search
+from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, review, search
 
 # Pages load scripts, styles and data only from this site (no inline script, no style attribute: the
 # query UI and the network view keep theirs in static/), are never framed, and post forms only here.
@@ -61,6 +61,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(search.bp)  # /search: the build's full-text index
     app.register_blueprint(network.bp)  # /network, /network.json, /timeline: the pictures
     contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
+    review.init_app(app)  # /contributions/review: the maintainers' page (sign-in, accept, reject)
     app.after_request(security_headers)
     caching.init_app(app)  # ETag per release and request, 304, Cache-Control, compression
     return app

@@ -31,7 +31,7 @@ from nexus_ld.web.state import current_state
 PUBLISHED = "public, max-age=300"
 NO_STORE = "no-store"
 # Blueprints whose answers change without a new release, or hold what one client may see.
-UNSTORED = {"contributions", "health"}
+UNSTORED = {"contributions", "review", "compose", "health"}
 # Release files go as stored (pre-compressed dumps, byte ranges), with their own checksum ETag.
 AS_STORED = {"dumps.download", "dumps.release_download"}
 # A release-addressed file never changes: caches may keep it for a year without asking again.

@@ -119,12 +119,14 @@ def _leave(cap: InflightCap, _exc: BaseException | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Take the client address from a trusted proxy (per ``trusted_proxy_hops``) and cap each client's
-    requests in flight (per ``max_inflight_per_client``)."""
+    """Take the client address (and scheme) from a trusted proxy (per ``trusted_proxy_hops``) and cap
+    each client's requests in flight (per ``max_inflight_per_client``)."""
     settings = app.extensions["nexus_ld"].settings
     if settings.trusted_proxy_hops > 0:
-        # Only the last N X-Forwarded-For entries are believed: the ones the trusted proxies added.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)  # type: ignore[method-assign]
+        # Only the last N X-Forwarded-For entries are believed: the ones the trusted proxies added; and
+        # X-Forwarded-Proto, so that the review session's cookie is Secure behind a TLS front.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if settings.max_inflight_per_client > 0:
         cap = InflightCap(settings.max_inflight_per_client)
         app.before_request(partial(_enter, cap))

@@ -40,7 +40,7 @@ STANDARD_CLASSES = frozenset(
 # Folders of the base that hold resources (docs/data-model.md, "IRIs").
 ID_FOLDERS = (
     "group person org agent place event relationship membership statistic document claim source "
-    "status attribution-role role measure unit bound"
+    "status attribution-role role measure unit bound contribution"
 ).split()
 
 

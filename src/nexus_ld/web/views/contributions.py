@@ -6,8 +6,8 @@ the transfer encoding (413) -> inflate with a bound (413) -> format from Content
 -> answer.
 
 - ``POST /validate``: 200 with the report whether or not it conforms; nothing is stored.
-- ``POST /contributions``: 201 + Location when it conforms (stored as pending), 422 with the report
-  when it does not, 409 for a duplicate.
+- ``POST /contributions[?note=…&contributor=…]``: 201 + Location when it conforms (stored as pending),
+  422 with the report when it does not, 409 for a duplicate.
 - ``GET /contributions/<id>``: status and report (JSON, or HTML for browsers).
 - ``POST /contributions/<id>/accept|reject``: ``Authorization: Bearer <maintainer_token>``; a client
   past ``maintainer_token_failures_per_minute`` wrong tokens gets 429 whatever token it sends.
@@ -153,7 +153,7 @@ def submit() -> Response:
     _rate_limit()
     data, fmt = _body()
     note = _note(request.args.get("note"))
-    entry, outcome = _submit(data, fmt, note)
+    entry, outcome = _submit(data, fmt, note, request.args.get("contributor", "").strip())
     if entry is None:
         return _report_response(outcome, 422, {"stored": False})
     location = url_for("contributions.status", entry_id=entry.id)
@@ -162,7 +162,7 @@ def submit() -> Response:
     return response
 
 
-def _submit(data: bytes, fmt: formats.Format, note: str) -> tuple[Any, Outcome]:
+def _submit(data: bytes, fmt: formats.Format, note: str, contributor: str = "") -> tuple[Any, Outcome]:
     state = _state()
     state.inbox.check_room(_client(), len(data))  # before the work of validating
     outcome = _validate(data, fmt, "body")
@@ -175,6 +175,7 @@ def _submit(data: bytes, fmt: formats.Format, note: str) -> tuple[Any, Outcome]:
         report=to_dict(outcome),
         note=note,
         client=_client(),
+        contributor=contributor,
     )
     return entry, outcome
 
@@ -190,10 +191,22 @@ def status(entry_id: str) -> Response:
 
 
 def _maintainer() -> str:
-    """Check ``Authorization: Bearer <token>`` against the configured token in constant time.
+    """The maintainer's name when ``Authorization: Bearer <token>`` carries the maintainer token."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return check_maintainer_token(token.strip() if scheme.lower() == "bearer" else None)
+
+
+def check_maintainer_token(token: str | None) -> str:
+    """Check a maintainer token (from the Authorization header or the review page's sign-in form)
+    against the configured one in constant time; answer the maintainer's name.
 
     Wrong tokens are counted per client; past the limit every attempt is refused (429) before its token
     is compared, so that a guesser learns nothing more, right token or not.
+
+    Raises:
+        Forbidden: no maintainer token is configured.
+        TooManyRequests: the client sent too many wrong tokens lately.
+        Unauthorized: ``token`` is missing or wrong.
     """
     state = _state()
     settings = state.settings
@@ -207,9 +220,7 @@ def _maintainer() -> str:
             f"(setting maintainer_token_failures_per_minute); retry in {max(1, math.ceil(wait))} s",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
-    given = request.headers.get("Authorization", "")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
         if failures is not None:
             failures.hit(client)
         raise Unauthorized(
@@ -254,6 +265,7 @@ def contribute() -> str | tuple[str, int]:
         form_values = {
             "text": text[:limit],
             "note": request.form.get("note", ""),
+            "contributor": request.form.get("contributor", ""),
             "format": request.form.get("format"),
         }
         data = upload.read(limit + 1) if upload and upload.filename else text.encode("utf-8")
@@ -264,7 +276,7 @@ def contribute() -> str | tuple[str, int]:
         )
         note = _note(request.form.get("note"))
         if request.form.get("action") == "submit":
-            entry, outcome = _submit(data, fmt, note)
+            entry, outcome = _submit(data, fmt, note, request.form.get("contributor", "").strip())
         else:
             entry, outcome = None, _validate(data, fmt, "form")
     except RequestEntityTooLarge:

@@ -22,6 +22,7 @@ from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.claims import claims_of, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
+from nexus_ld.web.models.provenance import contribution_notes
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
@@ -244,6 +245,7 @@ def render_description(desc: Description, urls: Urls, store: Store, dataset: str
         "relations": relations(desc, others, store.base, partial(curie, store)),
         "incoming": dict(incoming),
         "jsonld": _jsonld(desc),
+        "contributions": contribution_notes(store, desc.iri),  # "contributed by …, accepted by …"
     }
     if expand(store, "nx:Source") in [t["iri"] for t in types]:
         context |= _source_context(desc, store)

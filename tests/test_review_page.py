@@ -1,0 +1,312 @@
+"""The maintainers' review page (/contributions/review): token sign-in in a signed, HttpOnly,
+SameSite=Strict session; wrong tokens rate-limited with the JSON endpoints; CSRF tokens on every POST;
+what each pending contribution adds, with "restates claim X"; accept and reject from the page."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import itsdangerous.timed
+import pytest
+from click.testing import CliRunner
+from contributions_support import GOOD, writable_copy
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF
+
+from nexus_ld.cli import main
+from nexus_ld.config import Settings, load_settings
+from nexus_ld.contributions.digest import restatements
+from nexus_ld.contributions.service import Validator
+from nexus_ld.formats import RDF_FORMATS
+from nexus_ld.namespaces import NX
+from nexus_ld.pipeline.build import build
+from nexus_ld.web.app import create_app
+
+TOKEN = "review-page-token-0123456789"
+CLAIM = "https://w3id.org/nexus-ld/id/claim/contributed-ttp-aims-to-overthrow-government"
+SAME_QUOTE = "https://w3id.org/nexus-ld/id/claim/ttp-aim-overthrow-government"  # and ttp-terrorist-campaign
+PAGE = "/contributions/review"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, bundled: Settings) -> Settings:
+    return writable_copy(bundled, tmp_path_factory.mktemp("review-page") / "project")
+
+
+def app_for(settings: Settings, **overrides):
+    values = dict(settings.values) | {"maintainer_token": TOKEN} | overrides
+    app = create_app(load_settings(values, environ={}))
+    app.config["TESTING"] = True
+    return app
+
+
+def submit(client, body: bytes, note: str = "", name: str = "") -> str:
+    query = {"note": note, "contributor": name}
+    response = client.post("/contributions", query_string=query, data=body, content_type="text/turtle")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def csrf(client) -> str:
+    page = client.get(PAGE).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_in(client, name: str = "") -> None:
+    response = client.post(PAGE + "/sign-in", data={"token": TOKEN, "name": name, "csrf_token": csrf(client)})
+    assert response.status_code == 303 and response.headers["Location"] == PAGE
+
+
+def test_sign_in_sets_a_strict_short_lived_session_and_lists_what_a_contribution_adds(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-list.sqlite")).test_client()
+    entry_id = submit(client, (GOOD / "new-claim.ttl").read_bytes(), note="from section one")
+
+    form = client.get(PAGE)
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and 'name="token"' in html and 'type="password"' in html
+    assert entry_id not in html  # nothing of the inbox before signing in
+    assert form.headers["Cache-Control"] == "no-store"
+
+    token = csrf(client)
+    signed = client.post(PAGE + "/sign-in", data={"token": TOKEN, "name": "Ayesha", "csrf_token": token})
+    assert signed.status_code == 303
+    cookie = signed.headers["Set-Cookie"]
+    assert cookie.startswith("nexus_review=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/contributions" in cookie
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))  # type: ignore[union-attr]
+    assert 29 * 60 < (expires - datetime.now(UTC)).total_seconds() <= 30 * 60  # maintainer_session_minutes
+    assert "Secure" not in cookie  # plain http here; over https (or X-Forwarded-Proto) it is Secure
+    assert client.get_cookie("nexus_review", path="/contributions").value  # type: ignore[union-attr]
+
+    page = client.get(PAGE)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Signed in as <strong>Ayesha</strong>" in html and "Signed in as Ayesha." in html  # flash
+    assert entry_id in html and "from section one" in html
+    assert "claim:contributed-ttp-aims-to-overthrow-government" in html
+    assert "TTP aims to overthrow the Pakistani government" in html  # the summary
+    assert "It aims to overthrow the government by waging a terrorist campaign" in html  # the quote
+    assert "reported fact" in html
+    # The warning the validator does not give: the same quote from the same source as published claims.
+    assert "Restates claim" in html and "claim:ttp-aim-overthrow-government" in html
+    assert "claim:ttp-terrorist-campaign" in html and "the same quote from the same source" in html
+    # A new CSRF token once signed in (the sign-in form's one is no longer good).
+    assert csrf(client) != token
+
+
+def test_restatement_rules(bundled: Settings) -> None:
+    validator = Validator.from_settings(bundled)
+    turtle = (GOOD / "new-claim.ttl").read_bytes()
+
+    def found(body: bytes) -> dict[str, str]:
+        graph = validator.parse(body, RDF_FORMATS["turtle"], "t").graph
+        return {r.existing: r.why for r in restatements(validator.store, graph, URIRef(CLAIM))}
+
+    by_quote = found(turtle)
+    assert by_quote == {
+        SAME_QUOTE: "the same quote from the same source",
+        "https://w3id.org/nexus-ld/id/claim/ttp-terrorist-campaign": "the same quote from the same source",
+    }
+    same_triple = turtle.replace(
+        b'"overthrowing the government of Pakistan by a terrorist campaign"@en',
+        b'"to overthrow the government of Pakistan"@en',
+    )
+    assert found(same_triple)[SAME_QUOTE] == "the same subject, predicate and object"
+    # The same words with another language tag on the object state another triple: only the quote matches.
+    other_object = same_triple.replace(b'Pakistan"@en', b'Pakistan"@de')
+    assert found(other_object)[SAME_QUOTE] == "the same quote from the same source"
+    # Another passage of the source restates nothing.
+    elsewhere = re.sub(rb'oa:exact "[^"]+"', b'oa:exact "It has conducted the highest number"', turtle)
+    assert found(elsewhere) == {}
+
+
+def test_wrong_tokens_are_rate_limited_on_the_page_and_the_api_alike(project) -> None:
+    inbox = str(project.project / "inbox-limit.sqlite")
+    client = app_for(project, maintainer_token_failures_per_minute=2, inbox_path=inbox).test_client()
+    token = csrf(client)
+    for _ in range(2):
+        wrong = client.post(PAGE + "/sign-in", data={"token": "guess", "csrf_token": token})
+        assert wrong.status_code == 401 and "maintainer token is needed" in wrong.get_data(as_text=True)
+        assert 'name="token"' in wrong.get_data(as_text=True)  # the form again
+    refused = client.post(PAGE + "/sign-in", data={"token": TOKEN, "csrf_token": token})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "maintainer_token_failures_per_minute" in refused.get_data(as_text=True)
+    api = client.post("/contributions/x/accept", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert api.status_code == 429  # one budget of wrong tokens per client, whichever door
+    assert "Signed in" not in client.get(PAGE).get_data(as_text=True)
+
+
+def test_every_post_needs_the_sessions_csrf_token(project) -> None:
+    app = app_for(project, inbox_path=str(project.project / "inbox-csrf.sqlite"))
+    client = app.test_client()
+    entry_id = submit(client, (GOOD / "new-claim.ttl").read_bytes())
+    bare = client.post(PAGE + "/sign-in", data={"token": TOKEN})
+    assert bare.status_code == 400 and "CSRF token" in bare.get_data(as_text=True)
+    sign_in(client)
+    accept = f"{PAGE}/{entry_id}/accept"
+    for data in ({}, {"csrf_token": "forged"}, {"csrf_token": csrf(app.test_client())}):
+        response = client.post(accept, data=data)
+        assert response.status_code == 400 and "CSRF token" in response.get_data(as_text=True)
+    assert (
+        client.get(f"/contributions/{entry_id}", headers={"Accept": "application/json"}).get_json()["status"]
+        == "pending"
+    )
+    # A session signed with another key (another token) is no session: the POST is refused.
+    other = app_for(project, maintainer_token="another-token-entirely")
+    stranger = other.test_client()
+    cookie = client.get_cookie("nexus_review", path="/contributions")
+    assert cookie is not None
+    stranger.set_cookie("nexus_review", cookie.value, path="/contributions")
+    assert stranger.post(accept, data={"csrf_token": csrf(client)}).status_code == 400
+    # Not signed in, with a good CSRF token of its own session: 401.
+    anonymous = app.test_client()
+    response = anonymous.post(accept, data={"csrf_token": csrf(anonymous)})
+    assert response.status_code == 401 and "sign in" in response.get_data(as_text=True)
+
+
+def test_accept_and_reject_from_the_page(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-decide.sqlite")).test_client()
+    accepted_id = submit(client, (GOOD / "new-claim.ttl").read_bytes(), note="from section one", name="Karim")
+    rejected_id = submit(client, (GOOD / "new-source-with-text.ttl").read_bytes())
+    sign_in(client, name="Ayesha")
+
+    no_reason = client.post(f"{PAGE}/{rejected_id}/reject", data={"csrf_token": csrf(client), "reason": " "})
+    assert no_reason.status_code == 400 and "a rejection needs a reason" in no_reason.get_data(as_text=True)
+    reason = {"csrf_token": csrf(client), "reason": "a field note is no source"}
+    rejected = client.post(f"{PAGE}/{rejected_id}/reject", data=reason)
+    assert rejected.status_code == 303
+    assert f"Rejected {rejected_id}: a field note is no source" in client.get(PAGE).get_data(as_text=True)
+
+    done = client.post(f"{PAGE}/{accepted_id}/accept", data={"csrf_token": csrf(client)})
+    assert done.status_code == 303
+    html = client.get(PAGE).get_data(as_text=True)
+    assert f"Accepted {accepted_id} into data/contributions/{accepted_id}.ttl" in html
+    assert "Nothing is waiting for review." in html
+    again = client.post(f"{PAGE}/{accepted_id}/accept", data={"csrf_token": csrf(client)})
+    assert again.status_code == 409 and "already accepted" in again.get_data(as_text=True)
+
+    status = client.get(f"/contributions/{rejected_id}", headers={"Accept": "application/json"}).get_json()
+    assert status["status"] == "rejected" and status["reason"] == "a field note is no source"
+    assert status["decided_by"] == "Ayesha"
+    written = Graph().parse(project.project / "data" / "contributions" / f"{accepted_id}.ttl")
+    record = URIRef(f"https://w3id.org/nexus-ld/id/contribution/{accepted_id}")
+    assert (record, RDF.type, NX.Contribution) in written
+    assert written.value(record, DCTERMS.identifier) == Literal(accepted_id)
+    assert (record, DCTERMS.hasPart, URIRef(CLAIM)) in written
+    assert written.value(record, DCTERMS.contributor) == Literal("Karim")
+
+    # The next build publishes the claim with its record; its page and its group's page say who
+    # contributed it and who accepted it, when; the record has a page of its own.
+    build(project)
+    published = app_for(project).test_client()
+    published.environ_base["HTTP_ACCEPT"] = "text/html"
+    day = written.value(record, DCTERMS.dateAccepted)[:10]
+    note = "Contributed by <strong>Karim</strong>,\naccepted by <strong>Ayesha</strong> on <time"
+    for page in ("/doc/claim/contributed-ttp-aims-to-overthrow-government", "/doc/group/ttp"):
+        html = published.get(page).get_data(as_text=True)
+        assert note in html and f">{day}</time>" in html, page
+        assert f'href="/doc/contribution/{accepted_id}">(contribution {accepted_id})</a>' in html
+    assert "Contributed by" not in published.get("/doc/claim/ttp-aim-overthrow-government").get_data(
+        as_text=True
+    )
+    record_page = published.get(f"/doc/contribution/{accepted_id}").get_data(as_text=True)
+    assert "Karim" in record_page and "Ayesha" in record_page
+    # Like every file of data/, the accepted file passes `nexus-ld validate` against the new build.
+    settings = ["--setting", "project_dir", str(project.project)]
+    settings += ["--setting", "build_dir", str(project.build)]
+    path = project.project / "data" / "contributions" / f"{accepted_id}.ttl"
+    validated = CliRunner().invoke(main, [*settings, "validate", str(path)])
+    assert validated.exit_code == 0, validated.output
+
+    signed_out = client.post(PAGE + "/sign-out", data={"csrf_token": csrf(client)})
+    assert signed_out.status_code == 303
+    assert 'name="token"' in client.get(PAGE).get_data(as_text=True)
+
+
+def test_the_page_is_off_without_a_token(bundled: Settings) -> None:
+    client = app_for(bundled, maintainer_token="").test_client()
+    response = client.get(PAGE, headers={"Accept": "text/html"})
+    assert response.status_code == 403 and "maintainer_token" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+
+
+FORGED_RECORD = b"""
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix schema:  <http://schema.org/> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/nexus-ld/id/contribution/20200101-00000000> a nx:Contribution ;
+    dcterms:identifier "20200101-00000000" ;
+    dcterms:dateSubmitted "2020-01-01T00:00:00Z"^^xsd:dateTime ;
+    dcterms:dateAccepted "2020-01-02T00:00:00Z"^^xsd:dateTime ;
+    schema:editor "the chief editor" ;
+    dcterms:hasPart claim:contributed-ttp-active-border-districts .
+"""
+
+
+def test_a_contribution_cannot_bring_its_own_provenance_record(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-forged.sqlite")).test_client()
+    entry_id = submit(client, (GOOD / "new-source-with-text.ttl").read_bytes() + FORGED_RECORD)
+    sign_in(client)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Carries a contribution record" in html and "20200101-00000000" in html
+    refused = client.post(f"{PAGE}/{entry_id}/accept", data={"csrf_token": csrf(client)})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "which only accepting writes" in text
+    assert not (project.project / "data" / "contributions" / f"{entry_id}.ttl").exists()
+    status = client.get(f"/contributions/{entry_id}", headers={"Accept": "application/json"}).get_json()
+    assert status["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("hops", "base_url", "headers", "secure"),
+    [
+        (0, "https://localhost", {}, True),  # TLS to the app itself
+        (1, "http://localhost", {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.1"}, True),
+        (0, "http://localhost", {"X-Forwarded-Proto": "https"}, False),  # no trusted proxy: not believed
+    ],
+)
+def test_the_session_cookie_is_secure_over_https(bundled: Settings, hops, base_url, headers, secure) -> None:
+    client = app_for(bundled, trusted_proxy_hops=hops).test_client()
+    response = client.get(PAGE, base_url=base_url, headers=headers)
+    assert response.status_code == 200
+    assert ("; Secure" in response.headers["Set-Cookie"]) is secure
+
+
+def test_a_session_lapses_after_maintainer_session_minutes(project, monkeypatch) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-lapse.sqlite")).test_client()
+    sign_in(client)
+    assert "Signed in as" in client.get(PAGE).get_data(as_text=True)
+    # 31 minutes later, as the signature's timestamp is checked against the clock (itsdangerous).
+    later = int(time.time()) + 31 * 60
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert 'name="token"' in html and "Signed in as" not in html
+
+
+def test_the_contributors_name_is_bounded(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-name.sqlite")).test_client()
+    response = client.post(
+        "/contributions",
+        query_string={"contributor": "x" * 201},
+        data=(GOOD / "new-source-with-text.ttl").read_bytes(),
+        content_type="text/turtle",
+    )
+    assert response.status_code == 400 and "at most 200" in response.get_data(as_text=True)
+
+
+def test_the_contribute_form_takes_the_contributors_name(project) -> None:
+    client = app_for(project, inbox_path=str(project.project / "inbox-form.sqlite")).test_client()
+    form = client.get("/contribute").get_data(as_text=True)
+    assert 'name="contributor"' in form
+    text = (GOOD / "new-source-with-text.ttl").read_text(encoding="utf-8")
+    sent = client.post("/contribute", data={"text": text, "action": "submit", "contributor": " Noor Khan "})
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    entry_id = re.search(r"contribution <a href=\"/contributions/([^\"]+)\"", sent.get_data(as_text=True))
+    assert entry_id is not None
+    status = client.get(f"/contributions/{entry_id.group(1)}", headers={"Accept": "text/html"})
+    assert "From Noor Khan (shown as “contributed by” once published)." in status.get_data(as_text=True)
