@@ -15,7 +15,7 @@ from nexus_ld.store.embedded import Store
 from nexus_ld.store.remote import RemoteStore
 from nexus_ld.web import errors, ratelimit
 from nexus_ld.web.sparql import endpoint as sparql
-from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, search
+from nexus_ld.web.views import compose, contributions, dumps, health, network, pages, resources, search
 
 EXTENSION = "nexus_ld"
 
@@ -73,6 +73,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(search.bp)  # /search: the build's full-text index
     app.register_blueprint(network.bp)  # /network, /network.json, /timeline: the pictures
     contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
+    app.register_blueprint(compose.bp)  # /compose/…: a claim from a selected passage, a new source
     app.after_request(security_headers)
     return app
 
