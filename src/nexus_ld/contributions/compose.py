@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD, Namespace
 from rdflib.term import Node
 
@@ -208,7 +209,13 @@ class Draft:
         return URIRef(f"{self.base}id/{folder}/{slug}")
 
     def turtle(self) -> str:
-        return self.graph.serialize(format="turtle")
+        """The Turtle to send; the same fields give the same bytes (blank nodes labelled canonically),
+        so the inbox knows a form submitted twice (409)."""
+        canonical = Graph(bind_namespaces="core")
+        for prefix, namespace in self.graph.namespaces():
+            canonical.bind(prefix, namespace, override=True, replace=True)
+        canonical += to_canonical_graph(self.graph)
+        return canonical.serialize(format="turtle")
 
     def field_of(self, graph: Graph, result: Result) -> str:
         """The form field a finding is about: by its focus node's trail, its path and its value."""

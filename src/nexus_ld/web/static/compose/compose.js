@@ -53,7 +53,8 @@
         if (mine !== sequence) return;
         if (answer.body.turtle !== undefined) { show(answer.body); return; }
         status.className = "form-status bad";
-        status.textContent = answer.body.message || ("The server answered " + answer.response.status);
+        var error = answer.body.error || {};
+        status.textContent = error.message || ("The server answered " + answer.response.status);
       })
       .catch(function () {
         if (mine === sequence) status.textContent = "Could not reach the server to check the form.";
