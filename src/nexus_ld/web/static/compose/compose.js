@@ -45,7 +45,8 @@
     data.set("action", "check");
     status.className = "form-status";
     status.textContent = "Checking…";
-    fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" } })
+    // form.action would be the buttons named "action": the attribute is the URL.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (body) { return { response: response, body: body }; });
       })
