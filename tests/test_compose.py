@@ -13,16 +13,8 @@ from rdflib.namespace import XSD
 
 from nexus_ld import formats
 from nexus_ld.contributions import review
-from nexus_ld.contributions.compose import (
-    OA,
-    SourceText,
-    Vocabulary,
-    compose_claim,
-    compose_source,
-    cue_segments,
-    passage,
-    suggested,
-)
+from nexus_ld.contributions.compose import SourceText, compose_claim, compose_source, passage
+from nexus_ld.contributions.forms import OA, Vocabulary, cue_segments, suggested
 from nexus_ld.contributions.inbox import Inbox, Quota
 from nexus_ld.contributions.service import Validator
 from nexus_ld.namespaces import DEFAULT_BASE, NX
@@ -76,7 +68,7 @@ def fields_of(validator, vocabulary, source, **changes) -> tuple[list, object]:
     if draft.problems:
         return draft.problems, draft
     outcome = validator.check(validator.parse(draft.turtle().encode(), TURTLE, "form"))
-    return draft.place(outcome.parsed.graph, outcome.report.results), draft
+    return draft.place(outcome.parsed.graph, outcome.report.results, {}), draft
 
 
 # --- fields -> Turtle -------------------------------------------------------------------------------
@@ -273,12 +265,13 @@ def test_check_answers_turtle_and_findings_by_field_and_submit_stores(client) ->
     check = client.post("/compose/claim", data={**GOOD, "action": "check"}, headers=JSON)
     assert check.status_code == 200 and check.json["conforms"] and check.json["problems"] == []
     assert EXACT in check.json["turtle"] and check.json["stored"] is False
-    bad = client.post(
-        "/compose/claim", data={**GOOD, "status": "reported-fact", "action": "check"}, headers=JSON
-    )
+    named = {"about_search": "National Directorate of Security"}  # as the page's picker sends it
+    wrong = {**GOOD, **named, "status": "reported-fact", "action": "check"}
+    bad = client.post("/compose/claim", data=wrong, headers=JSON)
     assert bad.status_code == 200 and not bad.json["conforms"]
     assert [p["field"] for p in bad.json["problems"]] == ["status"]
     assert bad.json["problems"][0]["label"] == "How sure"
+    assert "state actor “National Directorate of Security”" in bad.json["problems"][0]["message"]
     refused = client.post(
         "/compose/claim", data={**GOOD, "status": "reported-fact", "action": "submit"}, headers=JSON
     )

@@ -136,7 +136,9 @@ def test_a_person_with_no_rdf_makes_an_allegation_from_a_passage(browser: Browse
         # A first try as a fact: the report points at the "How sure" field, in words.
         page.check("input[name=status][value=reported-fact]")
         status_problems = page.locator("#field-status ul.problems")
-        expect(status_problems).to_contain_text("Sponsorship rule")
+        expect(status_problems).to_contain_text(
+            "Sponsorship rule: support by the state actor “National Directorate"
+        )
         expect(page.locator("#field-status")).to_have_class("has-problems")
         step("checked-wrong-status", page)
 

@@ -24,19 +24,8 @@ from rdflib.namespace import DCTERMS, RDFS
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from nexus_ld import formats
-from nexus_ld.contributions.compose import (
-    FIELD_LABELS,
-    OA,
-    Draft,
-    Problem,
-    SourceText,
-    Vocabulary,
-    compose_claim,
-    compose_source,
-    cue_segments,
-    pending_source,
-    suggested,
-)
+from nexus_ld.contributions.compose import SourceText, compose_claim, compose_source, pending_source
+from nexus_ld.contributions.forms import FIELD_LABELS, OA, Draft, Problem, Vocabulary, cue_segments, suggested
 from nexus_ld.errors import BadRequest, NexusError, NotFound, PayloadTooLarge
 from nexus_ld.formats import HTML, JSON
 from nexus_ld.pipeline.publish.search import INDEX_FILE, search
@@ -183,7 +172,8 @@ def claim_post() -> Response | tuple[str, int]:
 def _answer(values: dict[str, str], draft: Draft, page: Any) -> Response | tuple[str, int]:
     """Validate (and, for ``action=submit``, store) the draft; answer JSON or the form's page."""
     submit = values.get("action") == "submit"
-    problems, entry = _check(draft, values.get("note"), submit=submit)
+    names = {values[n]: values[f"{n}_search"] for n in PICKERS if values.get(n) and values.get(f"{n}_search")}
+    problems, entry = _check(draft, values.get("note"), names, submit=submit)
     conforms = not any(p.severity == "Violation" for p in problems)
     status = 201 if entry else (422 if submit else 200)
     if choose((HTML, JSON), HTML, asked=()) is JSON:
@@ -201,7 +191,9 @@ def _answer(values: dict[str, str], draft: Draft, page: Any) -> Response | tuple
     return page(problems, entry), status
 
 
-def _check(draft: Draft, note: str | None, *, submit: bool) -> tuple[list[Problem], Any]:
+def _check(
+    draft: Draft, note: str | None, names: dict[str, str], *, submit: bool
+) -> tuple[list[Problem], Any]:
     """The draft's own problems, then (when it has none) the validator's findings placed on fields."""
     if draft.problems:
         return draft.problems, None
@@ -215,7 +207,7 @@ def _check(draft: Draft, note: str | None, *, submit: bool) -> tuple[list[Proble
         if error.status in (409, 429, 507):  # duplicate, quotas: said on the form, as the page says them
             return [Problem("form", error.message)], None
         raise
-    return draft.place(outcome.parsed.graph, outcome.report.results), entry
+    return draft.place(outcome.parsed.graph, outcome.report.results, names), entry
 
 
 def _claim_page(
