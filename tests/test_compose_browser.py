@@ -191,6 +191,7 @@ def test_the_same_flow_works_on_a_pending_sources_text(browser: Browser, project
         page.fill("#author", "Jane Doe")
         page.fill("#url", "https://example.org/foo")
         page.fill("#accessed", "2021-06-14")
+        page.press("#accessed", "Tab")  # leaving the field checks the form
         expect(page.locator("#compose-status")).to_contain_text("it conforms")
         expect(page.locator("#compose-turtle")).to_contain_text("nx:sha256")
         page.click("button[value=submit]")

@@ -9,7 +9,7 @@
   var status = document.getElementById("compose-status");
   var timer = null;
   var sequence = 0;
-  var WAIT_MS = 900;
+  var WAIT_MS = 300;
 
   function show(result) {
     turtle.textContent = result.turtle;
@@ -67,9 +67,8 @@
     timer = setTimeout(check, WAIT_MS);
   }
 
-  form.addEventListener("input", function (event) {
-    if (event.target.type !== "search") later();
-  });
+  // A check when a field is left or a choice made, not at each key: every check counts against the
+  // per-client rate of validations (contribution_rate_per_minute).
   form.addEventListener("change", function (event) {
     if (event.target.type !== "search") later();
   });
