@@ -73,7 +73,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(search.bp)  # /search: the build's full-text index
     app.register_blueprint(network.bp)  # /network, /network.json, /timeline: the pictures
     contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
-    app.register_blueprint(compose.bp)  # /compose/…: a claim from a selected passage, a new source
+    compose.init_app(app)  # /compose/…: a claim from a selected passage, a new source, as forms
     app.after_request(security_headers)
     return app
 

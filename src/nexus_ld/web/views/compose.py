@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 from rdflib.namespace import DCTERMS, RDFS
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -41,7 +41,8 @@ TEXT_FILE = "ontology#textFile"  # under the build's base
 
 @dataclass
 class Compose:
-    """What the forms offer (kinds, statuses, roles, classes), read once from the validator's ontology."""
+    """What the forms offer (kinds, statuses, roles, classes), read once from the validator's ontology
+    when the first form is shown (as the validator itself is made on the first contribution)."""
 
     state: contributions.Contributions
 
@@ -50,11 +51,14 @@ class Compose:
         return Vocabulary.from_ontology(self.state.validator.ontology)
 
 
+def init_app(app: Flask) -> None:
+    """Register the views on ``app``, after ``contributions.init_app`` (its inbox and validator)."""
+    app.extensions[EXTENSION] = Compose(app.extensions[contributions.EXTENSION])
+    app.register_blueprint(bp)
+
+
 def _compose() -> Compose:
-    app = current_app
-    if EXTENSION not in app.extensions:
-        app.extensions[EXTENSION] = Compose(app.extensions[contributions.EXTENSION])
-    return app.extensions[EXTENSION]
+    return current_app.extensions[EXTENSION]
 
 
 def _form() -> dict[str, str]:
