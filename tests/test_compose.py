@@ -13,8 +13,8 @@ from rdflib.namespace import XSD
 
 from nexus_ld import formats
 from nexus_ld.contributions import review
-from nexus_ld.contributions.compose import SourceText, compose_claim, compose_source, passage
-from nexus_ld.contributions.forms import OA, Vocabulary, cue_segments, suggested
+from nexus_ld.contributions.compose import SourceText, compose_claim, compose_source
+from nexus_ld.contributions.forms import OA, Vocabulary, cue_segments, passage, suggested
 from nexus_ld.contributions.inbox import Inbox, Quota
 from nexus_ld.contributions.service import Validator
 from nexus_ld.namespaces import DEFAULT_BASE, NX
@@ -111,6 +111,22 @@ def test_fields_make_turtle_that_validates_in_context(validator, vocabulary, sou
     assert graph.value(claim, URIRef("http://www.w3.org/ns/prov#wasAttributedTo")) == URIRef(
         B + "id/person/asadullah-khalid"
     )
+
+
+def test_a_post_held_by_a_person_is_a_membership_with_its_role(validator, vocabulary, source) -> None:
+    post = {"kind": "http://www.w3.org/ns/org#Membership", "about": B + "id/person/asadullah-khalid",
+            "other": B + "id/org/nds", "post": "head", "summary": "Asadullah Khalid was the head of the NDS.",
+            "status": "reported-fact", "speaker": "author", "when_in": "2015"}  # fmt: skip
+    problems, draft = fields_of(validator, vocabulary, source, **post)
+    assert problems == []
+    graph = Graph().parse(data=draft.turtle(), format="turtle")
+    w3org = "http://www.w3.org/ns/org#"
+    (node,) = graph.subjects(URIRef(w3org + "role"), URIRef(B + "id/role/head"))
+    assert str(node).startswith(B + "id/membership/")
+    assert graph.value(node, URIRef(w3org + "member")) == URIRef(B + "id/person/asadullah-khalid")
+    assert graph.value(node, URIRef(w3org + "organization")) == URIRef(B + "id/org/nds")
+    problems, _ = fields_of(validator, vocabulary, source, **{**post, "post": ""})
+    assert [p.field for p in problems] == ["post"]
 
 
 def test_offsets_come_from_the_sources_text_not_from_the_browser(source) -> None:

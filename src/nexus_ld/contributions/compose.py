@@ -16,10 +16,20 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
-from nexus_ld.contributions.forms import OA, TIME, WHEN_PREDICATES, Draft, Vocabulary, slug, when_literal
+from nexus_ld.contributions.forms import (
+    OA,
+    TIME,
+    W3ORG,
+    WHEN_PREDICATES,
+    Draft,
+    Vocabulary,
+    passage,
+    slug,
+    when_literal,
+)
 from nexus_ld.contributions.rules import PROV, SCHEMA
 from nexus_ld.namespaces import NX
-from nexus_ld.pipeline.quotes import CONTEXT, QuoteNotFound, locate
+from nexus_ld.pipeline.quotes import CONTEXT, QuoteNotFound
 
 # The event properties the "about" and "other" parties take, where the kind gives them a part.
 EVENT_PARTS = {
@@ -45,52 +55,6 @@ class SourceText:
     author_label: str = ""
     title: str = ""
     pending: Graph | None = None
-
-
-def passage(text: str, values: Mapping[str, str]) -> tuple[int, int]:
-    """The offsets (code points, as the quote check counts) of the chosen passage, verified on the text.
-
-    From ``start``/``end`` (the selection) when they fit the selected words (``exact``, if sent);
-    otherwise the first occurrence of ``exact`` at or after ``start`` (a quote pasted without a script).
-
-    Raises:
-        QuoteNotFound: the words do not occur in the source, or the offsets are out of the text.
-    """
-    exact = values.get("exact", "")
-    start, end = _int(values.get("start")), _int(values.get("end"))
-    if start is not None and end is not None and 0 <= start < end <= len(text):
-        if not exact or _same_words(text[start:end], exact):
-            return _trimmed(text, start, end)
-    words = exact.strip()
-    if not words:
-        raise QuoteNotFound("select a passage of the source (or paste its exact words)")
-    try:
-        found = locate(text, words, start or 0)
-    except QuoteNotFound:
-        found = locate(text, words)
-    return found.start, found.end
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """A selection without the spaces a mouse takes along at its ends."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start == end:
-        raise QuoteNotFound("the selection holds only spaces: select words of the source")
-    return start, end
-
-
-def _same_words(a: str, b: str) -> bool:
-    return a.split() == b.split()
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def compose_claim(
@@ -131,7 +95,7 @@ def compose_claim(
     for name, party in parties.items():
         if party is not None:
             add(claim, NX.about, party, name)
-    _statement(draft, claim, get.get("kind", ""), vocabulary, parties, summary, (when, ended))
+    _statement(draft, claim, get, vocabulary, parties, summary, (when, ended))
     _status(draft, claim, get, vocabulary)
     _attribution(draft, claim, get, source, vocabulary)
     if start is not None and end is not None:
@@ -182,14 +146,15 @@ def _entity(
 def _statement(
     draft: Draft,
     claim: URIRef,
-    kind_iri: str,
+    get: Mapping[str, str],
     vocabulary: Vocabulary,
     parties: Mapping[str, URIRef | None],
     summary: str,
     when: tuple[dict[str, Literal], bool],
 ) -> None:
-    """The node the claim asserts (relationship or event) with its parties and its time; or, with no kind,
-    a claim of its summary alone (the ontology's textual claim), its time as the claim's valid time."""
+    """The node the claim asserts (relationship, post or event) with its parties and its time; or, with
+    no kind, a claim of its summary alone (the ontology's textual claim), its time the claim's valid time."""
+    kind_iri = get.get("kind", "")
     if not kind_iri:
         _attach_time(draft, claim, NX.validTime, *when, instant=False)
         return
@@ -198,11 +163,16 @@ def _statement(
         draft.problem("kind", "choose a kind of statement from the list")
         return
     about, other = parties.get("about"), parties.get("other")
-    node = draft.iri(kind.group, _claim_slug(summary, str(claim), None, None))
+    folder = "membership" if kind.group == "post" else kind.group
+    node = draft.iri(folder, _claim_slug(summary, str(claim), None, None))
     add = draft.add
     add(claim, NX.asserts, node, "kind")
     add(node, RDF.type, URIRef(kind.iri), "kind")
     add(node, RDFS.label, Literal(summary or kind.label, lang="en"), "summary")
+    if kind.group == "post":
+        _post(draft, node, get.get("post", ""), vocabulary, about, other)
+        _attach_time(draft, node, W3ORG.memberDuring, *when, instant=False)
+        return
     if kind.group == "relationship":
         if other is None:
             draft.problem("other", f"a {kind.label} goes from one party to another: choose the other party")
@@ -216,6 +186,22 @@ def _statement(
         _attach_time(draft, node, NX.during, *when, instant=False)
     else:
         _attach_time(draft, node, TIME.hasTime, *when, instant=True)
+
+
+def _post(
+    draft: Draft, node: URIRef, role: str, vocabulary: Vocabulary, person: URIRef | None, org: URIRef | None
+) -> None:
+    """A post: the person (what the claim is about) holds it in the organisation (the other party)."""
+    post = next((p for p in vocabulary.posts if p.slug == role), None)
+    if post is None:
+        draft.problem("post", "choose the post held (leader, spokesperson, member …)")
+    else:
+        draft.add(node, W3ORG.role, URIRef(post.iri), "post")
+    if org is None:
+        draft.problem("other", "a post is held in an organisation: choose it as the other party")
+    for prop, party, name in ((W3ORG.member, person, "about"), (W3ORG.organization, org, "other")):
+        if party is not None:
+            draft.add(node, prop, party, name)
 
 
 def _when(draft: Draft, get: Mapping[str, str]) -> tuple[dict[str, Literal], bool]:

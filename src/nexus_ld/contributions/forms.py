@@ -20,6 +20,7 @@ from rdflib.term import Node
 
 from nexus_ld.contributions.rules import PROV, SCHEMA
 from nexus_ld.namespaces import NX, PREFIXES
+from nexus_ld.pipeline.quotes import QuoteNotFound, locate
 from nexus_ld.report import Result
 
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -32,6 +33,7 @@ FIELD_LABELS = {
     "about": "What the claim is about",
     "other": "The other party",
     "kind": "Kind of statement",
+    "post": "The post",
     "summary": "Summary",
     "when": "When it held",
     "when_in": "When it held: in",
@@ -98,6 +100,7 @@ class Vocabulary:
     """What the forms offer, read once from the ontology: kinds of statement, statuses, roles, classes."""
 
     kinds: list[Option]
+    posts: list[Option]  # the roles of a post held by a person (nx:RoleScheme)
     statuses: list[Option]
     roles: list[Option]
     classes: list[Option]
@@ -120,7 +123,9 @@ class Vocabulary:
                 if str(c).rsplit("/", 1)[-1] not in leave_out
             ]
 
-        kinds = options(NX.Relationship, "relationship") + options(NX.Event, "event")
+        # A post held by a person is a w3org:Membership with its role (docs/data-model.md, "Leaders").
+        post = Option(str(W3ORG.Membership), _text(ontology, W3ORG.Membership, RDFS.label), group="post")
+        kinds = options(NX.Relationship, "relationship") + [post] + options(NX.Event, "event")
         classes: list[Option] = []
         folders: dict[str, str] = {}
         for top, folder in ENTITY_FOLDERS:
@@ -131,7 +136,8 @@ class Vocabulary:
         # The maintainers' own status and role are not a contributor's to choose.
         statuses = concepts(NX.StatusScheme, ("editorial-note",))
         roles = concepts(NX.AttributionRoleScheme, ("maintainer", "contributor"))
-        return cls(kinds, statuses, roles, sorted(classes, key=lambda o: (o.group, o.label)), folders)
+        posts = concepts(NX.RoleScheme)
+        return cls(kinds, posts, statuses, roles, sorted(classes, key=lambda o: (o.group, o.label)), folders)
 
     def kind(self, iri: str) -> Option | None:
         return next((k for k in self.kinds if k.iri == iri), None)
@@ -293,3 +299,49 @@ def when_literal(value: str) -> Literal | None:
 
 
 WHEN_PREDICATES = {XSD.gYear: TIME.inXSDgYear, XSD.gYearMonth: TIME.inXSDgYearMonth, XSD.date: TIME.inXSDDate}
+
+
+def passage(text: str, values: Mapping[str, str]) -> tuple[int, int]:
+    """The offsets (code points, as the quote check counts) of the chosen passage, verified on the text.
+
+    From ``start``/``end`` (the selection) when they fit the selected words (``exact``, if sent);
+    otherwise the first occurrence of ``exact`` at or after ``start`` (a quote pasted without a script).
+
+    Raises:
+        QuoteNotFound: the words do not occur in the source, or the offsets are out of the text.
+    """
+    exact = values.get("exact", "")
+    start, end = _int(values.get("start")), _int(values.get("end"))
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        if not exact or _same_words(text[start:end], exact):
+            return _trimmed(text, start, end)
+    words = exact.strip()
+    if not words:
+        raise QuoteNotFound("select a passage of the source (or paste its exact words)")
+    try:
+        found = locate(text, words, start or 0)
+    except QuoteNotFound:
+        found = locate(text, words)
+    return found.start, found.end
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """A selection without the spaces a mouse takes along at its ends."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start == end:
+        raise QuoteNotFound("the selection holds only spaces: select words of the source")
+    return start, end
+
+
+def _same_words(a: str, b: str) -> bool:
+    return a.split() == b.split()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
