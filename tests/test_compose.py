@@ -234,6 +234,13 @@ def test_a_checksum_that_is_not_of_the_contributions_own_text_is_refused(validat
     forged = turtle.replace(good, hashlib.sha256(b"other").hexdigest())
     outcome = validator.check(validator.parse(forged.encode(), TURTLE, "form"))
     assert any("cannot set nx:sha256" in r.message for r in outcome.report.results)
+    # The text's own checksum does not let a file in: nx:textFile stays refused.
+    with_file = turtle.replace('schema:text "Some text."', 'schema:text "Some text." ; nx:textFile "x.txt"')
+    outcome = validator.check(validator.parse(with_file.encode(), TURTLE, "form"))
+    assert [r.message for r in outcome.report.results if "cannot set" in r.message] == [
+        "A contribution cannot set nx:textFile: send the source's text as schema:text; the server stores it "
+        "and records its file and checksum when it is accepted"
+    ]
     no_text = forged.replace('schema:text "Some text."', "schema:url <https://example.org/t>")
     outcome = validator.check(validator.parse(no_text.encode(), TURTLE, "form"))
     assert any("cannot set nx:sha256" in r.message for r in outcome.report.results)
