@@ -78,14 +78,19 @@ def _published_source(iri: str) -> SourceText:
     store = contributions._state().store
     if not iri.startswith(store.base + "id/source/"):
         raise BadRequest(f"source must be the IRI of a published source ({store.base}id/source/…)")
-    desc = store.describe(iri)
-    name = desc.index.value(desc.iri, store.base + TEXT_FILE)
+    row = next(iter(store.named("compose-source", {"r": ox.NamedNode(iri)})), None)
+    if row is None:
+        raise NotFound(f"no source <{iri}> in this dataset")
+    name = _value(row["textFile"])
     text = source_text(store, name) if name else None
     if text is None:
         raise NotFound(f"the text of <{iri}> is not in this build: passages cannot be selected from it")
-    author = desc.index.value(desc.iri, str(DCTERMS.creator))
-    author_label = desc.index.label(ox.NamedNode(author)) if author else None
-    return SourceText(iri, text, author, author_label or "", desc.label)
+    author = _value(row["author"])
+    return SourceText(iri, text, author, _value(row["authorLabel"]) or "", _value(row["label"]) or iri)
+
+
+def _value(term: Any) -> str | None:
+    return term.value if term is not None else None
 
 
 def _pending_source(entry_id: str) -> SourceText:
