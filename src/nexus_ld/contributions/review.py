@@ -73,6 +73,7 @@ def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_d
         name = f"contribution-{entry.id}-{_slug(str(source))}.txt"
         write_atomically(sources_dir / name, raw)
         out.remove((source, SCHEMA.text, text))
+        out.remove((source, NX.sha256, None))  # a contributed checksum of this text: recomputed below
         out.add((source, NX.textFile, Literal(name)))
         out.add((source, NX.sha256, Literal(hashlib.sha256(raw).hexdigest(), datatype=XSD.hexBinary)))
     record = record_iri(base, entry.id)

@@ -1,7 +1,7 @@
 """Rules for contributions beyond the shapes, reported as ``validate.Result``s like the shapes' own.
 
-- a contribution never names a server file: ``nx:textFile`` and ``nx:sha256`` are the server's to set
-  when it accepts a source's ``schema:text``;
+- a contribution never names a server file: ``nx:textFile`` is the server's to set when it accepts a
+  source's ``schema:text``, and ``nx:sha256`` is accepted only as the checksum of that very text;
 - it says something in the nexus-ld model (an ``nx:`` term or a resource under the base), and every
   blank node hangs from a resource; its IRIs are http(s) or urn (no ``javascript:``, ``data:``, ``file:``);
 - a contribution writes only into the data graph, never into ontology/truthy/inferred (named graphs);
@@ -18,6 +18,7 @@ Every function takes the contribution graph (and the fetched context / store) an
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 
@@ -69,19 +70,34 @@ IRI_SCHEMES = ("http", "https", "urn")
 
 
 def check_server_fields(contribution: Graph) -> list[Result]:
-    """``nx:textFile`` / ``nx:sha256`` are refused: a contribution can never make the server read a file."""
-    return [
+    """``nx:textFile`` is refused: a contribution can never make the server read a file. ``nx:sha256`` is
+    refused too, unless it is the SHA-256 of the text the same source ships (``schema:text``)."""
+    found = [
         result(
             s,
-            f"A contribution cannot set {SERVER_FIELDS[p]}: send the source's text as "
-            "schema:text; the server stores it and records its file and checksum when it is accepted",
+            "A contribution cannot set nx:textFile: send the source's text as schema:text; the server "
+            "stores it and records its file and checksum when it is accepted",
             p,
             o,
             rule="ServerFieldCheck",
         )
-        for field_ in SERVER_FIELDS
-        for s, p, o in contribution.triples((None, field_, None))
+        for s, p, o in contribution.triples((None, NX.textFile, None))
     ]
+    for s, p, o in contribution.triples((None, NX.sha256, None)):
+        texts = list(contribution.objects(s, SCHEMA.text))
+        if len(texts) == 1 and str(o) == hashlib.sha256(str(texts[0]).encode("utf-8")).hexdigest():
+            continue
+        found.append(
+            result(
+                s,
+                "A contribution cannot set nx:sha256 except as the SHA-256 of the source's own schema:text "
+                "(UTF-8); send the text as schema:text and the server records its file and checksum",
+                p,
+                o,
+                rule="ServerFieldCheck",
+            )
+        )
+    return found
 
 
 def without_server_fields(contribution: Graph) -> Graph:

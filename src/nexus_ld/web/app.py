@@ -13,7 +13,17 @@ from werkzeug.serving import WSGIRequestHandler
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.web import caching, errors, ratelimit, state
 from nexus_ld.web.sparql import endpoint as sparql
-from nexus_ld.web.views import contributions, dumps, health, network, pages, resources, review, search
+from nexus_ld.web.views import (
+    compose,
+    contributions,
+    dumps,
+    health,
+    network,
+    pages,
+    resources,
+    review,
+    search,
+)
 
 # Pages load scripts, styles and data only from this site (no inline script, no style attribute: the
 # query UI and the network view keep theirs in static/), are never framed, and post forms only here.
@@ -62,6 +72,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(network.bp)  # /network, /network.json, /timeline: the pictures
     contributions.init_app(app)  # /validate, /contributions, /contribute: the inbox and the review
     review.init_app(app)  # /contributions/review: the maintainers' page (sign-in, accept, reject)
+    compose.init_app(app)  # /compose/…: a claim from a selected passage, a new source, as forms
     app.after_request(security_headers)
     caching.init_app(app)  # ETag per release and request, 304, Cache-Control, compression
     return app

@@ -1,0 +1,207 @@
+"""A person with no RDF makes a claim in a real browser (Debian's Chromium via Playwright, under the
+site's Content-Security-Policy): selects a passage on the source page, makes an allegation attributed to
+a quoted official with a year, checks it, submits it; the inbox holds it; the CLI accepts it, `nexus-ld
+build` publishes it, and the claim's page shows it. Screenshots of each step go to $NEXUS_LD_SHOTS/compose
+(default /tmp/shots/compose); the time of each step is printed and saved next to them."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import LiveServer, make_app
+from contributions_support import writable_copy
+from playwright.sync_api import Browser, Page, expect
+
+from nexus_ld.cli import main
+from nexus_ld.config import Settings
+from nexus_ld.contributions.inbox import Inbox, Quota
+from tests.test_browser import SHOTS, TIMEOUT_MS, browser  # noqa: F401 - the module's Chromium fixture
+
+pytestmark = pytest.mark.live
+
+EXACT = (
+    "The head of NDS, Asadullah Khalid, posted a tweet claiming responsibility for the TTP attack on "
+    "Pakistan Air Force Badaber camp in 2015."
+)
+SUMMARY = (
+    "The head of the NDS, Asadullah Khalid, claimed responsibility for TTP's 2015 attack on Badaber camp."
+)
+# Every violation of the page's policy is kept on window.__violations (as test_web_csp_browser.py).
+LISTEN = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) =>
+  window.__violations.push([e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber]));
+"""
+# Select EXACT in the source's text as a reader's mouse would: a DOM Range over the text nodes (the
+# passage crosses the highlighted marks), set as the document's selection, then the mouse is released.
+SELECT = """
+(exact) => {
+  const article = document.querySelector('.article');
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.parentElement.closest('sup.cite') ? NodeFilter.FILTER_REJECT
+                                                           : NodeFilter.FILTER_ACCEPT });
+  const nodes = []; let text = '';
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, text.length]); text += n.data; }
+  const start = text.indexOf(exact), end = start + exact.length;
+  const first = nodes.find(([n, from]) => from <= start && start < from + n.data.length);
+  const last = nodes.find(([n, from]) => from < end && end <= from + n.data.length);
+  window.getSelection().setBaseAndExtent(first[0], start - first[1], last[0], end - last[1]);
+  article.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+  return start;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def project(bundled: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A copy of the built project: the test accepts and rebuilds it."""
+    return writable_copy(bundled, tmp_path_factory.mktemp("compose-browser") / "project")
+
+
+@pytest.fixture()
+def shots() -> Path:
+    folder = SHOTS / "compose"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_page(browser: Browser, url: str) -> Page:  # noqa: F811
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+    context.add_init_script(LISTEN)
+    page = context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    return page
+
+
+def pick(page: Page, picker: str, typed: str, label: str) -> None:
+    """Type a name into an entity picker and choose the suggestion labelled ``label``."""
+    box = page.locator(f'[data-picker="{picker}"]')
+    box.locator("input[type=search]").fill(typed)
+    box.locator("ul.hits button", has_text=label).first.click()
+    expect(box.locator(".chosen")).to_contain_text(label)
+
+
+def cli(settings: Settings, *args: str) -> str:
+    base = ["--setting", "project_dir", str(settings.project), "--setting", "build_dir", str(settings.build)]
+    base += ["--setting", "inbox_path", settings.inbox_path, "--setting", "inference", "rules"]
+    result = CliRunner().invoke(main, [*base, *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_person_with_no_rdf_makes_an_allegation_from_a_passage(browser: Browser, project, shots) -> None:  # noqa: F811
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def step(name: str, page: Page) -> None:
+        timings[name] = round(time.perf_counter() - started, 2)
+        page.screenshot(
+            path=str(shots / f"{len(timings):02d}-{name}.png"), full_page=name != "source-selected"
+        )
+        assert page.evaluate("window.__violations") == [], name
+        assert page.errors == [], name  # type: ignore[attr-defined]
+
+    with LiveServer(make_app(project)) as server:
+        page = new_page(browser, server.url)
+        page.goto("/doc/source/ttp-aq-isis-nexus", wait_until="load")
+        start = page.evaluate(SELECT, EXACT)
+        offer = page.locator("#compose-button")
+        expect(offer).to_be_visible()
+        offer.scroll_into_view_if_needed()
+        step("source-selected", page)
+        offer.click()
+
+        expect(page.locator("h1")).to_have_text("Make a claim from a passage")
+        expect(page.locator("#passage")).to_have_text(EXACT)
+        expect(page.locator('#passage mark[data-cue="claim-of-responsibility"]')).to_have_text(
+            "claiming responsibility"
+        )
+        step("form-prefilled", page)
+
+        pick(page, "about", "NDS", "National Directorate of Security")
+        page.select_option("#kind", label="support")
+        pick(page, "other", "TTP", "Tehrik-e-Taliban Pakistan")
+        page.fill("#summary", SUMMARY)
+        page.fill("#when_in", "2015")
+        page.check("input[name=speaker][value=quoted]")
+        pick(page, "quoted", "Asadullah", "Asadullah Khalid")
+        page.select_option("#role", value="official")
+        # A first try as a fact: the report points at the "How sure" field, in words.
+        page.check("input[name=status][value=reported-fact]")
+        status_problems = page.locator("#field-status ul.problems")
+        expect(status_problems).to_contain_text(
+            "Sponsorship rule: support by the state actor “National Directorate"
+        )
+        expect(page.locator("#field-status")).to_have_class("has-problems")
+        step("checked-wrong-status", page)
+
+        page.check("input[name=status][value=allegation]")
+        expect(page.locator("#compose-status")).to_contain_text("it conforms")
+        expect(page.locator("#compose-turtle")).to_contain_text("status:allegation")
+        expect(page.locator("#compose-turtle")).to_contain_text(f"oa:start {start}")
+        step("checked-conforms", page)
+
+        page.click("button[value=submit]")
+        received = page.locator("#compose-received")
+        expect(received).to_contain_text("Received: contribution")
+        entry_id = received.locator("h2 a").inner_text()
+        step("submitted", page)
+        page.context.close()
+
+    entry = Inbox(project.inbox_path, Quota.from_settings(project)).get(entry_id, with_body=True)
+    assert entry.status == "pending" and EXACT.encode() in entry.body
+
+    cli(project, "contributions", "accept", entry_id, "--by", "maintainer in the test")
+    cli(project, "build")
+    timings["accepted-and-built"] = round(time.perf_counter() - started, 2)
+
+    written = (project.project / "data" / "contributions" / f"{entry_id}.ttl").read_text()
+    claim = next(line.split()[0] for line in written.splitlines() if line.endswith("a nx:Claim ;"))
+    slug = claim.removeprefix("claim:")
+    with LiveServer(make_app(project)) as server:
+        page = new_page(browser, server.url)
+        page.goto(f"/doc/claim/{slug}", wait_until="load")
+        expect(page.locator("main")).to_contain_text(SUMMARY)
+        expect(page.locator("main")).to_contain_text("allegation")
+        expect(page.locator("main")).to_contain_text("Asadullah Khalid")
+        expect(page.locator("main")).to_contain_text("claiming responsibility for the TTP attack")
+        step("published-claim", page)
+        page.goto("/doc/source/ttp-aq-isis-nexus", wait_until="load")
+        expect(page.locator("aside.passages")).to_contain_text(SUMMARY)
+        page.context.close()
+
+    (shots / "timings.json").write_text(json.dumps(timings, indent=1))
+    print("compose flow timings (s since start):", timings)
+
+
+def test_the_same_flow_works_on_a_pending_sources_text(browser: Browser, project, shots) -> None:  # noqa: F811
+    text = "The Foo Front was founded in 1999.\nOfficials alleged that the Baz Agency funds the Foo Front."
+    with LiveServer(make_app(project)) as server:
+        page = new_page(browser, server.url)
+        page.goto("/compose/source", wait_until="load")
+        page.fill("#text", text)
+        page.fill("#title", "A report on the Foo Front")
+        page.fill("#author", "Jane Doe")
+        page.fill("#url", "https://example.org/foo")
+        page.fill("#accessed", "2021-06-14")
+        page.press("#accessed", "Tab")  # leaving the field checks the form
+        expect(page.locator("#compose-status")).to_contain_text("it conforms")
+        expect(page.locator("#compose-turtle")).to_contain_text("nx:sha256")
+        page.click("button[value=submit]")
+        page.locator("#compose-received a", has_text="open its text").click()
+        expect(page.locator(".article")).to_contain_text("Officials alleged")
+        page.evaluate(SELECT, "Officials alleged that the Baz Agency funds the Foo Front.")
+        expect(page.locator("#compose-button")).to_be_visible()
+        page.screenshot(path=str(shots / "pending-selected.png"))
+        page.locator("#compose-button").click()
+        expect(page.locator("#passage mark[data-cue=allegation]")).to_have_text("alleged")
+        assert page.evaluate("window.__violations") == []
+        assert page.errors == []  # type: ignore[attr-defined]
+        page.context.close()
