@@ -249,3 +249,22 @@ def test_the_old_release_and_its_query_processes_go_when_no_request_uses_them(ow
     while any(Path(f"/proc/{pid}").exists() for pid in old) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(Path(f"/proc/{pid}").exists() for pid in old), "the old release's workers were stopped"
+
+
+def test_a_contribution_is_checked_against_the_release_its_request_is_answered_from(own_copy):
+    """After a switch, /validate sees the new release's claims (not the release served at start-up)."""
+    settings, first, second = own_copy
+    client = make_app(settings, release_check_s=0.0).test_client()
+    edit = f'<{NEW_CLAIM}> <http://www.w3.org/2000/01/rdf-schema#comment> "an edit"@en .\n'
+
+    def validate() -> tuple[str, str]:
+        answer = client.post(
+            "/validate", data=edit, headers={"Content-Type": "text/turtle", "Accept": "text/plain"}
+        )
+        return answer.headers["Nexus-Release"], answer.get_data(as_text=True)
+
+    release, report = validate()
+    assert release == second and "is a published claim and cannot be edited" in report
+    releases.switch(settings.build, first)  # release one has no such claim: adding to it conforms
+    release, report = validate()
+    assert release == first and "conforms" in report.splitlines()[0] and "does not" not in report

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hmac
 import math
-from dataclasses import dataclass
-from functools import cached_property
+import threading
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -38,7 +39,7 @@ from nexus_ld.web.negotiate import choose, vary
 from nexus_ld.web.ratelimit import RateLimiter
 from nexus_ld.web.sparql.endpoint import run_bounded
 from nexus_ld.web.sparql.executor import validate_task, validation_timed_out
-from nexus_ld.web.state import releases_of
+from nexus_ld.web.state import State, current_state, releases_of
 
 EXTENSION = "nexus_ld.contributions"
 MAX_NOTE = 2_000
@@ -51,31 +52,41 @@ bp = Blueprint("contributions", __name__)
 
 @dataclass
 class Contributions:
-    """What the views share: settings, the validator (shapes, ontology, store), the inbox, the limiters
-    (of contributions, and of wrong maintainer tokens)."""
+    """What the views share: settings, the inbox, the limiters (of contributions, and of wrong
+    maintainer tokens), and a validator per served release (``state.State``)."""
 
     settings: Settings
-    store: Any
     inbox: Inbox
     limiter: RateLimiter | None
     token_failures: RateLimiter | None
+    # A contribution is checked against the release its request is answered from; an old release's
+    # validator goes with its State (as the endpoint's worker pools do).
+    validators: WeakKeyDictionary[State, Validator] = field(default_factory=WeakKeyDictionary)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @cached_property
+    @property
+    def store(self) -> Any:
+        """The store of the request's release."""
+        return current_state().store
+
+    @property
     def validator(self) -> Validator:
-        """Made on the first contribution, not at start-up: parsing shapes and ontology costs ~0.4 s
-        that a server answering only queries need not pay (bench: start-to-ready)."""
-        return Validator.from_settings(self.settings, self.store)
+        """The validator of the request's release, made on its first contribution, not at start-up:
+        parsing shapes and ontology costs ~0.4 s that a server answering only queries need not pay."""
+        state = current_state()
+        with self.lock:
+            if state not in self.validators:
+                self.validators[state] = Validator.from_settings(self.settings, state.store)
+            return self.validators[state]
 
 
 def init_app(app: Flask) -> None:
     """Register the views on ``app`` (whose store is already open)."""
-    state = releases_of(app).state  # contributions are checked against the release served at start-up
-    settings: Settings = state.settings
+    settings: Settings = releases_of(app).settings
     rate = settings.contribution_rate_per_minute
     failures = settings.maintainer_token_failures_per_minute
     app.extensions[EXTENSION] = Contributions(
         settings,
-        state.store,
         Inbox(settings.inbox_path, Quota.from_settings(settings)),
         RateLimiter(rate) if rate > 0 else None,
         RateLimiter(failures) if failures > 0 else None,
