@@ -327,7 +327,7 @@ def sparql() -> Response:
     try:
         outcome = run_bounded(query_task, (job,), left, timed_out(timeout))
     except BadRequest as exc:
-        raise explain_parse_error(exc, req.text, current_app.extensions["nexus_ld"].store.prefixes) from None
+        raise explain_parse_error(exc, req.text, current_state().store.prefixes) from None
     fmt = (RDF_FORMATS if outcome.graph else RESULT_FORMATS)[outcome.format]
     headers = {
         "Vary": "Accept",
