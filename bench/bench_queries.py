@@ -145,11 +145,15 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def measure(build: Path, project: Path, only: str, reps: int, budget_s: float) -> list[dict[str, Any]]:
+def measure(
+    build: Path, project: Path, only: str, reps: int, budget_s: float, examples: bool = True
+) -> list[dict[str, Any]]:
+    """Time the cases whose name starts with ``only`` (the example queries only with ``examples``)."""
     from nexus_ld.store.embedded import Store
 
     store = Store.open(build)
-    return [time_case(c, reps, budget_s) for c in cases(store, project) if c.name.startswith(only)]
+    chosen = [c for c in cases(store, project) if c.name.startswith(only)]
+    return [time_case(c, reps, budget_s) for c in chosen if examples or not c.name.startswith("example:")]
 
 
 def main(argv: list[str] | None = None) -> int:

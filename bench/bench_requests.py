@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Per-request cost: nexus-ld under gunicorn sync, gunicorn gthread and granian, each paired with
-`oxigraph serve` on the same build (the same query sent to both, in alternating order), on five
-small shapes where the HTTP stack is most of the time.
+`oxigraph serve` on the same generated build (the same query sent to both, in alternating order),
+on five small shapes where the HTTP stack is most of the time. `bench/run --servers
+nexus-gunicorn,nexus-gthread,nexus-granian,oxigraph` measures the same within the full benchmark.
 
     python bench/bench_requests.py --size 10k --work DIR     # DIR/<size>/build (bench_queries.py makes it)
-    python bench/bench_requests.py --build build --project .  # the bundled build
 
 Prints per shape and server the two p50s and their ratio; ``--json`` writes them. Asserts nothing.
 """
@@ -25,26 +25,9 @@ import generate  # noqa: E402
 import servers  # noqa: E402
 import workload  # noqa: E402
 
-PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX nx: <https://w3id.org/nexus-ld/ontology#>
-"""
-SHAPES = {
-    "ask": "ASK {}",
-    "labels": PREFIXES + "SELECT ?l WHERE { <urn:nexus-ld-bench:group> rdfs:label|skos:altLabel ?l }",
-    "construct": "CONSTRUCT { <urn:nexus-ld-bench:group> ?p ?o } WHERE { <urn:nexus-ld-bench:group> ?p ?o }",
-    "claims-about": PREFIXES
-    + "SELECT ?claim ?status WHERE { ?claim nx:about <urn:nexus-ld-bench:group> ; nx:status ?status }",
-    "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-}
+# The five shapes of issue 15 (bench/queries/), where the HTTP stack is most of the time.
+SHAPES = ("ask", "entity-labels", "entity-construct", "claims-about", "count-all")
 CONTENDERS = ("nexus-gunicorn", "nexus-gthread", "nexus-granian")
-
-
-def shapes(groups: list[str]) -> list[workload.Shape]:
-    return [
-        workload.Shape(name, text, "sparql", [{"group": g} for g in groups] if "urn:" in text else [{}])
-        for name, text in SHAPES.items()
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,9 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     here = args.work / generate.size_label(generate.parse_size(args.size))
     build, project = args.build or here / "build", args.project or here / "project"
-    groups = workload.parameters(project)["group"] if (project / "data" / "groups.ttl").exists() else []
-    groups = groups or ["https://w3id.org/nexus-ld/id/group/ttp"]
-    shape_list = shapes(groups)
+    every = workload.shapes(project, with_search=False, with_examples=False)
+    shape_list = [s for s in every if s.name in SHAPES]
     reference = servers.make("oxigraph", build, project)
     reference.start(timeout=60)
     found: dict[str, list[dict]] = {}

@@ -133,6 +133,12 @@ def test_runner_smoke_writes_results(tmp_path):
         "count-by-type",
         "property-path",
         "text-search",
+        # issue 15's per-request shapes
+        "ask",
+        "entity-labels",
+        "entity-construct",
+        "claims-about",
+        "count-all",
     }
     for name in ("nexus-serve", "oxigraph"):
         server = result["servers"][name]
@@ -151,6 +157,14 @@ def test_runner_smoke_writes_results(tmp_path):
     assert paired["reference_p50_ms"] > 0
     ratio = result["servers"]["nexus-serve"]["ratios"]["count-by-type"]
     assert ratio == paired["p50_ms"] / paired["reference_p50_ms"]
+    assert served["ask"] == 1 and served["count-all"] == 1 and served["entity-construct"] > 0
+    # Every query a page runs is timed in process, with its answer read to the end.
+    timed = {q["query"]: q for q in result["queries"]}
+    described = next(q for name, q in timed.items() if name.startswith("doc:describe("))
+    assert described["n"] >= 1 and described["results"] > 0
+    assert {"home:class-counts", "timeline:timeline", "network:network-edges", "claims:claims"} <= set(timed)
+    assert not any(name.startswith("example:") for name in timed)  # --no-examples
     markdown = (out / "tiny.md").read_text(encoding="utf-8")
+    assert "## Example and page queries, in process" in markdown and "| timeline:timeline |" in markdown
     assert "## Latency per query shape over HTTP" in markdown and "| entity-description |" in markdown
     assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")
