@@ -8,6 +8,7 @@ The generated project and its build are cached under ``--work`` (``<work>/<size>
     python bench/bench_queries.py --size 1M                    # generate + build once, then time
     python bench/bench_queries.py --size 1M --only example:0   # the shapes whose name starts so
     python bench/bench_queries.py --size 10M --fast-build      # above 1M: the bench's fast build
+    python bench/bench_queries.py --size 1M --against main     # changed query files: old vs new, paired
 
 Prints a table (slowest first) and, with ``--json``, writes every number. Asserts nothing.
 """
@@ -156,6 +157,42 @@ def measure(
     return [time_case(c, reps, budget_s) for c in chosen if examples or not c.name.startswith("example:")]
 
 
+def against(build: Path, project: Path, rev: str, reps: int) -> str:
+    """Each query file changed since git ``rev`` (``queries/``, ``src/nexus_ld/store/queries/``), its old
+    and its new text timed alternately on the same store (paired: a loaded machine drifts), as a table.
+    Named queries are run with ``?r`` bound to a generated group; those needing other bindings are left."""
+    from nexus_ld.store.embedded import Store
+
+    store = Store.open(build)
+    group = workload.parameters(project)["group"][0]
+    folders = ["queries", "src/nexus_ld/store/queries"]
+    changed = subprocess.run(
+        ["git", "-C", str(ROOT), "diff", "--name-only", rev, "--", *folders],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    out = ["| query | before (ms) | after (ms) | rows before / after |", "|---|---|---|---|"]
+    for name in sorted(n for n in changed if n.endswith(".rq") and (ROOT / n).exists()):
+        git_show = ["git", "-C", str(ROOT), "show", f"{rev}:{name}"]
+        old = subprocess.run(git_show, capture_output=True, text=True)
+        new = (ROOT / name).read_text(encoding="utf-8")
+        subs = {"r": group} if "?r " in new else {}
+        if old.returncode or "bound by substitution" in new and not subs:
+            continue
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        rows = {}
+        for _ in range(reps):
+            for key, text in (("old", old.stdout), ("new", new)):
+                t0 = time.perf_counter()
+                rows[key] = drain(store.query(text, subs or None))
+                times[key].append((time.perf_counter() - t0) * 1000)
+        before, after = statistics.median(times["old"]), statistics.median(times["new"])
+        counts = f"{rows['old']:,} / {rows['new']:,}"
+        out.append(f"| {Path(name).stem} | {before:,.1f} | {after:,.1f} | {counts} |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="1M", help="10k, 100k, 1M, 10M or a number of triples")
@@ -171,8 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast-build", action="store_true", help="the bench fast build (no SHACL)")
     parser.add_argument("--build-timeout", type=float, default=3600.0)
     parser.add_argument("--json", type=Path, help="write the numbers here too")
+    parser.add_argument("--against", metavar="REV", help="old vs new query files since REV")
     args = parser.parse_args(argv)
     build = ensure_build(args.size, args.work, args.fast_build, args.build_timeout)
+    if args.against:
+        print(against(build, build.parent / "project", args.against, min(args.reps, 3)))
+        return 0
     rows = measure(build, build.parent / "project", args.only, args.reps, args.budget)
     release = json.loads((build / "release.json").read_text(encoding="utf-8"))
     print(f"{args.size}: {release.get('triples', '?'):,} quads, build {build}\n")
