@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import bench_queries
+
 TARGETS = [
     ("load_memory_s", "load < 5 s in memory", lambda v: v < 5),
     ("start_to_ready_s", "start-to-ready < 1 s (gunicorn, built store)", lambda v: v < 1),
@@ -174,6 +176,15 @@ def markdown(result: dict) -> str:
         *latency_table(result),
         "",
     ]
+    if result.get("queries"):
+        out += [
+            "## Example and page queries, in process (issue 15: each under 100 ms)",
+            "p50 over a few runs on the built store with pyoxigraph, each answer read to its end"
+            " (`bench/bench_queries.py`).",
+            "",
+            bench_queries.table(result["queries"]),
+            "",
+        ]
     if result.get("mismatches"):
         out += ["## Answers that differ between servers", ""]
         out += [f"- {line}" for line in result["mismatches"]]

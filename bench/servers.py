@@ -111,6 +111,16 @@ def make(
     if name == "nexus-gunicorn":
         argv = gunicorn(port, workers)
         return Server(name, argv, url, url + "/sparql", nexus_env(build, project))
+    if name == "nexus-gthread":  # threaded workers: queries go to the killable worker pool
+        argv = [*gunicorn(port, workers), "-k", "gthread", "--threads", "4"]
+        return Server(name, argv, url, url + "/sparql", nexus_env(build, project))
+    if name == "nexus-granian":  # granian (Rust HTTP, `nexus-ld[granian]`): threaded, worker pool too
+        argv = [
+            *(tool("granian") or "granian", "--interface", "wsgi", "--host", "127.0.0.1"),
+            *("--port", str(port), "--workers", str(workers), "--log-level", "warning"),
+            *("--factory", "nexus_ld.web.app:create_app"),
+        ]
+        return Server(name, argv, url, url + "/sparql", nexus_env(build, project))
     if name == "nexus-remote":
         argv = [tool("nexus-ld"), "serve", "--port", str(port), "--store", store_url]
         return Server(name, argv, url, url + "/sparql", nexus_env(build, project, store_url=store_url))

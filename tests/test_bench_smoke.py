@@ -103,7 +103,7 @@ def test_runner_smoke_writes_results(tmp_path):
             "--sizes",
             "tiny",
             "--servers",
-            "nexus-serve,oxigraph",
+            "nexus-serve,nexus-granian,oxigraph",
             "--no-scale-out",
             "--no-examples",
             "--fast-build",
@@ -133,8 +133,14 @@ def test_runner_smoke_writes_results(tmp_path):
         "count-by-type",
         "property-path",
         "text-search",
+        # issue 15's per-request shapes
+        "ask",
+        "entity-labels",
+        "entity-construct",
+        "claims-about",
+        "count-all",
     }
-    for name in ("nexus-serve", "oxigraph"):
+    for name in ("nexus-serve", "nexus-granian", "oxigraph"):
         server = result["servers"][name]
         assert "error" not in server, server
         latency = {t["shape"]: t for t in server["latency"]}
@@ -151,6 +157,44 @@ def test_runner_smoke_writes_results(tmp_path):
     assert paired["reference_p50_ms"] > 0
     ratio = result["servers"]["nexus-serve"]["ratios"]["count-by-type"]
     assert ratio == paired["p50_ms"] / paired["reference_p50_ms"]
+    assert served["ask"] == 1 and served["count-all"] == 1 and served["entity-construct"] > 0
+    # granian (nexus-ld[granian]) serves the same app: the same answers, and paired ratios too.
+    granian = {t["shape"]: t["results"] for t in result["servers"]["nexus-granian"]["latency"]}
+    assert granian == served
+    assert result["servers"]["nexus-granian"]["ratios"]["ask"] > 0
+    # Every query a page runs is timed in process, with its answer read to the end.
+    timed = {q["query"]: q for q in result["queries"]}
+    described = next(q for name, q in timed.items() if name.startswith("doc:describe("))
+    assert described["n"] >= 1 and described["results"] > 0
+    assert {"home:class-counts", "timeline:timeline", "network:network-edges", "claims:claims"} <= set(timed)
+    assert not any(name.startswith("example:") for name in timed)  # --no-examples
     markdown = (out / "tiny.md").read_text(encoding="utf-8")
+    assert "## Example and page queries, in process" in markdown and "| timeline:timeline |" in markdown
     assert "## Latency per query shape over HTTP" in markdown and "| entity-description |" in markdown
     assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_bench_queries_times_every_page_query_on_a_cached_build(tmp_path):
+    out = tmp_path / "queries.json"
+    argv = [
+        sys.executable,
+        str(ROOT / "bench" / "bench_queries.py"),
+        "--size",
+        "tiny",
+        "--work",
+        str(tmp_path),
+    ]
+    for run in (1, 2):  # the second run finds the build of the first and only times
+        done = subprocess.run(
+            [*argv, "--reps", "1", "--json", str(out)], capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert ("built " in done.stderr) == (run == 1)
+    timed = {q["query"]: q for q in json.loads(out.read_text(encoding="utf-8"))["queries"]}
+    assert next(q for name, q in timed.items() if name.startswith("doc:exists("))["results"] == 1
+    assert next(q for name, q in timed.items() if name.startswith("doc:describe("))["results"] > 0
+    assert (
+        timed["home:claim-statuses"]["results"] > 0
+        and timed["example:09-claims-by-status-and-source"]["results"] > 0
+    )
+    assert "| timeline:timeline |" in done.stdout

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Time every example query (``queries/*.rq``) and every query the pages run on a generated build,
+in process with pyoxigraph (no HTTP): p50 of a few runs, each answer read to its end.
+
+The generated project and its build are cached under ``--work`` (``<work>/<size>/project`` and
+``build``, the layout ``bench/run`` uses), so a second run only times the queries:
+
+    python bench/bench_queries.py --size 1M                    # generate + build once, then time
+    python bench/bench_queries.py --size 1M --only example:0   # the shapes whose name starts so
+    python bench/bench_queries.py --size 10M --fast-build      # above 1M: the bench's fast build
+    python bench/bench_queries.py --size 1M --against main     # changed query files: old vs new, paired
+
+Prints a table (slowest first) and, with ``--json``, writes every number. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import servers  # noqa: E402
+import workload  # noqa: E402
+
+# Queries another part owns (rewritten for portability elsewhere): timed, marked, not ours to change.
+ELSEWHERE = ("03-", "12-", "13-")
+TARGET_MS = 100.0
+
+
+@dataclass
+class Case:
+    name: str
+    run: Callable[[], int]  # runs the query, reads the whole answer, returns its size
+
+
+def ensure_build(size: str, work: Path, fast: bool, timeout: float) -> Path:
+    """``<work>/<size>/build``, generated and built on first use."""
+    triples = generate.parse_size(size)
+    here = work / generate.size_label(triples)
+    project, build = here / "project", here / "build"
+    if (build / "release.json").exists():
+        return build
+    if not (project / "generated.json").exists():
+        t0 = time.perf_counter()
+        generate.generate(triples, project)
+        print(f"generated {project} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    t0 = time.perf_counter()
+    if fast:
+        argv = [sys.executable, str(BENCH / "tasks.py"), "fast-build", str(project), str(build)]
+    else:
+        argv = [
+            servers.tool("nexus-ld") or "nexus-ld",
+            *("--setting", "project_dir", str(project), "--setting", "build_dir", str(build)),
+            *("--setting", "inference", "rules", "build"),
+        ]
+    subprocess.run(argv, check=True, timeout=timeout, stdout=subprocess.DEVNULL)
+    print(f"built {build} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return build
+
+
+def drain(result: Any) -> int:
+    """Read an answer to its end (the cost a page pays), return its rows, triples or boolean."""
+    if isinstance(result, bool) or type(result).__name__ == "QueryBoolean":
+        return int(bool(result))
+    return sum(1 for _ in result)
+
+
+def cases(store: Any, project: Path) -> list[Case]:
+    """Every example query, then every named query a page runs, with parameters from the data."""
+    from nexus_ld.web.views.pages import LISTINGS, expand
+
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))}
+    found = [Case("example:" + k, lambda t=t: drain(store.query(t))) for k, t in texts.items()]
+    group = workload.parameters(project)["group"][0]
+    source = next(iter(store.query("SELECT ?s WHERE { ?s a nx:Source } LIMIT 1")))["s"].value
+    status = store.prefixes["status"] + "allegation"
+    agent = next(iter(store.named("claim-agents")))["agent"].value
+    here = "http://127.0.0.1/sparql"
+    named: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+        ("home", "class-counts", {}, {}),
+        ("home", "claim-statuses", {}, {}),
+        ("claims", "claim-agents", {}, {}),
+        ("claims", "claims", {}, {}),
+        ("claims?status", "claims", {"status": status}, {}),
+        ("claims?agent", "claims", {"agent": agent}, {}),
+        ("timeline", "timeline", {}, {}),
+        ("network", "network-edges", {}, {}),
+        ("network", "network-nodes", {}, {}),
+        ("network", "network-lifespans", {}, {}),
+        ("doc", "describe", {"r": group}, {}),
+        ("doc", "incoming", {"r": group}, {"limit": 50}),
+        ("doc", "exists", {"r": group}, {}),
+        ("doc source", "passages", {"r": source}, {}),
+        ("ontology", "ontology-header", {}, {}),
+        ("ontology", "ontology-terms", {}, {}),
+        ("ontology", "ontology-concepts", {}, {}),
+        ("ontology", "ontology-graph", {}, {}),
+        ("sparql", "service-description", {"service": here, "dataset": here + "#d"}, {}),
+    ]
+    named += [(kind, "listing", {"class": expand(store, c)}, {}) for kind, (_, c, _) in LISTINGS.items()]
+    for page, name, subs, kwargs in named:
+        label = f"{page}:{name}" + (f"({next(iter(subs.values())).rsplit('/', 1)[-1]})" if subs else "")
+        found.append(Case(label, lambda n=name, s=subs, k=kwargs: drain(store.named(n, s or None, **k))))
+    return found
+
+
+def time_case(case: Case, reps: int, budget_s: float) -> dict[str, Any]:
+    """p50 of up to ``reps`` runs after one warm-up; one run only when the first is over the budget."""
+    t0 = time.perf_counter()
+    size = case.run()
+    first = (time.perf_counter() - t0) * 1000
+    samples = [first]
+    if first < budget_s * 1000:
+        samples = []
+        started = time.perf_counter()
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            case.run()
+            samples.append((time.perf_counter() - t0) * 1000)
+            if time.perf_counter() - started > budget_s:
+                break
+    return {"query": case.name, "p50_ms": statistics.median(samples), "n": len(samples), "results": size}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    out = ["| query | p50 (ms) | runs | rows / triples | < 100 ms |", "|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: -r["p50_ms"]):
+        mark = "yes" if r["p50_ms"] < TARGET_MS else "**no**"
+        if r["query"].startswith(tuple("example:" + p for p in ELSEWHERE)):
+            mark += " (portability rewrite, another part)"
+        out.append(f"| {r['query']} | {r['p50_ms']:,.1f} | {r['n']} | {r['results']:,} | {mark} |")
+    return "\n".join(out)
+
+
+def measure(
+    build: Path, project: Path, only: str, reps: int, budget_s: float, examples: bool = True
+) -> list[dict[str, Any]]:
+    """Time the cases whose name starts with ``only`` (the example queries only with ``examples``)."""
+    from nexus_ld.store.embedded import Store
+
+    store = Store.open(build)
+    chosen = [c for c in cases(store, project) if c.name.startswith(only)]
+    return [time_case(c, reps, budget_s) for c in chosen if examples or not c.name.startswith("example:")]
+
+
+def against(build: Path, project: Path, rev: str, reps: int) -> str:
+    """Each query file changed since git ``rev`` (``queries/``, ``src/nexus_ld/store/queries/``), its old
+    and its new text timed alternately on the same store (paired: a loaded machine drifts), as a table.
+    Named queries are run with ``?r`` bound to a generated group; those needing other bindings are left."""
+    from nexus_ld.store.embedded import Store
+
+    store = Store.open(build)
+    group = workload.parameters(project)["group"][0]
+    folders = ["queries", "src/nexus_ld/store/queries"]
+    changed = subprocess.run(
+        ["git", "-C", str(ROOT), "diff", "--name-only", rev, "--", *folders],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    out = ["| query | before (ms) | after (ms) | rows before / after |", "|---|---|---|---|"]
+    for name in sorted(n for n in changed if n.endswith(".rq") and (ROOT / n).exists()):
+        git_show = ["git", "-C", str(ROOT), "show", f"{rev}:{name}"]
+        old = subprocess.run(git_show, capture_output=True, text=True)
+        new = (ROOT / name).read_text(encoding="utf-8")
+        subs = {"r": group} if "?r " in new else {}
+        if old.returncode or "bound by substitution" in new and not subs:
+            continue
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        rows = {}
+        for _ in range(reps):
+            for key, text in (("old", old.stdout), ("new", new)):
+                t0 = time.perf_counter()
+                rows[key] = drain(store.query(text, subs or None))
+                times[key].append((time.perf_counter() - t0) * 1000)
+        before, after = statistics.median(times["old"]), statistics.median(times["new"])
+        counts = f"{rows['old']:,} / {rows['new']:,}"
+        out.append(f"| {Path(name).stem} | {before:,.1f} | {after:,.1f} | {counts} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="1M", help="10k, 100k, 1M, 10M or a number of triples")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "nexus-ld-bench",
+        help="where generated projects and builds are cached (bench/run's --work)",
+    )
+    parser.add_argument("--reps", type=int, default=7, help="timed runs per query (after a warm-up)")
+    parser.add_argument("--budget", type=float, default=3.0, help="seconds per query at most")
+    parser.add_argument("--only", default="", help="time only the queries whose name starts so")
+    parser.add_argument("--fast-build", action="store_true", help="the bench fast build (no SHACL)")
+    parser.add_argument("--build-timeout", type=float, default=3600.0)
+    parser.add_argument("--json", type=Path, help="write the numbers here too")
+    parser.add_argument("--against", metavar="REV", help="old vs new query files since REV")
+    args = parser.parse_args(argv)
+    build = ensure_build(args.size, args.work, args.fast_build, args.build_timeout)
+    if args.against:
+        print(against(build, build.parent / "project", args.against, min(args.reps, 3)))
+        return 0
+    rows = measure(build, build.parent / "project", args.only, args.reps, args.budget)
+    release = json.loads((build / "release.json").read_text(encoding="utf-8"))
+    print(f"{args.size}: {release.get('triples', '?'):,} quads, build {build}\n")
+    print(table(rows))
+    if args.json:
+        numbers = {"size": args.size, "quads": release.get("triples"), "queries": rows}
+        args.json.write_text(json.dumps(numbers, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

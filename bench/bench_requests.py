@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Per-request cost: nexus-ld under gunicorn sync, gunicorn gthread and granian, each paired with
+`oxigraph serve` on the same generated build (the same query sent to both, in alternating order),
+on five small shapes where the HTTP stack is most of the time. `bench/run --servers
+nexus-gunicorn,nexus-gthread,nexus-granian,oxigraph` measures the same within the full benchmark.
+
+    python bench/bench_requests.py --size 10k --work DIR     # DIR/<size>/build (bench_queries.py makes it)
+
+Prints per shape and server the two p50s and their ratio; ``--json`` writes them. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import servers  # noqa: E402
+import workload  # noqa: E402
+
+# The five shapes of issue 15 (bench/queries/), where the HTTP stack is most of the time.
+SHAPES = ("ask", "entity-labels", "entity-construct", "claims-about", "count-all")
+CONTENDERS = ("nexus-gunicorn", "nexus-gthread", "nexus-granian")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="10k")
+    parser.add_argument(
+        "--work", type=Path, default=Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "nexus-ld-bench"
+    )
+    parser.add_argument("--build", type=Path, help="a build folder (else <work>/<size>/build)")
+    parser.add_argument("--project", type=Path, help="its project folder (else <work>/<size>/project)")
+    parser.add_argument("--servers", default=",".join(CONTENDERS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=400, help="paired requests per shape and server")
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds per shape and server at most")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    here = args.work / generate.size_label(generate.parse_size(args.size))
+    build, project = args.build or here / "build", args.project or here / "project"
+    every = workload.shapes(project, with_search=False, with_examples=False)
+    shape_list = [s for s in every if s.name in SHAPES]
+    reference = servers.make("oxigraph", build, project)
+    reference.start(timeout=60)
+    found: dict[str, list[dict]] = {}
+    try:
+        for name in args.servers.split(","):
+            server = servers.make(name, build, project, workers=args.workers)
+            server.start(timeout=60)
+            try:
+                timings = workload.http_latency(
+                    server.endpoint,
+                    server.url,
+                    shape_list,
+                    args.reps,
+                    args.budget,
+                    timeout=30,
+                    reference=(reference.endpoint, reference.params),
+                )
+            finally:
+                server.stop()
+                server.log.unlink(missing_ok=True)
+            found[name] = [t.to_json() for t in timings]
+    finally:
+        reference.stop()
+        reference.log.unlink(missing_ok=True)
+    print(f"build {build}; p50 ms of the server / of oxigraph serve beside it (ratio), n pairs\n")
+    print("| shape | " + " | ".join(found) + " |")
+    print("|---|" + "---|" * len(found))
+    for i, shape in enumerate(shape_list):
+        cells = []
+        for rows in found.values():
+            t = rows[i]
+            if t["error"] or not t["reference_p50_ms"]:
+                cells.append(t["error"][:60] or "–")
+                continue
+            ratio = t["p50_ms"] / t["reference_p50_ms"]
+            cells.append(f"{t['p50_ms']:.2f} / {t['reference_p50_ms']:.2f} ({ratio:.2f}×) n={t['n']}")
+        print(f"| {shape.name} | " + " | ".join(cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps({"build": str(build), "servers": found}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
