@@ -1,4 +1,5 @@
-"""check.py and the Report it returns, on real files (the shipped source text, reference lists, ontology)."""
+"""The check engine (checks/sparql.py) and the Report it returns, on real files (the shipped source text,
+reference lists, ontology), each check over an in-memory store of the graphs a test makes."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from rdflib.namespace import RDF, SH
 from rdflib.namespace import XSD as XSD_NS
 
 from nexus_ld.pipeline import load, sources
-from nexus_ld.pipeline.checks import graph as check
+from nexus_ld.pipeline.checks import dataset
+from nexus_ld.pipeline.checks import sparql as check
 from nexus_ld.pipeline.shapes import owner, truthy_shapes, validate
 from nexus_ld.report import Report, Result
+from nexus_ld.store.embedded import Store
 
 GOOD = Path(__file__).resolve().parent / "data" / "good" / "claims.ttl"
 NX = "https://w3id.org/nexus-ld/ontology#"
@@ -56,6 +59,22 @@ def turtle(text: str) -> Graph:
     return Graph().parse(data=PREFIXES + text, format="turtle")
 
 
+def store_of(data: Graph, ontology: Graph | None = None, truthy: Graph | None = None) -> Store:
+    """An in-memory store with ``data`` (and the ``ontology``, a ``truthy`` graph) in their graphs."""
+    store = Store.in_memory()
+    for name, graph in (("data", data), ("ontology", ontology), ("truthy", truthy)):
+        if graph is not None:
+            store.add_rdflib(graph, store.graphs[name])
+    return store
+
+
+def check_quotes(data: Graph, sources_dir: Path) -> list[Result]:
+    """The source checks, then every quote against its verified text."""
+    store = store_of(data)
+    texts, results = check.source_texts(store, sources_dir)
+    return results + check.quote_findings(store, texts)
+
+
 def messages(results: list[Result]) -> list[str]:
     return [r.message for r in results]
 
@@ -64,7 +83,7 @@ def messages(results: list[Result]) -> list[str]:
 
 
 def test_quotes_of_good_fixture_fit_the_source(good: Graph, project_dir: Path) -> None:
-    assert check.check_quotes(good, project_dir / "data" / "sources") == []
+    assert check_quotes(good, project_dir / "data" / "sources") == []
 
 
 def test_changed_source_text_fails_its_checksum(good: Graph, tmp_path: Path, project_dir: Path) -> None:
@@ -72,14 +91,14 @@ def test_changed_source_text_fails_its_checksum(good: Graph, tmp_path: Path, pro
     (tmp_path / "ttp-aq-isis-nexus.txt").write_text(
         text.replace("Pakistani state", "Pakistani State"), encoding="utf-8"
     )
-    results = check.check_quotes(good, tmp_path)
+    results = check_quotes(good, tmp_path)
     assert len(results) == 1
     assert results[0].message.startswith("Checksum mismatch: data/sources/ttp-aq-isis-nexus.txt")
     assert results[0].focus == URIRef(ID + "source/ttp-aq-isis-nexus")
 
 
 def test_missing_source_text_is_reported(good: Graph, tmp_path: Path) -> None:
-    results = check.check_quotes(good, tmp_path)
+    results = check_quotes(good, tmp_path)
     assert messages(results) == ["Source text file not found: data/sources/ttp-aq-isis-nexus.txt"]
 
 
@@ -88,7 +107,7 @@ def test_shifted_offsets_are_reported_with_the_right_place(good: Graph, project_
     position = next(data.subjects(URIRef("http://www.w3.org/ns/oa#start"), Literal(1030)))
     data.set((position, URIRef("http://www.w3.org/ns/oa#start"), Literal(1029)))
     data.set((position, URIRef("http://www.w3.org/ns/oa#end"), Literal(1096)))
-    results = check.check_quotes(data, project_dir / "data" / "sources")
+    results = check_quotes(data, project_dir / "data" / "sources")
     assert messages(results) == [
         "Quote check: the quote is not at offsets 1029-1096 (it occurs at 1030-1097)"
     ]
@@ -100,7 +119,7 @@ def test_shifted_offsets_are_reported_with_the_right_place(good: Graph, project_
 
 def test_date_whose_day_is_in_the_quote_passes(good: Graph) -> None:
     # claim:fixture-benjamin-ideological-guidance: 2010-09-01, quoted as "1st September 2010"
-    assert check.check_dates(good) == []
+    assert check.date_findings(store_of(good)) == []
 
 
 def test_other_day_missing_from_quote_is_a_warning(good: Graph) -> None:
@@ -116,7 +135,7 @@ def test_other_day_missing_from_quote_is_a_warning(good: Graph) -> None:
             Literal("2010-09-02", datatype=XSD_NS.date),
         )
     )
-    (result,) = check.check_dates(data)
+    (result,) = check.date_findings(store_of(data))
     assert result.severity == "Warning"
     assert "does not contain day 2" in result.message
     assert result.context == URIRef(ID + "claim/fixture-benjamin-ideological-guidance")
@@ -124,7 +143,7 @@ def test_other_day_missing_from_quote_is_a_warning(good: Graph) -> None:
 
 def test_date_reached_by_no_claim_is_left_alone() -> None:
     data = turtle('[] a time:Instant ; time:inXSDDate "2007-01-01"^^xsd:date .')
-    assert check.check_dates(data) == []
+    assert check.date_findings(store_of(data)) == []
 
 
 # --- reference lists, vocabulary, IRIs ------------------------------------------------------------------
@@ -140,18 +159,18 @@ def test_reference_lists_are_read_from_the_tsv_files(project_dir: Path) -> None:
 
 
 def test_entity_files_use_only_confirmed_identifiers(entities: Graph, project_dir: Path) -> None:
-    assert check.check_references(entities, project_dir / "data" / "reference") == []
+    assert check.reference_findings(store_of(entities), project_dir / "data" / "reference") == []
 
 
 def test_standard_and_ontology_classes_are_known(good: Graph, ontology: Graph) -> None:
-    assert check.check_classes(good, ontology) == []
-    (result,) = check.check_classes(turtle("group:x a nx:Claimm ."), ontology)
+    assert check.class_findings(store_of(good, ontology)) == []
+    (result,) = check.class_findings(store_of(turtle("group:x a nx:Claimm ."), ontology))
     assert result.message == f"Unknown class {NX}Claimm: not declared in ontology/ (typo?)"
 
 
 def test_other_base_flags_every_nexus_iri(good: Graph) -> None:
-    assert check.check_iris(good) == []
-    results = check.check_iris(good, base="https://w3id.org/other/")
+    assert check.iri_findings(store_of(good)) == []
+    results = check.iri_findings(store_of(good), base="https://w3id.org/other/")
     assert results
     assert all(
         r.message.startswith("IRI outside the canonical base https://w3id.org/other/") for r in results
@@ -161,7 +180,9 @@ def test_other_base_flags_every_nexus_iri(good: Graph) -> None:
 # --- the truthy graph ------------------------------------------------------------------------------
 
 
-def test_truthy_triple_from_an_allegation_leaks(entities: Graph, ontology: Graph, shapes: Graph) -> None:
+def test_truthy_triple_from_an_allegation_leaks(
+    entities: Graph, ontology: Graph, shapes: Graph, project_dir: Path
+) -> None:
     claims = turtle(
         """
         claim:raw-funds a nx:Claim ; nx:status status:allegation ;
@@ -171,7 +192,8 @@ def test_truthy_triple_from_an_allegation_leaks(entities: Graph, ontology: Graph
         """
     )
     truthy = turtle('org:raw nx:funded group:ttp . group:ttp nx:aim "resistance"@en .')
-    report = check.check_truthy(truthy, entities + claims, ontology, shapes)
+    store = store_of(entities + claims, ontology, truthy)
+    report = check.truthy_report(store, shapes, load.ontology_files(project_dir))
     assert not report.conforms
     (leak,) = report.violations
     assert leak.message.startswith("Allegation leaking into the truthy graph")
@@ -235,14 +257,14 @@ def test_check_project_on_a_copy_of_the_project(tmp_path: Path, project_dir: Pat
     shutil.copytree(project_dir / "data" / "sources", tmp_path / "data" / "sources")
     shutil.copytree(project_dir / "data" / "reference", tmp_path / "data" / "reference")
     shutil.copy(GOOD, tmp_path / "data" / "claims" / "good.ttl")
-    report = check.check_project(load.load_project(tmp_path))
+    report = dataset.check_root(tmp_path)
     assert report.conforms, report.text
     assert report.results == []
 
     (tmp_path / "data" / "reference" / "wikidata.tsv").write_text(
         "label_in_article\twikidata_qid\n", encoding="utf-8"
     )
-    report = check.check_project(load.load_project(tmp_path))
+    report = dataset.check_root(tmp_path)
     assert not report.conforms
     assert any(
         "Wikidata ID Q34490 is not in data/reference/wikidata.tsv" in m for m in messages(report.results)

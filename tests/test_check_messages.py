@@ -1,5 +1,5 @@
-"""One registry of check messages (``pipeline/checks/common.py`` ``MESSAGES``) serves both check
-engines: neither writes a finding's message itself."""
+"""One registry of check messages (``pipeline/checks/common.py`` ``MESSAGES``) serves the check engine
+and its rdflib oracle (``tests/check_oracle.py``): neither writes a finding's message itself."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ import pytest
 
 from nexus_ld.pipeline.checks.common import MESSAGES, message
 
-CHECKS = Path(__file__).resolve().parents[1] / "src" / "nexus_ld" / "pipeline" / "checks"
+HERE = Path(__file__).resolve().parent
+ENGINES = {
+    "sparql.py": HERE.parent / "src" / "nexus_ld" / "pipeline" / "checks" / "sparql.py",
+    "check_oracle.py": HERE / "check_oracle.py",
+}
 
 
 def _message_arguments(path: Path) -> list[ast.expr]:
@@ -26,17 +30,17 @@ def _message_arguments(path: Path) -> list[ast.expr]:
     ]
 
 
-@pytest.mark.parametrize("engine", ["graph.py", "sparql.py"])
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_no_engine_writes_a_message_of_its_own(engine: str) -> None:
-    arguments = _message_arguments(CHECKS / engine)
+    arguments = _message_arguments(ENGINES[engine])
     assert len(arguments) >= 7  # every check of the engine is seen (sparql.py: through _row_finding too)
     literal = [ast.unparse(a) for a in arguments if isinstance(a, ast.Constant | ast.JoinedStr | ast.BinOp)]
     assert literal == []
 
 
 def test_both_engines_use_every_registered_message() -> None:
-    for engine in ("graph.py", "sparql.py"):
-        tree = ast.parse((CHECKS / engine).read_text(encoding="utf-8"))
+    for engine, path in ENGINES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in MESSAGES}
         assert keys == set(MESSAGES), engine
 

@@ -1,4 +1,4 @@
-"""The fast whole-dataset check (check_store.py) finds exactly what check.py finds over rdflib Graphs.
+"""The check engine (checks/sparql.py) finds exactly what the rdflib oracle (tests/check_oracle.py) finds.
 
 The tests taking the ``shacl_engine`` fixture run once per SHACL engine (pySHACL, the turbo pair).
 
@@ -13,7 +13,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import pyoxigraph as ox
+import check_oracle as check
 import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph
@@ -21,10 +21,8 @@ from rdflib import BNode, Graph
 from bench import generate
 from nexus_ld.cli import main
 from nexus_ld.errors import InputError
-from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.pipeline import load
 from nexus_ld.pipeline.checks import dataset
-from nexus_ld.pipeline.checks import graph as check
 from nexus_ld.pipeline.checks import sparql as check_store
 from nexus_ld.report import Report, Result
 from nexus_ld.store.embedded import Store
@@ -204,9 +202,7 @@ def _truthy_store(truthy: Path, project_dir: Path) -> Store:
     store = check_store.check_store(
         {"ontology": load.ontology_files(project_dir), "data": entity_files(project_dir)}
     )
-    store.ox.load(
-        path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
-    )
+    store.load_turtle(truthy, store.graphs["truthy"])
     return store
 
 
@@ -243,9 +239,7 @@ def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path, proj
     store = check_store.check_store(
         {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), claims]}
     )
-    store.ox.load(
-        path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
-    )
+    store.load_turtle(truthy, store.graphs["truthy"])
     (leak,) = check_store.truthy_leaks(store)
     assert leak.message == (
         "Allegation leaking into the truthy graph: https://w3id.org/nexus-ld/id/org/raw is claimed only as "

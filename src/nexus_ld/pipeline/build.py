@@ -95,7 +95,7 @@ def load_files(store: Store, root: Path) -> None:
     }
     for name, paths in groups.items():
         for path in paths:
-            store.ox.bulk_extend(file_quads(path, store.graphs[name], store.base))
+            store.add(file_quads(path, store.graphs[name], store.base), bulk=True)
 
 
 def infer_into(store: Store, engine: str, root: Path) -> int:
@@ -109,15 +109,15 @@ def infer_into(store: Store, engine: str, root: Path) -> int:
         # The rules run in an in-memory copy: their rounds of reads and writes are several times
         # faster there than in the on-disk store (blank nodes are the same terms in both).
         graphs = [store.graphs["ontology"], store.graphs["data"]]
-        scratch = ox.Store()
+        scratch = Store.in_memory(store.base)
         for graph in graphs:
-            scratch.bulk_extend(store.ox.quads_for_pattern(None, None, None, graph))
+            scratch.add(store.quads(graph), bulk=True)
         triples = store_entailments(scratch, graphs, store.base)
-        store.ox.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        store.add((ox.Quad(t.subject, t.predicate, t.object, target) for t in triples), bulk=True)
         return len(triples)
     project = load_project(root)
     inferred = owl_rl_entailments(project.ontology, project.data, DEFAULT_BASE)
-    store.ox.bulk_extend(graph_quads(inferred, target, store.base))
+    store.add(graph_quads(inferred, target, store.base), bulk=True)
     return len(inferred)
 
 
@@ -127,15 +127,9 @@ def derive(store: Store) -> dict[str, int]:
     derived = [(q, "truthy") for q in TRUTHY_QUERIES] + [(q, "inferred") for q in INFERRED_QUERIES]
     for name, target in derived:
         triples = list(store.named(name))
-        store.ox.extend(ox.Quad(t.subject, t.predicate, t.object, store.graphs[target]) for t in triples)
+        store.add(ox.Quad(t.subject, t.predicate, t.object, store.graphs[target]) for t in triples)
         added[name] = len(triples)
     return added
-
-
-def truthy_graph(store: Store) -> Graph:
-    """The derived truthy graph as an rdflib Graph, for ``check.check_truthy`` (the rdflib path)."""
-    data = store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=store.graphs["truthy"])
-    return Graph().parse(data=data, format="nt")
 
 
 def stage(progress: Progress, what: str, since: float) -> None:
@@ -144,10 +138,7 @@ def stage(progress: Progress, what: str, since: float) -> None:
 
 
 def graph_counts(store: Store) -> dict[str, int]:
-    return {
-        name: sum(1 for _ in store.ox.quads_for_pattern(None, None, None, iri))
-        for name, iri in store.graphs.items()
-    }
+    return {name: store.count(iri) for name, iri in store.graphs.items()}
 
 
 @dataclass
@@ -166,7 +157,7 @@ class Run:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         progress(f"loading the store ({staging / STORE_DIR})")
-        return cls(settings, staging, Store(ox.Store(str(staging / STORE_DIR)), settings.base), progress)
+        return cls(settings, staging, Store.create(staging / STORE_DIR, settings.base), progress)
 
 
 def _load(run: Run) -> str:
@@ -224,8 +215,7 @@ def _index(run: Run) -> str:
 
 
 def _optimize(run: Run) -> str:
-    run.store.ox.optimize()
-    run.store.ox.flush()
+    run.store.optimize()
     return "optimize"
 
 

@@ -1,10 +1,20 @@
-"""``checks/graph.py``'s checks as SPARQL over pyoxigraph: the ``queries/check-*.rq`` files over an in-memory
-store holding the input files, with Python finishing what SPARQL cannot (a quote against its text).
+"""The one check engine: what SHACL cannot check, as the ``queries/check-*.rq`` files over an in-memory
+store, with Python finishing what SPARQL cannot (a quote against its text).
 
-``checks/graph.py`` walks rdflib Graphs: right for a contribution and its context (a few thousand triples),
-far too slow for a dataset of millions (an rdflib parse of 1M triples takes 52 s). The findings are the
-same: ``tests/test_check_store.py`` shows it on the bundled data, on every bad fixture and on a generated
-dataset. ``truthy_report`` checks a built store's truthy graph. ``dataset.py`` runs these beside the shapes.
+- every source text is a regular file of ``data/sources/`` named by a bare ``nx:textFile``, under
+  ``max_source_bytes``, and its SHA-256 equals the source's ``nx:sha256``;
+- every quote stands verbatim at its offsets, with its prefix and suffix, in that text (``quotes.mismatch``);
+- every full date (``time:inXSDDate``) has its day in the quote of a claim that gives it (no padded year);
+- ``prov:wasAttributedTo`` names the agents of the qualified attributions, ``prov:wasDerivedFrom`` the
+  evidence's source;
+- every Wikidata QID and UN sanctions number is listed in ``data/reference/*.tsv``;
+- every class used is declared in the ontology (or is a standard class), every ``nx:`` term used is in it;
+- every ``https://w3id.org/`` IRI is under the configured base, in a known folder.
+
+The dataset check (``dataset.py``) loads the input files (``check_store``); a contribution's
+validation (``contributions/service.py``) loads the contribution and its context. ``truthy_report``
+checks a built store's truthy graph. ``tests/check_oracle.py`` walks rdflib Graphs for the same
+findings: the tests compare the two.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import PROV, RDF
 
 from nexus_ld import config
+from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import DEFAULT_BASE, NX
 from nexus_ld.pipeline import load, quotes
 from nexus_ld.pipeline.checks.common import (
@@ -49,18 +60,13 @@ def check_store(groups: Mapping[str, Sequence[Path]]) -> Store:
     Raises:
         InputError: an input file does not parse (file:line:column).
     """
-    store = Store(ox.Store(), DEFAULT_BASE)
+    store = Store.in_memory(DEFAULT_BASE)
     for name, paths in groups.items():
         for path in paths:
             try:
                 # load, not bulk_load: in memory it is faster (2.6 s against 4.1 s at 1M triples) and
                 # takes one core, leaving the other to the shapes.
-                store.ox.load(
-                    path=str(path),
-                    format=ox.RdfFormat.TURTLE,
-                    base_iri=DEFAULT_BASE,
-                    to_graph=store.graphs[name],
-                )
+                store.load_turtle(path, store.graphs[name])
             except (SyntaxError, ValueError, OSError):
                 load.check_file(path)  # raises the positioned InputError
                 raise
@@ -72,11 +78,16 @@ def store_findings(
     data_dir: Path,
     base: str = DEFAULT_BASE,
     max_source_bytes: int = config.default("max_source_bytes"),
+    inline_texts: Mapping[str, str] | None = None,
 ) -> list[Result]:
-    """Every check of ``checks/graph.py`` over the data and sources graphs of ``store``."""
+    """Every check over the data and sources graphs of ``store``; source texts and reference lists come
+    from ``data_dir``, and quotes are also checked against ``inline_texts`` (source IRI -> the text a
+    contribution ships)."""
+    texts, results = source_texts(store, data_dir / "sources", max_source_bytes)
     iris = used_iris(store)
     return [
-        *quote_findings(store, data_dir / "sources", max_source_bytes),
+        *results,
+        *quote_findings(store, {**(inline_texts or {}), **texts}),
         *date_findings(store),
         *attribution_findings(store),
         *reference_findings(store, data_dir / "reference"),
@@ -102,7 +113,7 @@ def source_texts(
     store: Store, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
 ) -> tuple[dict[str, str], list[Result]]:
     """The text of each source whose file is usable and whose SHA-256 matches (by source IRI); results
-    for the others (``check.source_texts``, through the same ``check.source_text``)."""
+    for the others."""
     texts: dict[str, str] = {}
     results = []
     for row in _rows(store, "check-sources"):
@@ -123,11 +134,9 @@ def source_texts(
     return texts, results
 
 
-def quote_findings(
-    store: Store, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
-) -> list[Result]:
-    """Checksums of the source texts, then every quote against its (verified) text."""
-    texts, results = source_texts(store, sources_dir, max_bytes)
+def quote_findings(store: Store, texts: Mapping[str, str]) -> list[Result]:
+    """Every quote whose source has a text in ``texts`` (source IRI -> verified text), checked against it."""
+    results = []
     seen = set()
     for row in _rows(store, "check-quotes"):
         key = (row["claim"], row["evidence"], row["quote"])
@@ -153,7 +162,11 @@ def quote_findings(
 
 
 def date_findings(store: Store) -> list[Result]:
-    """A full date needs its day in the quote of a claim that gives it (``check.check_dates``)."""
+    """A full date needs its day in the quote of a claim that gives it.
+
+    A 1 January that no such quote contains is a year padded to a date (violation); another day missing
+    from the quotes is a warning (the day may stand in the sentence around a short quote).
+    """
     claims: dict[Any, set[str]] = defaultdict(set)
     exacts: dict[Any, list[str]] = defaultdict(list)
     values: dict[Any, Any] = {}
@@ -300,11 +313,11 @@ def iri_findings(
 def truthy_report(store: Store, shapes: Graph, ontology_paths: Iterable[Path]) -> Report:
     """The truthy shapes over the built store's truthy graph (with the ontology), and the leak check.
 
-    The counterpart of ``check.check_truthy`` for a build: the truthy graph is copied into an
-    rdflib-turbo store as N-Triples (no rdflib parse), the leaks are found by ``truthy_leaks``.
+    The truthy graph is copied into the SHACL engine's store as N-Triples (no rdflib parse), the leaks
+    are found by ``truthy_leaks``.
     """
     native = load.native_store(ontology_paths)
-    data = store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=store.graphs["truthy"])
+    data = store.dump(RDF_FORMATS["ntriples"], store.graphs["truthy"])
     native.parse(data=data, format="nt")
     report = validate_store(native, truthy_shapes(shapes))
     return report.merge(truthy_leaks(store))
@@ -313,7 +326,7 @@ def truthy_report(store: Store, shapes: Graph, ontology_paths: Iterable[Path]) -
 def truthy_leaks(store: Store) -> list[Result]:
     """Truthy triples and nodes that only claims of another status (or superseded ones) back.
 
-    As ``check.check_truthy``: a claimed triple leaks when no backed claim (reported fact, not
+    A claimed triple leaks when no backed claim (reported fact, not
     superseded) claims it and no backed relationship yields it as a shortcut edge; an asserted node
     leaks when no backed claim asserts it. Five plain queries and Python sets: one SPARQL query with
     nested FILTER NOT EXISTS took minutes at 1M triples.
