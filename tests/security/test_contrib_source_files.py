@@ -194,6 +194,7 @@ print("\\n".join(sorted(r.message for r in results)))
 """
 
 
+@pytest.mark.live
 def test_devices_and_fifos_in_the_sources_folder_are_never_read(tmp_path: Path) -> None:
     folder = tmp_path / "sources"
     folder.mkdir()

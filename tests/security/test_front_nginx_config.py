@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from click.testing import CliRunner
 
 from nexus_ld.cli import main
@@ -17,6 +18,7 @@ def render(tmp_path, *options: str) -> str:
     return result.output
 
 
+@pytest.mark.live
 def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
     settings = ["--setting", "max_body_bytes", "123456", "--setting", "query_timeout_s", "20"]
     settings += ["--setting", "max_inflight_per_client", "3", "--setting", "rate_limit_per_minute", "90"]
