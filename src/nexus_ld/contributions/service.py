@@ -97,7 +97,10 @@ class Validator:
         # only files read are those the published data (or, restating, the project's own file) names.
         own = contribution if restating else rules.without_server_fields(contribution)
         context = fetch(self.store, own)
-        merged = context.graph + own
+        # Triples only: Graph.__add__ would also bind every prefix of both graphs (a millisecond).
+        merged = Graph()
+        merged += context.graph
+        merged += own
         fetcher = Fetcher(self.store)
         # Quotes are checked against text the contribution ships (schema:text) or published texts.
         inline = {str(s): str(t) for s, t in own.subject_objects(rules.SCHEMA.text) if isinstance(s, URIRef)}
