@@ -11,14 +11,18 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.namespace import XSD as XSD_NS
 
+from nexus_ld import formats
+from nexus_ld.config import Settings
+from nexus_ld.contributions.service import Validator
 from nexus_ld.pipeline import load, sources
 from nexus_ld.pipeline.checks import dataset
 from nexus_ld.pipeline.checks import sparql as check
-from nexus_ld.pipeline.shapes import owner, truthy_shapes, validate
+from nexus_ld.pipeline.shapes import NXSH, owner, truthy_shapes, validate
 from nexus_ld.report import Report, Result
 from nexus_ld.store.embedded import Store
 
-GOOD = Path(__file__).resolve().parent / "data" / "good" / "claims.ttl"
+FIXTURES = Path(__file__).resolve().parent / "data"
+GOOD = FIXTURES / "good" / "claims.ttl"
 NX = "https://w3id.org/nexus-ld/ontology#"
 ID = "https://w3id.org/nexus-ld/id/"
 
@@ -269,3 +273,50 @@ def test_check_project_on_a_copy_of_the_project(tmp_path: Path, project_dir: Pat
     assert any(
         "Wikidata ID Q34490 is not in data/reference/wikidata.tsv" in m for m in messages(report.results)
     )
+
+
+# --- one engine for the dataset and for contributions ----------------------------------------------
+
+CHECK_FIXTURES = [
+    "quote-not-in-source",
+    "wrong-offsets",
+    "padded-date",
+    "unknown-class",
+    "unknown-term",
+    "iri-unknown-folder",
+    "iri-outside-base",
+    "wikidata-not-in-reference",
+    "un-reference-not-in-list",
+    "attribution-inconsistent",
+]
+
+
+@pytest.mark.parametrize("name", CHECK_FIXTURES)
+def test_a_contribution_gets_the_dataset_checks_findings(
+    name: str, validator: Validator, project_dir: Path
+) -> None:
+    """A fixture validated as a contribution (restating, as `nexus-ld validate data/…` does) and checked
+    with the dataset give the same check findings: the same engine runs both."""
+    path = FIXTURES / "bad" / f"{name}.ttl"
+    outcome = validator.check(
+        validator.parse(path.read_bytes(), formats.by_suffix(".ttl"), path.name), restating=True
+    )
+    groups = {
+        "ontology": load.ontology_files(project_dir),
+        "data": [*sorted((project_dir / "data").glob("*.ttl")), path],
+    }
+    dataset_report = dataset.check_files(groups, validator.shapes, project_dir / "data", parallel=False)
+
+    def checks(report: Report) -> set[tuple[str, str]]:
+        return {
+            (r.message, str(r.value)) for r in report.results if str(r.source_shape).startswith(str(NXSH))
+        }
+
+    expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
+    assert any(expected in message for message, _ in checks(outcome.report)), outcome.report.text
+    assert checks(outcome.report) == checks(dataset_report)
+
+
+@pytest.fixture(scope="module")
+def validator(bundled: Settings) -> Validator:
+    return Validator.from_settings(bundled)
