@@ -142,7 +142,7 @@ def test_a_rules_build_parses_only_the_shapes_with_rdflib(
 
 
 def test_the_truthy_check_of_the_build_agrees_with_the_rdflib_one(store, project_dir: Path):
-    from nexus_ld.pipeline.checks.sparql import truthy_report
+    from nexus_ld.pipeline.checks.truthy import truthy_report
     from nexus_ld.pipeline.load import ontology_files
 
     project = load_project(project_dir)

@@ -17,6 +17,7 @@ from nexus_ld.contributions.service import Validator
 from nexus_ld.pipeline import load, sources
 from nexus_ld.pipeline.checks import dataset
 from nexus_ld.pipeline.checks import sparql as check
+from nexus_ld.pipeline.checks.truthy import truthy_report
 from nexus_ld.pipeline.shapes import NXSH, owner, truthy_shapes, validate
 from nexus_ld.report import Report, Result
 from nexus_ld.store.embedded import Store
@@ -197,7 +198,7 @@ def test_truthy_triple_from_an_allegation_leaks(
     )
     truthy = turtle('org:raw nx:funded group:ttp . group:ttp nx:aim "resistance"@en .')
     store = store_of(entities + claims, ontology, truthy)
-    report = check.truthy_report(store, shapes, load.ontology_files(project_dir))
+    report = truthy_report(store, shapes, load.ontology_files(project_dir))
     assert not report.conforms
     (leak,) = report.violations
     assert leak.message.startswith("Allegation leaking into the truthy graph")

@@ -12,17 +12,20 @@ import pytest
 from nexus_ld.pipeline.checks.common import MESSAGES, message
 
 HERE = Path(__file__).resolve().parent
+CHECKS = HERE.parent / "src" / "nexus_ld" / "pipeline" / "checks"
 ENGINES = {
-    "sparql.py": HERE.parent / "src" / "nexus_ld" / "pipeline" / "checks" / "sparql.py",
-    "check_oracle.py": HERE / "check_oracle.py",
+    "checks/": [CHECKS / "sparql.py", CHECKS / "truthy.py"],
+    "check_oracle.py": [HERE / "check_oracle.py"],
 }
 
 
-def _message_arguments(path: Path) -> list[ast.expr]:
-    """The message argument (the second) of every ``finding(...)`` call in ``path``."""
-    calls = [
-        node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Call)
-    ]
+def _trees(paths: list[Path]) -> list[ast.Module]:
+    return [ast.parse(path.read_text(encoding="utf-8")) for path in paths]
+
+
+def _message_arguments(paths: list[Path]) -> list[ast.expr]:
+    """The message argument (the second) of every ``finding(...)`` call in ``paths``."""
+    calls = [node for tree in _trees(paths) for node in ast.walk(tree) if isinstance(node, ast.Call)]
     return [
         c.args[1]
         for c in calls
@@ -39,9 +42,13 @@ def test_no_engine_writes_a_message_of_its_own(engine: str) -> None:
 
 
 def test_both_engines_use_every_registered_message() -> None:
-    for engine, path in ENGINES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in MESSAGES}
+    for engine, paths in ENGINES.items():
+        keys = {
+            n.value
+            for tree in _trees(paths)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and n.value in MESSAGES
+        }
         assert keys == set(MESSAGES), engine
 
 

@@ -26,6 +26,7 @@ from nexus_ld.errors import InputError
 from nexus_ld.pipeline import load
 from nexus_ld.pipeline.checks import dataset
 from nexus_ld.pipeline.checks import sparql as check_store
+from nexus_ld.pipeline.checks.truthy import truthy_leaks, truthy_report
 from nexus_ld.report import Report, Result
 from nexus_ld.store.embedded import Store
 
@@ -223,9 +224,7 @@ def test_truthy_fixture_gives_the_same_findings_both_ways(
     path: Path, graphs: dict[str, Graph], project_dir: Path, shacl_engine: str
 ) -> None:
     slow = check.check_truthy(load.parse_file(path), graphs["entities"], graphs["ontology"], graphs["shapes"])
-    fast = check_store.truthy_report(
-        _truthy_store(path, project_dir), graphs["shapes"], load.ontology_files(project_dir)
-    )
+    fast = truthy_report(_truthy_store(path, project_dir), graphs["shapes"], load.ontology_files(project_dir))
     assert findings(fast) == findings(slow)
     expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
     assert any(expected in r.message for r in fast.violations), fast.text
@@ -252,7 +251,7 @@ def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path, proj
         {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), claims]}
     )
     store.load_turtle(truthy, store.graphs["truthy"])
-    (leak,) = check_store.truthy_leaks(store)
+    (leak,) = truthy_leaks(store)
     assert leak.message == (
         "Allegation leaking into the truthy graph: https://w3id.org/nexus-ld/id/org/raw is claimed only as "
         "https://w3id.org/nexus-ld/id/status/allegation or superseded"

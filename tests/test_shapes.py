@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from nexus_ld.pipeline import load
-from nexus_ld.pipeline.checks import dataset, sparql
+from nexus_ld.pipeline.checks import dataset, sparql, truthy
 from nexus_ld.report import Report
 
 FIXTURES = Path(__file__).resolve().parent / "data"
@@ -43,7 +43,7 @@ def run(path: Path, project: dict[str, Any]) -> Report:
     if path.name.startswith("truthy-"):
         store = sparql.check_store({"ontology": project["ontology_files"], "data": project["entities"]})
         store.load_turtle(path, store.graphs["truthy"])
-        return sparql.truthy_report(store, project["shapes"], project["ontology_files"])
+        return truthy.truthy_report(store, project["shapes"], project["ontology_files"])
     return check_files(project, [*project["entities"], path])
 
 

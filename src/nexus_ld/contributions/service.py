@@ -1,7 +1,7 @@
 """One validation of a contribution: parse -> context -> shapes -> checks -> rules -> one report.
 
 The checks are the dataset's (``pipeline/checks/sparql.py``), run over an in-memory store holding the
-ontology, the contribution and its context.
+contribution and its context, with the ontology's vocabulary read once.
 
 ``Validator`` holds what does not change between contributions (shapes, ontology, the store, the
 limits), so the CLI, the web views and the tests all call ``Validator.check`` the same way.
@@ -22,7 +22,7 @@ from nexus_ld.contributions import rules
 from nexus_ld.contributions.context import Fetcher, fetch, restrict
 from nexus_ld.contributions.parse import Limits, Parsed
 from nexus_ld.contributions.parse import parse as parse_bytes
-from nexus_ld.pipeline.checks.sparql import store_findings
+from nexus_ld.pipeline.checks.sparql import Vocabulary, store_findings
 from nexus_ld.pipeline.load import ontology_files, parse_files, shape_files
 from nexus_ld.pipeline.shapes import validate
 from nexus_ld.report import Report, Result
@@ -56,13 +56,13 @@ class Validator:
     base: str
     limits: Limits
     max_source_bytes: int
-    # The ontology graph's quads, made once: each validation's check store starts with them.
-    ontology_quads: list[Any] = field(init=False, repr=False)
+    # What the ontology declares, read once: each validation's check store holds only the data.
+    vocabulary: Vocabulary = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        first = Store.in_memory()
-        first.add_rdflib(self.ontology, first.graphs["ontology"])
-        self.ontology_quads = list(first.quads())
+        ontology = Store.in_memory()
+        ontology.add_rdflib(self.ontology, ontology.graphs["ontology"])
+        self.vocabulary = Vocabulary.of(ontology)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Validator:
@@ -105,14 +105,9 @@ class Validator:
         # Quotes are checked against text the contribution ships (schema:text) or published texts.
         inline = {str(s): str(t) for s, t in own.subject_objects(rules.SCHEMA.text) if isinstance(s, URIRef)}
         checked = Store.in_memory()
-        checked.add(self.ontology_quads)
         checked.add_rdflib(merged, checked.graphs["data"])
         findings: list[Result] = store_findings(
-            checked,
-            self.data_dir,
-            self.base,
-            self.max_source_bytes,
-            inline,
+            checked, self.data_dir, self.base, self.max_source_bytes, inline, self.vocabulary
         )
         shapes_report = validate(merged, self.shapes, self.ontology)
         report = restrict(shapes_report.merge(findings), context.scope)

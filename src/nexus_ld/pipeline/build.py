@@ -26,7 +26,7 @@ from nexus_ld.config import Settings
 from nexus_ld.errors import BuildError, InputError
 from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.pipeline.checks.dataset import check_root
-from nexus_ld.pipeline.checks.sparql import truthy_report
+from nexus_ld.pipeline.checks.truthy import truthy_report
 from nexus_ld.pipeline.infer import ENTAILMENTS, owl_rl_entailments, store_entailments
 from nexus_ld.pipeline.load import (
     SOURCES_FILE,
