@@ -42,19 +42,16 @@ def infer(engine: str, project: Path) -> dict:
     from nexus_ld.pipeline import infer as nx_infer
 
     if engine == "rules-in-store":
-        store = ox.Store()
-        graphs = [ox.NamedNode("urn:x-bench:ontology"), ox.NamedNode("urn:x-bench:data")]
         from nexus_ld.pipeline.load import data_files, ontology_files
+        from nexus_ld.store.embedded import Store
 
+        store = Store.in_memory()
+        graphs = [ox.NamedNode("urn:x-bench:ontology"), ox.NamedNode("urn:x-bench:data")]
         started = time.perf_counter()
         for path in ontology_files(project):
-            store.bulk_load(
-                path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graphs[0]
-            )
+            store.load_turtle(path, graphs[0])
         for path in data_files(project):
-            store.bulk_load(
-                path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graphs[1]
-            )
+            store.load_turtle(path, graphs[1])
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         triples = nx_infer.store_entailments(store, graphs, DEFAULT_BASE)

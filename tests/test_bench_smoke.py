@@ -16,8 +16,7 @@ import pytest
 
 from bench import generate
 from nexus_ld.namespaces import DEFAULT_BASE
-from nexus_ld.pipeline.checks.graph import check_project
-from nexus_ld.pipeline.load import load_project
+from nexus_ld.pipeline.checks.dataset import check_root
 
 pytestmark = pytest.mark.live  # the benchmark's servers and processes
 
@@ -59,7 +58,7 @@ def test_generated_triples_parse_and_match_the_count(tiny):
 
 def test_generated_data_conforms_to_the_shapes_and_checks(tiny):
     project, _ = tiny
-    report = check_project(load_project(project), DEFAULT_BASE)
+    report = check_root(project, DEFAULT_BASE)
     assert report.conforms, report.text[:2000]
     assert report.violations == []
 

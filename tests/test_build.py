@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from check_oracle import check_truthy, truthy_graph
 from conftest import QUICK_BUILD, copy_project
 
 from nexus_ld.config import load_settings
 from nexus_ld.errors import BuildError, InputError
-from nexus_ld.pipeline.build import build, truthy_graph
-from nexus_ld.pipeline.checks.graph import check_truthy
+from nexus_ld.pipeline.build import build
 from nexus_ld.pipeline.load import load_project
 from nexus_ld.store.embedded import Store
 
@@ -142,7 +142,7 @@ def test_a_rules_build_parses_only_the_shapes_with_rdflib(
 
 
 def test_the_truthy_check_of_the_build_agrees_with_the_rdflib_one(store, project_dir: Path):
-    from nexus_ld.pipeline.checks.sparql import truthy_report
+    from nexus_ld.pipeline.checks.truthy import truthy_report
     from nexus_ld.pipeline.load import ontology_files
 
     project = load_project(project_dir)

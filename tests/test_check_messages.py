@@ -1,5 +1,5 @@
-"""One registry of check messages (``pipeline/checks/common.py`` ``MESSAGES``) serves both check
-engines: neither writes a finding's message itself."""
+"""One registry of check messages (``pipeline/checks/common.py`` ``MESSAGES``) serves the check engine
+and its rdflib oracle (``tests/check_oracle.py``): neither writes a finding's message itself."""
 
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ import pytest
 
 from nexus_ld.pipeline.checks.common import MESSAGES, message
 
-CHECKS = Path(__file__).resolve().parents[1] / "src" / "nexus_ld" / "pipeline" / "checks"
+HERE = Path(__file__).resolve().parent
+CHECKS = HERE.parent / "src" / "nexus_ld" / "pipeline" / "checks"
+ENGINES = {
+    "checks/": [CHECKS / "sparql.py", CHECKS / "truthy.py"],
+    "check_oracle.py": [HERE / "check_oracle.py"],
+}
 
 
-def _message_arguments(path: Path) -> list[ast.expr]:
-    """The message argument (the second) of every ``finding(...)`` call in ``path``."""
-    calls = [
-        node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Call)
-    ]
+def _trees(paths: list[Path]) -> list[ast.Module]:
+    return [ast.parse(path.read_text(encoding="utf-8")) for path in paths]
+
+
+def _message_arguments(paths: list[Path]) -> list[ast.expr]:
+    """The message argument (the second) of every ``finding(...)`` call in ``paths``."""
+    calls = [node for tree in _trees(paths) for node in ast.walk(tree) if isinstance(node, ast.Call)]
     return [
         c.args[1]
         for c in calls
@@ -26,18 +33,22 @@ def _message_arguments(path: Path) -> list[ast.expr]:
     ]
 
 
-@pytest.mark.parametrize("engine", ["graph.py", "sparql.py"])
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_no_engine_writes_a_message_of_its_own(engine: str) -> None:
-    arguments = _message_arguments(CHECKS / engine)
+    arguments = _message_arguments(ENGINES[engine])
     assert len(arguments) >= 7  # every check of the engine is seen (sparql.py: through _row_finding too)
     literal = [ast.unparse(a) for a in arguments if isinstance(a, ast.Constant | ast.JoinedStr | ast.BinOp)]
     assert literal == []
 
 
 def test_both_engines_use_every_registered_message() -> None:
-    for engine in ("graph.py", "sparql.py"):
-        tree = ast.parse((CHECKS / engine).read_text(encoding="utf-8"))
-        keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in MESSAGES}
+    for engine, paths in ENGINES.items():
+        keys = {
+            n.value
+            for tree in _trees(paths)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and n.value in MESSAGES
+        }
         assert keys == set(MESSAGES), engine
 
 

@@ -1,4 +1,4 @@
-"""The fast whole-dataset check (check_store.py) finds exactly what check.py finds over rdflib Graphs.
+"""The check engine (checks/sparql.py) finds exactly what the rdflib oracle (tests/check_oracle.py) finds.
 
 The tests taking the ``shacl_engine`` fixture run once per SHACL engine (pySHACL, the turbo pair).
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
-import pyoxigraph as ox
+import check_oracle as check
 import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph
@@ -21,11 +23,10 @@ from rdflib import BNode, Graph
 from bench import generate
 from nexus_ld.cli import main
 from nexus_ld.errors import InputError
-from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.pipeline import load
 from nexus_ld.pipeline.checks import dataset
-from nexus_ld.pipeline.checks import graph as check
 from nexus_ld.pipeline.checks import sparql as check_store
+from nexus_ld.pipeline.checks.truthy import truthy_leaks, truthy_report
 from nexus_ld.report import Report, Result
 from nexus_ld.store.embedded import Store
 
@@ -56,6 +57,12 @@ def findings(report: Report) -> Counter:
 
 
 @pytest.fixture(scope="module")
+def oracle_reports(project_dir: Path) -> Callable[[str], Report]:
+    """The oracle's report of the bundled data, once per SHACL engine (two tests compare with it)."""
+    return cache(lambda engine: check.check_project(load.load_project(project_dir)))
+
+
+@pytest.fixture(scope="module")
 def graphs(project_dir: Path) -> dict[str, Graph]:
     return {
         "ontology": load.parse_files(load.ontology_files(project_dir)),
@@ -67,9 +74,11 @@ def graphs(project_dir: Path) -> dict[str, Graph]:
 # --- the same findings as check.py -----------------------------------------------------------------
 
 
-def test_bundled_data_gives_the_same_report_both_ways(project_dir: Path, shacl_engine: str) -> None:
+def test_bundled_data_gives_the_same_report_both_ways(
+    project_dir: Path, shacl_engine: str, oracle_reports: Callable[[str], Report]
+) -> None:
     fast = dataset.check_root(project_dir, parallel=False)
-    slow = check.check_project(load.load_project(project_dir))
+    slow = oracle_reports(shacl_engine)
     assert findings(fast) == findings(slow)
     assert fast.conforms == slow.conforms
     assert fast.text == slow.text
@@ -185,12 +194,14 @@ def test_a_syntax_error_names_file_and_line(
         dataset.check_root(tmp_path, parallel=parallel)
 
 
-def test_cli_check_prints_the_fast_report_as_json(project_dir: Path, shacl_engine: str) -> None:
+def test_cli_check_prints_the_fast_report_as_json(
+    project_dir: Path, shacl_engine: str, oracle_reports: Callable[[str], Report]
+) -> None:
     args = ["--setting", "project_dir", str(project_dir), "--setting", "shacl_engine", shacl_engine]
     result = CliRunner().invoke(main, [*args, "check", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    slow = check.check_project(load.load_project(project_dir))
+    slow = oracle_reports(shacl_engine)
     assert report["conforms"] is True
     assert report["violations"] == 0
     assert report["warnings"] == len([r for r in slow.results if r.severity == "Warning"])
@@ -204,9 +215,7 @@ def _truthy_store(truthy: Path, project_dir: Path) -> Store:
     store = check_store.check_store(
         {"ontology": load.ontology_files(project_dir), "data": entity_files(project_dir)}
     )
-    store.ox.load(
-        path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
-    )
+    store.load_turtle(truthy, store.graphs["truthy"])
     return store
 
 
@@ -215,9 +224,7 @@ def test_truthy_fixture_gives_the_same_findings_both_ways(
     path: Path, graphs: dict[str, Graph], project_dir: Path, shacl_engine: str
 ) -> None:
     slow = check.check_truthy(load.parse_file(path), graphs["entities"], graphs["ontology"], graphs["shapes"])
-    fast = check_store.truthy_report(
-        _truthy_store(path, project_dir), graphs["shapes"], load.ontology_files(project_dir)
-    )
+    fast = truthy_report(_truthy_store(path, project_dir), graphs["shapes"], load.ontology_files(project_dir))
     assert findings(fast) == findings(slow)
     expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ").strip()
     assert any(expected in r.message for r in fast.violations), fast.text
@@ -243,10 +250,8 @@ def test_truthy_leak_of_an_allegation_is_found_in_the_store(tmp_path: Path, proj
     store = check_store.check_store(
         {"ontology": load.ontology_files(project_dir), "data": [*entity_files(project_dir), claims]}
     )
-    store.ox.load(
-        path=str(truthy), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=store.graphs["truthy"]
-    )
-    (leak,) = check_store.truthy_leaks(store)
+    store.load_turtle(truthy, store.graphs["truthy"])
+    (leak,) = truthy_leaks(store)
     assert leak.message == (
         "Allegation leaking into the truthy graph: https://w3id.org/nexus-ld/id/org/raw is claimed only as "
         "https://w3id.org/nexus-ld/id/status/allegation or superseded"

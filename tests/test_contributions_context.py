@@ -14,11 +14,12 @@ from rdflib.namespace import SH
 
 from nexus_ld.cli import main
 from nexus_ld.config import Settings
-from nexus_ld.contributions.context import fetch, result_keys, validate_in_context, whole_graph
+from nexus_ld.contributions.context import PUBLISHED_GRAPHS, Context, Fetcher, fetch, restrict
 from nexus_ld.contributions.parse import Limits, choose_format, parse
 from nexus_ld.contributions.service import Validator
 from nexus_ld.pipeline.shapes import validate
-from nexus_ld.store.embedded import query_text
+from nexus_ld.report import Report, Result
+from nexus_ld.store.embedded import Store, query_text
 
 NX = "https://w3id.org/nexus-ld/ontology#"
 PREFIXES = "\n".join(
@@ -35,6 +36,30 @@ PREFIXES = "\n".join(
         "xsd": "http://www.w3.org/2001/XMLSchema#",
     }.items()
 )
+
+
+def validate_in_context(
+    store: Store, contribution: Graph, shapes: Graph, ontology: Graph
+) -> tuple[Report, Context]:
+    """SHACL-validate ``contribution`` with its context; keep the results whose focus is in scope."""
+    context = fetch(store, contribution)
+    report = validate(context.graph + contribution, shapes, ontology)
+    return restrict(report, context.scope), context
+
+
+def whole_graph(store: Store) -> Graph:
+    """Every published data and source triple as one rdflib graph."""
+    fetcher = Fetcher(store)
+    graph = Graph()
+    for name in PUBLISHED_GRAPHS:
+        for quad in store.quads(store.graphs[name]):
+            graph.add(tuple(fetcher.from_store(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def result_keys(results: list[Result]) -> set[tuple]:
+    """Comparable identities of results (focus, path, value, message, severity, shape)."""
+    return {(r.focus, r.path, r.value, r.message, r.severity, r.source_shape) for r in results}
 
 
 def graph_of(text: str) -> Graph:

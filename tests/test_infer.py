@@ -78,18 +78,14 @@ def test_symmetric_and_inverse_properties():
 
 
 def test_store_entailments_leave_the_store_as_it_was(project):
-    store = ox.Store()
+    store = Store.in_memory()
     graphs = [ox.NamedNode("urn:test:ontology"), ox.NamedNode("urn:test:data")]
     for graph, name in zip((project.ontology, project.data), graphs, strict=True):
-        nt = graph.serialize(format="nt", encoding="utf-8")
-        store.bulk_extend(
-            ox.Quad(t.subject, t.predicate, t.object, name)
-            for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
-        )
-    before = len(store)
+        store.add_rdflib(graph, name)
+    before = store.count()
     triples = store_entailments(store, graphs, DEFAULT_BASE)
-    assert len(store) == before
-    assert sorted(g.value for g in store.named_graphs()) == ["urn:test:data", "urn:test:ontology"]
+    assert store.count() == before
+    assert sorted({q.graph_name.value for q in store.quads()}) == ["urn:test:data", "urn:test:ontology"]
     assert ox.Triple(
         ox.NamedNode(str(GROUP.ttp)), ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PROV.Agent))
     ) in set(triples)

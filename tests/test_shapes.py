@@ -1,8 +1,8 @@
-"""The shapes (and check.py) against data-driven fixtures, like pySHACL's dash tests.
+"""The shapes and the checks (``checks/dataset.py``) against data-driven fixtures, like pySHACL's dash tests.
 
 Every ``tests/data/bad/*.ttl`` starts with ``# expect: <message>`` and must produce a violation whose
 message contains it, validated together with the project's ontology, shapes and entity files
-(``data/*.ttl``). ``truthy-*.ttl`` fixtures stand for a truthy graph and go through ``check_truthy``.
+(``data/*.ttl``). ``truthy-*.ttl`` fixtures stand for a truthy graph and go through ``truthy_report``.
 ``tests/data/good/*.ttl`` must conform without a single result.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from nexus_ld.pipeline import load
-from nexus_ld.pipeline.checks import graph as check
+from nexus_ld.pipeline.checks import dataset, sparql, truthy
 from nexus_ld.report import Report
 
 FIXTURES = Path(__file__).resolve().parent / "data"
@@ -26,9 +26,9 @@ GOOD = sorted((FIXTURES / "good").glob("*.ttl"))
 def project(project_dir: Path) -> dict[str, Any]:
     """Ontology, shapes and the entity files (not data/claims/, which changes while it is written)."""
     return {
-        "ontology": load.parse_files(load.ontology_files(project_dir)),
         "shapes": load.parse_files(load.shape_files(project_dir)),
-        "entities": load.parse_files(sorted((project_dir / "data").glob("*.ttl"))),
+        "entities": sorted((project_dir / "data").glob("*.ttl")),
+        "ontology_files": load.ontology_files(project_dir),
         "data_dir": project_dir / "data",
     }
 
@@ -40,11 +40,16 @@ def expected_message(path: Path) -> str:
 
 
 def run(path: Path, project: dict[str, Any]) -> Report:
-    fixture = load.parse_file(path)
     if path.name.startswith("truthy-"):
-        return check.check_truthy(fixture, project["entities"], project["ontology"], project["shapes"])
-    data = project["entities"] + fixture
-    return check.check_graph(data, project["ontology"], project["shapes"], project["data_dir"])
+        store = sparql.check_store({"ontology": project["ontology_files"], "data": project["entities"]})
+        store.load_turtle(path, store.graphs["truthy"])
+        return truthy.truthy_report(store, project["shapes"], project["ontology_files"])
+    return check_files(project, [*project["entities"], path])
+
+
+def check_files(project: dict[str, Any], data: list[Path]) -> Report:
+    groups = {"ontology": project["ontology_files"], "data": data}
+    return dataset.check_files(groups, project["shapes"], project["data_dir"], parallel=False)
 
 
 def test_there_are_enough_bad_fixtures() -> None:
@@ -70,9 +75,7 @@ def test_good_fixture_conforms(path: Path, project: dict[str, Any]) -> None:
 
 
 def test_entity_files_conform(project: dict[str, Any], project_dir: Path) -> None:
-    report = check.check_graph(
-        project["entities"], project["ontology"], project["shapes"], project_dir / "data"
-    )
+    report = check_files(project, project["entities"])
     assert report.conforms, report.text
 
 

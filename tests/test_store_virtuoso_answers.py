@@ -132,6 +132,7 @@ def test_graph_queries_ask_for_n_triples(virtuoso: VirtuosoLike):
     assert ox.Literal("true", datatype=XSD_BOOLEAN) in {t.object for t in triples}
 
 
+@pytest.mark.live
 def test_an_unreadable_answer_is_a_502_quoting_the_store(virtuoso: VirtuosoLike, built):
     with pytest.raises(BadGateway, match="SP030"):
         RemoteStore(virtuoso.url).query("SELECT * WHERE { ?unreadable ?p ?o }")

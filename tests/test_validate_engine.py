@@ -8,6 +8,8 @@ engine: the turbo pair only as the exact pair the ``fast`` extra pins, and no pr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -49,21 +51,36 @@ def key(result: Result, context: object) -> tuple[str, ...]:
     return (result.severity, result.message, focus, str(result.path), value, str(result.shape))
 
 
+@pytest.fixture(scope="module")
+def references(graphs: dict[str, Graph]) -> Callable[[Path | None], tuple[bool, Counter]]:
+    """pySHACL's verdict and results on a case, computed once for both engines' tests."""
+
+    @cache
+    def reference(path: Path | None) -> tuple[bool, Counter]:
+        combined = graphs["entities"] + (load.parse_file(path) if path else Graph()) + graphs["ontology"]
+        conforms, report, _ = pyshacl.validate(
+            combined, shacl_graph=graphs["shapes"], allow_warnings=True, allow_infos=True
+        )
+        results = parse_results(report, graphs["shapes"])
+        return bool(conforms), Counter(
+            key(r, owner(combined, r.focus) if isinstance(r.focus, BNode) else None) for r in results
+        )
+
+    return reference
+
+
 @pytest.mark.parametrize("path", CASES, ids=["entities", *(p.stem for p in CASES[1:])])
 def test_each_engine_gives_pyshacls_results(
-    path: Path | None, graphs: dict[str, Graph], shacl_engine: str
+    path: Path | None,
+    graphs: dict[str, Graph],
+    references: Callable[[Path | None], tuple[bool, Counter]],
+    shacl_engine: str,
 ) -> None:
     data = graphs["entities"] + (load.parse_file(path) if path else Graph())
     ours = validate(data, graphs["shapes"], graphs["ontology"])
-    combined = data + graphs["ontology"]
-    conforms, report, _ = pyshacl.validate(
-        combined, shacl_graph=graphs["shapes"], allow_warnings=True, allow_infos=True
-    )
-    reference = parse_results(report, graphs["shapes"])
+    conforms, reference = references(path)
     assert ours.conforms == conforms
-    assert Counter(key(r, r.context) for r in ours.results) == Counter(
-        key(r, owner(combined, r.focus) if isinstance(r.focus, BNode) else None) for r in reference
-    )
+    assert Counter(key(r, r.context) for r in ours.results) == reference
 
 
 # --- choosing the engine ---------------------------------------------------------------------------

@@ -177,6 +177,7 @@ def post_chunked(port: int, path: str, body: bytes) -> tuple[int, str]:
 OVER_LIMIT = NEW_CLAIM + b"# padding padding padding padding\n" * 1_000  # cut, it would still parse
 
 
+@pytest.mark.live
 def test_a_chunked_body_over_the_limit_is_413_and_not_stored(small_server) -> None:
     assert len(OVER_LIMIT) > 20_000
     status, text = post_chunked(small_server.port, "/contributions", OVER_LIMIT)
@@ -190,6 +191,7 @@ def test_a_chunked_body_over_the_limit_is_413_and_not_stored(small_server) -> No
     assert status == 200, text[:300]
 
 
+@pytest.mark.live
 def test_a_chunked_body_over_the_limit_is_413_under_gunicorn(built, tmp_path_factory) -> None:
     with running_gunicorn(built, tmp_path_factory, MAX_BODY_BYTES="20000") as (url, _):
         port = int(url.rsplit(":", 1)[1])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import ROOT
 
 from nexus_ld import formats
@@ -39,6 +40,7 @@ print("ok")
 """
 
 
+@pytest.mark.live
 def test_focus_lines_of_the_largest_contribution_finish() -> None:
     # The hard timeout is the failure condition (quadratic: minutes; linear: well under a second).
     done = subprocess.run(

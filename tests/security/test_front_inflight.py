@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import requests
 
 from tests.conftest import LiveServer, make_app
@@ -20,6 +21,7 @@ def ask(server: LiveServer, forwarded: str) -> requests.Response:
     return requests.get(server.url + "/sparql", params={"query": NORMAL}, headers=headers, timeout=30)
 
 
+@pytest.mark.live
 def test_a_client_past_its_inflight_cap_gets_429_while_another_client_is_served(built):
     app = make_app(
         built,
@@ -60,6 +62,7 @@ def test_a_client_past_its_inflight_cap_gets_429_while_another_client_is_served(
         assert ask(live, A).json()["boolean"] is True
 
 
+@pytest.mark.live
 def test_pages_and_healthz_are_not_capped(built):
     app = make_app(built, max_inflight_per_client=1, query_timeout_s=3.0, rate_limit_per_minute=0)
     with LiveServer(app) as live:
@@ -77,6 +80,7 @@ def test_pages_and_healthz_are_not_capped(built):
     assert page.status_code == 200 and "<html" in page.text.lower()
 
 
+@pytest.mark.live
 def test_x_forwarded_for_is_believed_only_behind_a_trusted_proxy(built):
     # A rate limit of one request a minute shows whose address each request was counted against.
     with LiveServer(make_app(built, rate_limit_per_minute=1, trusted_proxy_hops=0)) as live:

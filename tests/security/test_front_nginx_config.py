@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from click.testing import CliRunner
 
 from nexus_ld.cli import main
@@ -30,6 +31,7 @@ def assert_nginx_accepts(tmp_path, text: str) -> None:
     assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
 
 
+@pytest.mark.live
 def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
     settings = ["--setting", "max_body_bytes", "123456", "--setting", "query_timeout_s", "20"]
     settings += ["--setting", "max_inflight_per_client", "3", "--setting", "rate_limit_per_minute", "90"]
@@ -74,6 +76,7 @@ def test_addresses_and_folders_that_would_add_directives_are_refused(tmp_path):
         assert "Invalid value" in result.output and "include" not in result.output.split("Error:")[0]
 
 
+@pytest.mark.live
 def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
     assert "proxy_cache" not in render(tmp_path)
     cache = tmp_path / "cache"

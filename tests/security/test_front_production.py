@@ -40,6 +40,7 @@ def front(built: Settings, tmp_path_factory: pytest.TempPathFactory):
         yield run
 
 
+@pytest.mark.live
 def test_healthz_and_another_clients_query_answer_during_slowloris_and_slow_queries(front):
     figures = attack(front.url, ATTACK_S, slowloris=20, slow_queries=2)
     summary = figures.summary()
@@ -63,6 +64,7 @@ def test_healthz_and_another_clients_query_answer_during_slowloris_and_slow_quer
     assert figures.slowloris_reconnects >= 20  # the front cut the slow senders off (client_header_timeout)
 
 
+@pytest.mark.live
 def test_the_front_hides_its_version_and_refuses_oversized_bodies_before_the_app(front):
     parts = urllib.parse.urlsplit(front.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10, source_address=(OTHER, 0))
@@ -78,6 +80,7 @@ def test_the_front_hides_its_version_and_refuses_oversized_bodies_before_the_app
     assert b"nginx/" not in text
 
 
+@pytest.mark.live
 def test_the_front_caps_one_client_across_gunicorn_processes(front):
     """A second query while the client's first still runs is refused by nginx, whichever gunicorn
     process would have taken it (the app's own count is per process)."""

@@ -132,6 +132,7 @@ ADVERSARIAL = {
 }
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("name", list(ADVERSARIAL))
 def test_the_lexer_finishes_a_98_kb_adversarial_input(name):
     """Fails only by the hard timeout: the old lexer took ~30 s on the first input (linear: well < 1 s)."""
@@ -183,6 +184,7 @@ def on_every_transport(url: str, query: str) -> list[requests.Response]:
     ]
 
 
+@pytest.mark.live
 def test_hidden_service_and_hidden_nesting_are_refused_over_http_and_never_call_out(built, canary):
     # The nesting is what overflowed pyoxigraph's parser stack (finding 6): here 20,000 levels.
     nesting = (

@@ -54,18 +54,21 @@ def gunicorn(built, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.live
 def test_threaded_server_cuts_a_slow_validation(threaded):
     url, pool = threaded
     cut_validation(url)
     assert len(pool.pids()) == pool.size  # the worker cut was replaced
 
 
+@pytest.mark.live
 def test_threaded_server_cuts_a_slow_guard(threaded):
     url, pool = threaded
     cut_guard(url)
     assert len(pool.pids()) == pool.size
 
 
+@pytest.mark.live
 def test_threaded_server_validates_in_its_workers_within_the_limit(built, tmp_path):
     app = make_app(built, inbox_path=str(tmp_path / "inbox.sqlite"), contribution_rate_per_minute=0)
     with LiveServer(app) as server:

@@ -75,6 +75,7 @@ def _net_namespace(pid: int) -> str:
     return os.readlink(f"/proc/{pid}/ns/net")
 
 
+@pytest.mark.live
 def test_gunicorn_sync_workers_have_no_outbound_network(built, tmp_path_factory, canary):
     with gunicorn_with_hooks(built, tmp_path_factory) as (url, master):
         assert requests.get(url + "/readyz", timeout=30).json()["isolation"] == "network namespace"

@@ -116,12 +116,15 @@ def gunicorn(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
 FIXTURES = {"app": "in_process", "serve": "nexus_serve", "gunicorn": "gunicorn"}
 
 
-@pytest.fixture(params=["app", "serve", "gunicorn"])
+LIVE = pytest.mark.live  # a real server process on a port
+
+
+@pytest.fixture(params=["app", pytest.param("serve", marks=LIVE), pytest.param("gunicorn", marks=LIVE)])
 def http(request: pytest.FixtureRequest) -> Http:
     return request.getfixturevalue(FIXTURES[request.param])
 
 
-@pytest.fixture(params=["serve", "gunicorn"])
+@pytest.fixture(params=[pytest.param("serve", marks=LIVE), pytest.param("gunicorn", marks=LIVE)])
 def real_server(request: pytest.FixtureRequest) -> Http:
     return request.getfixturevalue(FIXTURES[request.param])
 

@@ -18,7 +18,7 @@ whole merged dataset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +28,7 @@ from rdflib.term import Node
 
 from nexus_ld.contributions.parse import to_rdflib
 from nexus_ld.namespaces import DEFAULT_BASE
-from nexus_ld.pipeline.shapes import validate
-from nexus_ld.report import Report, Result, render
+from nexus_ld.report import Report, render
 from nexus_ld.store.embedded import Store
 
 STORE_BNODE = "s"  # prefix of the store's blank nodes in rdflib graphs (contributions use "c")
@@ -211,18 +210,6 @@ def claims_reaching(fetcher: Fetcher, node: Node, max_depth: int = 6) -> list[tu
     return triples
 
 
-def validate_in_context(
-    store: Store, contribution: Graph, shapes: Graph, ontology: Graph
-) -> tuple[Report, Context]:
-    """SHACL-validate ``contribution`` with its context; keep the results whose focus is in scope."""
-    context = fetch(store, contribution)
-    merged = Graph()
-    merged += context.graph
-    merged += contribution
-    report = validate(merged, shapes, ontology)
-    return restrict(report, context.scope), context
-
-
 def restrict(report: Report, scope: set[Node]) -> Report:
     """The report with only the results whose focus node is in ``scope``."""
     kept = [r for r in report.results if r.focus in scope]
@@ -230,27 +217,6 @@ def restrict(report: Report, scope: set[Node]) -> Report:
     base = Report.from_results([])
     merged = base.merge(kept)
     return Report(conforms, merged.graph, render(conforms, merged.results), merged.results)
-
-
-def whole_graph(store: Store) -> Graph:
-    """Every published data and source triple as one rdflib graph (tests compare against it)."""
-    fetcher = Fetcher(store)
-    graph = Graph()
-    for name in PUBLISHED_GRAPHS:
-        for quad in store.ox.quads_for_pattern(None, None, None, store.graphs[name]):
-            graph.add(
-                (
-                    fetcher.from_store(quad.subject),
-                    fetcher.from_store(quad.predicate),
-                    fetcher.from_store(quad.object),
-                )
-            )
-    return graph
-
-
-def result_keys(results: Iterable[Result]) -> set[tuple]:
-    """Comparable identities of results (focus, path, value, message, severity, shape)."""
-    return {(r.focus, r.path, r.value, r.message, r.severity, r.source_shape) for r in results}
 
 
 def _add(graph: Graph, triples: Iterator | list) -> None:

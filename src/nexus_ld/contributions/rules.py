@@ -261,7 +261,7 @@ def check_sources(contribution: Graph, context: Context) -> list[Result]:
             )
             continue
         # Its text inline (schema:text), or, in the files accepted contributions become, as a file of
-        # data/sources/ with its checksum (nx:textFile + nx:sha256, checked by check.py).
+        # data/sources/ with its checksum (nx:textFile + nx:sha256, checked by checks/sparql.py).
         has_text = (source, SCHEMA.text, None) in contribution or (source, NX.textFile, None) in contribution
         has_url = (source, SCHEMA.url, None) in contribution and (source, NX.accessed, None) in contribution
         if not (has_text or has_url):

@@ -1,5 +1,8 @@
 """One validation of a contribution: parse -> context -> shapes -> checks -> rules -> one report.
 
+The checks are the dataset's (``pipeline/checks/sparql.py``), run over an in-memory store holding the
+contribution and its context, with the ontology's vocabulary read once.
+
 ``Validator`` holds what does not change between contributions (shapes, ontology, the store, the
 limits), so the CLI, the web views and the tests all call ``Validator.check`` the same way.
 """
@@ -19,7 +22,7 @@ from nexus_ld.contributions import rules
 from nexus_ld.contributions.context import Fetcher, fetch, restrict
 from nexus_ld.contributions.parse import Limits, Parsed
 from nexus_ld.contributions.parse import parse as parse_bytes
-from nexus_ld.pipeline.checks import graph as checks
+from nexus_ld.pipeline.checks.sparql import Vocabulary, store_findings
 from nexus_ld.pipeline.load import ontology_files, parse_files, shape_files
 from nexus_ld.pipeline.shapes import validate
 from nexus_ld.report import Report, Result
@@ -53,6 +56,13 @@ class Validator:
     base: str
     limits: Limits
     max_source_bytes: int
+    # What the ontology declares, read once: each validation's check store holds only the data.
+    vocabulary: Vocabulary = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ontology = Store.in_memory()
+        ontology.add_rdflib(self.ontology, ontology.graphs["ontology"])
+        self.vocabulary = Vocabulary.of(ontology)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Validator:
@@ -87,23 +97,18 @@ class Validator:
         # only files read are those the published data (or, restating, the project's own file) names.
         own = contribution if restating else rules.without_server_fields(contribution)
         context = fetch(self.store, own)
-        merged = context.graph + own
+        # Triples only: Graph.__add__ would also bind every prefix of both graphs (a millisecond).
+        merged = Graph()
+        merged += context.graph
+        merged += own
         fetcher = Fetcher(self.store)
-        published, source_results = checks.source_texts(
-            merged, self.data_dir / "sources", self.max_source_bytes
-        )
         # Quotes are checked against text the contribution ships (schema:text) or published texts.
-        inline = {s: str(t) for s, t in own.subject_objects(rules.SCHEMA.text) if isinstance(s, URIRef)}
-        findings: list[Result] = [
-            *source_results,
-            *checks.quote_results(merged, inline | published),
-            *checks.check_dates(merged),
-            *checks.check_attribution(merged),
-            *checks.check_references(merged, self.data_dir / "reference"),
-            *checks.check_classes(merged, self.ontology),
-            *checks.check_terms(merged, self.ontology),
-            *checks.check_iris(merged, self.base),
-        ]
+        inline = {str(s): str(t) for s, t in own.subject_objects(rules.SCHEMA.text) if isinstance(s, URIRef)}
+        checked = Store.in_memory()
+        checked.add_rdflib(merged, checked.graphs["data"])
+        findings: list[Result] = store_findings(
+            checked, self.data_dir, self.base, self.max_source_bytes, inline, self.vocabulary
+        )
         shapes_report = validate(merged, self.shapes, self.ontology)
         report = restrict(shapes_report.merge(findings), context.scope)
         contribution_rules = (

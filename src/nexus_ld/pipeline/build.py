@@ -29,7 +29,7 @@ from nexus_ld.config import Settings
 from nexus_ld.errors import BuildError, InputError
 from nexus_ld.namespaces import DEFAULT_BASE
 from nexus_ld.pipeline.checks.dataset import check_root
-from nexus_ld.pipeline.checks.sparql import truthy_report
+from nexus_ld.pipeline.checks.truthy import truthy_report
 from nexus_ld.pipeline.infer import ENTAILMENTS, owl_rl_entailments, store_entailments
 from nexus_ld.pipeline.load import (
     SOURCES_FILE,
@@ -99,7 +99,7 @@ def load_files(store: Store, root: Path) -> None:
     }
     for name, paths in groups.items():
         for path in paths:
-            store.ox.bulk_extend(file_quads(path, store.graphs[name], store.base))
+            store.add(file_quads(path, store.graphs[name], store.base), bulk=True)
 
 
 def infer_into(store: Store, engine: str, root: Path) -> int:
@@ -113,15 +113,15 @@ def infer_into(store: Store, engine: str, root: Path) -> int:
         # The rules run in an in-memory copy: their rounds of reads and writes are several times
         # faster there than in the on-disk store (blank nodes are the same terms in both).
         graphs = [store.graphs["ontology"], store.graphs["data"]]
-        scratch = ox.Store()
+        scratch = Store.in_memory(store.base)
         for graph in graphs:
-            scratch.bulk_extend(store.ox.quads_for_pattern(None, None, None, graph))
+            scratch.add(store.quads(graph), bulk=True)
         triples = store_entailments(scratch, graphs, store.base)
-        store.ox.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        store.add((ox.Quad(t.subject, t.predicate, t.object, target) for t in triples), bulk=True)
         return len(triples)
     project = load_project(root)
     inferred = owl_rl_entailments(project.ontology, project.data, DEFAULT_BASE)
-    store.ox.bulk_extend(graph_quads(inferred, target, store.base))
+    store.add(graph_quads(inferred, target, store.base), bulk=True)
     return len(inferred)
 
 
@@ -131,15 +131,9 @@ def derive(store: Store) -> dict[str, int]:
     derived = [(q, "truthy") for q in TRUTHY_QUERIES] + [(q, "inferred") for q in INFERRED_QUERIES]
     for name, target in derived:
         triples = list(store.named(name))
-        store.ox.extend(ox.Quad(t.subject, t.predicate, t.object, store.graphs[target]) for t in triples)
+        store.add(ox.Quad(t.subject, t.predicate, t.object, store.graphs[target]) for t in triples)
         added[name] = len(triples)
     return added
-
-
-def truthy_graph(store: Store) -> Graph:
-    """The derived truthy graph as an rdflib Graph, for ``check.check_truthy`` (the rdflib path)."""
-    data = store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=store.graphs["truthy"])
-    return Graph().parse(data=data, format="nt")
 
 
 def stage(progress: Progress, what: str, since: float) -> None:
@@ -148,10 +142,7 @@ def stage(progress: Progress, what: str, since: float) -> None:
 
 
 def graph_counts(store: Store) -> dict[str, int]:
-    return {
-        name: sum(1 for _ in store.ox.quads_for_pattern(None, None, None, iri))
-        for name, iri in store.graphs.items()
-    }
+    return {name: store.count(iri) for name, iri in store.graphs.items()}
 
 
 @dataclass
@@ -170,7 +161,7 @@ class Run:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         progress(f"loading the store ({staging / STORE_DIR})")
-        return cls(settings, staging, Store(ox.Store(str(staging / STORE_DIR)), settings.base), progress)
+        return cls(settings, staging, Store.create(staging / STORE_DIR, settings.base), progress)
 
 
 def _load(run: Run) -> str:
@@ -237,8 +228,7 @@ def _index(run: Run) -> str:
 
 
 def _optimize(run: Run) -> str:
-    run.store.ox.optimize()
-    run.store.ox.flush()
+    run.store.optimize()
     return "optimize"
 
 

@@ -15,7 +15,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from nexus_ld.errors import BuildError
-from nexus_ld.store.embedded import query_text
+from nexus_ld.store.embedded import Store, query_text
 
 # Reflexive statements OWL-RL adds for every term: true, and of no use to anyone.
 REFLEXIVE = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf}
@@ -75,7 +75,7 @@ def _subject_kept(subject: object, base: str) -> bool:
     return isinstance(subject, ox.NamedNode) and subject.value.startswith(base)
 
 
-def store_entailments(store: ox.Store, graphs: list[ox.NamedNode], base: str) -> list[ox.Triple]:
+def store_entailments(store: Store, graphs: list[ox.NamedNode], base: str) -> list[ox.Triple]:
     """New triples entailed by the union of ``graphs`` in ``store``, with a subject under ``base``.
 
     The closure is built in a scratch graph of ``store`` (removed again before returning), so the
@@ -85,20 +85,19 @@ def store_entailments(store: ox.Store, graphs: list[ox.NamedNode], base: str) ->
         RuntimeError: when the rules do not reach a fixpoint within ``MAX_ROUNDS`` rounds.
     """
     scope = [*graphs, SCRATCH]
-    if store.contains_named_graph(SCRATCH):
-        store.remove_graph(SCRATCH)
+    store.remove_graph(SCRATCH)
     for phase in RULE_PHASES:
         text = query_text(phase)
         for _ in range(MAX_ROUNDS):
-            new = {t for t in cast(ox.QueryTriples, store.query(text, default_graph=cast(Any, scope)))}
+            new = {t for t in cast(ox.QueryTriples, store.query(text, default_graph=scope))}
             if not new:
                 break
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, SCRATCH) for t in new)
+            store.add(ox.Quad(t.subject, t.predicate, t.object, SCRATCH) for t in new)
         else:
             raise RuntimeError(f"{phase} did not reach a fixpoint in {MAX_ROUNDS} rounds")
     kept = [
         q.triple
-        for q in store.quads_for_pattern(None, None, None, SCRATCH)
+        for q in store.quads(SCRATCH)
         if _subject_kept(q.subject, base)
         and not (q.subject == q.object and q.predicate.value in _REFLEXIVE_IRIS)
     ]
@@ -115,12 +114,12 @@ def rule_entailments(ontology: Graph, data: Graph, base: str) -> Graph:
     Blank node labels are kept both ways, so the result can be compared triple for triple with
     owlrl's.
     """
-    store = ox.Store()
+    store = Store.in_memory(base)
     names = [ox.NamedNode("urn:x-nexus-ld:ontology"), ox.NamedNode("urn:x-nexus-ld:data")]
     for graph, name in zip((ontology, data), names, strict=True):
         nt = graph.serialize(format="nt", encoding="utf-8")
         triples = ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        store.add((ox.Quad(t.subject, t.predicate, t.object, name) for t in triples), bulk=True)
     inferred = Graph()
     for t in store_entailments(store, names, base):
         inferred.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))

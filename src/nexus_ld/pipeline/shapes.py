@@ -2,7 +2,7 @@
 
 ``validate`` returns a ``Report`` (``conforms``, the SHACL report ``graph``, a readable ``text`` and the
 parsed ``results``), as pySHACL's ``validate()`` returns ``(conforms, report_graph, report_text)``.
-Findings that SHACL cannot make (``checks/graph.py``: quotes, checksums, reference lists) are ``Result``s too
+Findings that SHACL cannot make (``checks/sparql.py``: quotes, checksums, reference lists) are ``Result``s too
 and join a report with ``Report.merge``. Nothing is printed.
 
 Two engines give the same results on our shapes (``tests/test_validate_engine.py``, run once per engine):

@@ -82,7 +82,7 @@ def read_source_file(sources_dir: Path, name: str, max_bytes: int) -> bytes:
 
 
 def source_text(sources_dir: Path, name: str, expected_sha256: str, max_bytes: int) -> str:
-    """The text of ``data/sources/<name>`` when its SHA-256 is ``expected_sha256`` (both engines).
+    """The text of ``data/sources/<name>`` when its SHA-256 is ``expected_sha256`` (the quote checks).
 
     Raises:
         SourceFileError: unreadable (``read_source_file``), another checksum, or not UTF-8.

@@ -1,4 +1,6 @@
-"""The built store: opened read-only, queried by named ``.rq`` files with bound values.
+"""The built store: opened read-only, queried by named ``.rq`` files with bound values; and the stores
+the pipeline writes (the build's on disk, in-memory ones for the checks and the rules), through the same
+class, so that nothing outside ``store/`` holds a pyoxigraph store object.
 
 The nexus-ld prefixes are derived from the configured base and handed to every query, so the
 same ``.rq`` files work whatever the canonical base is.
@@ -7,13 +9,14 @@ same ``.rq`` files work whatever the canonical base is.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
+from rdflib import BNode, URIRef
 
 from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import Format, rdf_format
@@ -56,6 +59,19 @@ def to_term(value: Any) -> Term:
     if isinstance(value, str) and value.startswith(("http://", "https://", "urn:")):
         return ox.NamedNode(value)
     return ox.Literal(value)
+
+
+def from_rdflib(term: Any) -> Term:
+    """The pyoxigraph term of an rdflib term (IRI, blank node with its label, literal)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(term)
+    if isinstance(term, BNode):
+        return ox.BlankNode(term)
+    if term.language:
+        return ox.Literal(term, language=term.language)
+    if term.datatype is not None:
+        return ox.Literal(term, datatype=ox.NamedNode(term.datatype))
+    return ox.Literal(term)
 
 
 def paged(text: str, limit: int | None, offset: int = 0) -> str:
@@ -164,6 +180,17 @@ class Store(Reads):
         self.release: Mapping[str, Any] = release or {}
 
     @classmethod
+    def in_memory(cls, base: str = DEFAULT_BASE) -> Store:
+        """An empty store in memory (the checks' store of the input files or of a contribution, the
+        rules' scratch store)."""
+        return cls(ox.Store(), base)
+
+    @classmethod
+    def create(cls, folder: Path, base: str = DEFAULT_BASE) -> Store:
+        """A new writable store on disk in ``folder`` (the build's)."""
+        return cls(ox.Store(str(folder)), base)
+
+    @classmethod
     def open(cls, build_dir: Path) -> Store:
         """Open a finished build read-only (several processes may share it).
 
@@ -200,9 +227,47 @@ class Store(Reads):
         except SyntaxError as exc:
             raise BadRequest(f"query does not parse: {exc.msg}") from None
 
+    # --- writing: the build's store and the in-memory ones -----------------------------------------
+
+    def load_turtle(self, path: Path, graph: ox.NamedNode) -> None:
+        """Parse the Turtle file ``path`` into ``graph`` (relative IRIs on the default base).
+
+        Raises:
+            SyntaxError, ValueError, OSError: as pyoxigraph's parser (``load.check_file`` positions them).
+        """
+        self.ox.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=DEFAULT_BASE, to_graph=graph)
+
+    def add_rdflib(self, triples: Iterable[tuple[Any, Any, Any]], graph: ox.NamedNode) -> None:
+        """Add rdflib triples to ``graph``, term by term: blank node labels are kept (findings name the
+        caller's nodes), and a small graph costs no serialisation."""
+        self.ox.extend(
+            ox.Quad(cast(Any, from_rdflib(s)), cast(ox.NamedNode, from_rdflib(p)), from_rdflib(o), graph)
+            for s, p, o in triples
+        )
+
+    def add(self, quads: Iterable[ox.Quad], *, bulk: bool = False) -> None:
+        """Add ``quads``; ``bulk``: pyoxigraph's bulk loader (no transaction: a store no one reads yet)."""
+        if bulk:
+            self.ox.bulk_extend(quads)
+        else:
+            self.ox.extend(quads)
+
+    def quads(self, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+        """The quads of ``graph`` (all graphs when None)."""
+        return self.ox.quads_for_pattern(None, None, None, graph)
+
+    def remove_graph(self, graph: ox.NamedNode) -> None:
+        if self.ox.contains_named_graph(graph):
+            self.ox.remove_graph(graph)
+
+    def optimize(self) -> None:
+        """Compact the on-disk store and write it out (the last step of a build)."""
+        self.ox.optimize()
+        self.ox.flush()
+
     def count(self, graph: ox.NamedNode | None = None) -> int:
         """The number of quads in ``graph`` (all graphs when None), read from the indexes."""
-        return sum(1 for _ in self.ox.quads_for_pattern(None, None, None, graph))
+        return sum(1 for _ in self.quads(graph))
 
     def dump(
         self, fmt: Format, graph: ox.NamedNode | None = None, prefixes: dict[str, str] | None = None

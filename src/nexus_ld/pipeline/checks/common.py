@@ -1,5 +1,6 @@
-"""What both check engines share: the vocabularies and fixed lists the checks read, the IRI rule,
-and the one way a check's finding becomes a ``Result`` (a shape name of its own under ``nxsh:``)."""
+"""What the checks (``sparql.py``) and their rdflib oracle (``tests/check_oracle.py``) share: the
+vocabularies and fixed lists the checks read, the IRI rule, and the one way a check's finding becomes a
+``Result`` (a shape name of its own under ``nxsh:``)."""
 
 from __future__ import annotations
 
@@ -68,8 +69,8 @@ def finding(
     return Result(focus, message, path, value, severity, shape, shape, context)
 
 
-# One message per finding, for both check engines (the rdflib walk of ``graph.py`` and the SPARQL checks
-# of ``sparql.py``): the registry a reader looks up, filled by ``message``.
+# One message per finding (the SPARQL checks of ``sparql.py``, and their oracle in tests/): the registry
+# a reader looks up, filled by ``message``.
 MESSAGES = {
     "quote": "Quote check: {reason}",
     "padded-date": (

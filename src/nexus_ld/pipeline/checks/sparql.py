@@ -1,10 +1,20 @@
-"""``checks/graph.py``'s checks as SPARQL over pyoxigraph: the ``queries/check-*.rq`` files over an in-memory
-store holding the input files, with Python finishing what SPARQL cannot (a quote against its text).
+"""The one check engine: what SHACL cannot check, as the ``queries/check-*.rq`` files over an in-memory
+store, with Python finishing what SPARQL cannot (a quote against its text).
 
-``checks/graph.py`` walks rdflib Graphs: right for a contribution and its context (a few thousand triples),
-far too slow for a dataset of millions (an rdflib parse of 1M triples takes 52 s). The findings are the
-same: ``tests/test_check_store.py`` shows it on the bundled data, on every bad fixture and on a generated
-dataset. ``truthy_report`` checks a built store's truthy graph. ``dataset.py`` runs these beside the shapes.
+- every source text is a regular file of ``data/sources/`` named by a bare ``nx:textFile``, under
+  ``max_source_bytes``, and its SHA-256 equals the source's ``nx:sha256``;
+- every quote stands verbatim at its offsets, with its prefix and suffix, in that text (``quotes.mismatch``);
+- every full date (``time:inXSDDate``) has its day in the quote of a claim that gives it (no padded year);
+- ``prov:wasAttributedTo`` names the agents of the qualified attributions, ``prov:wasDerivedFrom`` the
+  evidence's source;
+- every Wikidata QID and UN sanctions number is listed in ``data/reference/*.tsv``;
+- every class used is declared in the ontology (or is a standard class), every ``nx:`` term used is in it;
+- every ``https://w3id.org/`` IRI is under the configured base, in a known folder.
+
+The dataset check (``dataset.py``) loads the input files (``check_store``); a contribution's
+validation (``contributions/service.py``) loads the contribution and its context (``truthy.py``
+checks a built store's truthy graph). ``tests/check_oracle.py`` walks rdflib Graphs for the same
+findings: the tests compare the two.
 """
 
 from __future__ import annotations
@@ -12,11 +22,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import PROV, RDF
 
 from nexus_ld import config
@@ -32,9 +43,8 @@ from nexus_ld.pipeline.checks.common import (
     message,
 )
 from nexus_ld.pipeline.infer import to_rdflib
-from nexus_ld.pipeline.shapes import truthy_shapes, validate_store
 from nexus_ld.pipeline.sources import SourceFileError, reference_column, source_text
-from nexus_ld.report import Report, Result
+from nexus_ld.report import Result
 from nexus_ld.store.embedded import Store
 
 DATA_GRAPHS = ("data", "sources")
@@ -49,18 +59,13 @@ def check_store(groups: Mapping[str, Sequence[Path]]) -> Store:
     Raises:
         InputError: an input file does not parse (file:line:column).
     """
-    store = Store(ox.Store(), DEFAULT_BASE)
+    store = Store.in_memory(DEFAULT_BASE)
     for name, paths in groups.items():
         for path in paths:
             try:
                 # load, not bulk_load: in memory it is faster (2.6 s against 4.1 s at 1M triples) and
                 # takes one core, leaving the other to the shapes.
-                store.ox.load(
-                    path=str(path),
-                    format=ox.RdfFormat.TURTLE,
-                    base_iri=DEFAULT_BASE,
-                    to_graph=store.graphs[name],
-                )
+                store.load_turtle(path, store.graphs[name])
             except (SyntaxError, ValueError, OSError):
                 load.check_file(path)  # raises the positioned InputError
                 raise
@@ -72,16 +77,23 @@ def store_findings(
     data_dir: Path,
     base: str = DEFAULT_BASE,
     max_source_bytes: int = config.default("max_source_bytes"),
+    inline_texts: Mapping[str, str] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[Result]:
-    """Every check of ``checks/graph.py`` over the data and sources graphs of ``store``."""
+    """Every check over the data and sources graphs of ``store``; source texts and reference lists come
+    from ``data_dir``, and quotes are also checked against ``inline_texts`` (source IRI -> the text a
+    contribution ships). The ontology is ``store``'s ontology graph unless ``vocabulary`` is given."""
+    texts, results = source_texts(store, data_dir / "sources", max_source_bytes)
     iris = used_iris(store)
+    vocabulary = vocabulary or Vocabulary.of(store)
     return [
-        *quote_findings(store, data_dir / "sources", max_source_bytes),
+        *results,
+        *quote_findings(store, {**(inline_texts or {}), **texts}),
         *date_findings(store),
         *attribution_findings(store),
         *reference_findings(store, data_dir / "reference"),
-        *class_findings(store),
-        *term_findings(store, iris),
+        *class_findings(store, vocabulary),
+        *term_findings(store, iris, vocabulary),
         *iri_findings(store, iris, base),
     ]
 
@@ -102,7 +114,7 @@ def source_texts(
     store: Store, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
 ) -> tuple[dict[str, str], list[Result]]:
     """The text of each source whose file is usable and whose SHA-256 matches (by source IRI); results
-    for the others (``check.source_texts``, through the same ``check.source_text``)."""
+    for the others."""
     texts: dict[str, str] = {}
     results = []
     for row in _rows(store, "check-sources"):
@@ -123,11 +135,9 @@ def source_texts(
     return texts, results
 
 
-def quote_findings(
-    store: Store, sources_dir: Path, max_bytes: int = config.default("max_source_bytes")
-) -> list[Result]:
-    """Checksums of the source texts, then every quote against its (verified) text."""
-    texts, results = source_texts(store, sources_dir, max_bytes)
+def quote_findings(store: Store, texts: Mapping[str, str]) -> list[Result]:
+    """Every quote whose source has a text in ``texts`` (source IRI -> verified text), checked against it."""
+    results = []
     seen = set()
     for row in _rows(store, "check-quotes"):
         key = (row["claim"], row["evidence"], row["quote"])
@@ -153,7 +163,11 @@ def quote_findings(
 
 
 def date_findings(store: Store) -> list[Result]:
-    """A full date needs its day in the quote of a claim that gives it (``check.check_dates``)."""
+    """A full date needs its day in the quote of a claim that gives it.
+
+    A 1 January that no such quote contains is a year padded to a date (violation); another day missing
+    from the quotes is a warning (the day may stand in the sentence around a short quote).
+    """
     claims: dict[Any, set[str]] = defaultdict(set)
     exacts: dict[Any, list[str]] = defaultdict(list)
     values: dict[Any, Any] = {}
@@ -243,11 +257,27 @@ def reference_findings(store: Store, reference_dir: Path) -> list[Result]:
     return results
 
 
-def class_findings(store: Store) -> list[Result]:
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the ontology graph declares: its classes (with the standard ones) and its terms."""
+
+    classes: frozenset[str]
+    terms: frozenset[str]
+
+    @classmethod
+    def of(cls, store: Store) -> Vocabulary:
+        """Read from ``store``'s ontology graph (once per ontology: a contribution's validator keeps it)."""
+        declared = _rows(store, "check-declared-classes", graphs=("ontology",))
+        terms = _rows(store, "check-ontology-terms", graphs=("ontology",))
+        return cls(
+            frozenset({str(c) for c in STANDARD_CLASSES} | {r["class"].value for r in declared}),
+            frozenset(r["term"].value for r in terms),
+        )
+
+
+def class_findings(store: Store, vocabulary: Vocabulary | None = None) -> list[Result]:
     """Every rdf:type object in the data is a class the ontology knows."""
-    known = {str(c) for c in STANDARD_CLASSES}
-    declared = _rows(store, "check-declared-classes", graphs=("ontology",))
-    known |= {v for r in declared if (v := _value(r["class"])) is not None}
+    known = (vocabulary or Vocabulary.of(store)).classes
     results = []
     for row in _rows(store, "check-used-classes"):
         cls = row["class"]
@@ -259,10 +289,12 @@ def class_findings(store: Store) -> list[Result]:
     return results
 
 
-def term_findings(store: Store, iris: Iterable[ox.NamedNode] | None = None) -> list[Result]:
+def term_findings(
+    store: Store, iris: Iterable[ox.NamedNode] | None = None, vocabulary: Vocabulary | None = None
+) -> list[Result]:
     """Every term of the nx: namespace used in the data exists in the ontology (``iris``: ``used_iris``)."""
     namespace = store.prefixes["nx"]
-    known = {_value(r["term"]) for r in _rows(store, "check-ontology-terms", graphs=("ontology",))}
+    known = (vocabulary or Vocabulary.of(store)).terms
     results = []
     for term in used_iris(store) if iris is None else iris:
         if not term.value.startswith(namespace) or term.value in known:
@@ -291,63 +323,6 @@ def iri_findings(
         for use in _rows(store, "check-iri-use", {"term": term}):
             path = to_rdflib(use["p"]) if use["p"] is not None else None
             results.append(finding(to_rdflib(use["s"]), problem, path, to_rdflib(term), "IriCheck"))
-    return results
-
-
-# --- the truthy graph of a build -------------------------------------------------------------------
-
-
-def truthy_report(store: Store, shapes: Graph, ontology_paths: Iterable[Path]) -> Report:
-    """The truthy shapes over the built store's truthy graph (with the ontology), and the leak check.
-
-    The counterpart of ``check.check_truthy`` for a build: the truthy graph is copied into an
-    rdflib-turbo store as N-Triples (no rdflib parse), the leaks are found by ``truthy_leaks``.
-    """
-    native = load.native_store(ontology_paths)
-    data = store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=store.graphs["truthy"])
-    native.parse(data=data, format="nt")
-    report = validate_store(native, truthy_shapes(shapes))
-    return report.merge(truthy_leaks(store))
-
-
-def truthy_leaks(store: Store) -> list[Result]:
-    """Truthy triples and nodes that only claims of another status (or superseded ones) back.
-
-    As ``check.check_truthy``: a claimed triple leaks when no backed claim (reported fact, not
-    superseded) claims it and no backed relationship yields it as a shortcut edge; an asserted node
-    leaks when no backed claim asserts it. Five plain queries and Python sets: one SPARQL query with
-    nested FILTER NOT EXISTS took minutes at 1M triples.
-    """
-
-    def rows(name: str, substitutions: Mapping[str, Any] | None = None) -> Any:
-        return store.named(name, substitutions, default_graph=[store.graphs[g] for g in ("data", "ontology")])
-
-    backed = {r["claim"] for r in rows("check-truthy-backed")}
-    claims = {r["claim"] for r in rows("check-truthy-claims")}
-    shortcuts = {(r["s"], r["p"], r["o"]) for r in rows("check-truthy-shortcuts") if r["claim"] in backed}
-    by_triple: dict[tuple[Any, Any, Any], set[Any]] = defaultdict(set)
-    for r in rows("check-truthy-triples"):
-        by_triple[(r["s"], r["p"], r["o"])].add(r["claim"])
-    by_node: dict[Any, set[Any]] = defaultdict(set)
-    for r in rows("check-truthy-nodes"):
-        by_node[r["node"]].add(r["claim"])
-    leaks = {
-        (claim, triple[0])
-        for triple, claimants in by_triple.items()
-        if not claimants & backed and triple not in shortcuts
-        for claim in claimants & claims
-    }
-    leaks |= {
-        (claim, node)
-        for node, claimants in by_node.items()
-        if not claimants & backed
-        for claim in claimants & claims
-    }
-    results = []
-    for claim, node in sorted(leaks, key=lambda leak: (str(leak[0]), str(leak[1]))):
-        status = next((to_rdflib(r["status"]) for r in rows("check-claim-status", {"claim": claim})), None)
-        text = message("truthy-leak", node=to_rdflib(node), status=status)
-        results.append(finding(to_rdflib(node), text, None, status, "TruthyLeakCheck"))
     return results
 
 

@@ -1,4 +1,7 @@
-"""What SHACL cannot check, reported as ``validate.Result``s next to the shapes' results.
+"""The oracle of the check engine: every check of ``nexus_ld.pipeline.checks.sparql`` written again as a
+walk over rdflib Graphs, independently of SPARQL. The product runs the SPARQL checks only (dataset and
+contributions); the tests compare the two on the bundled data, every fixture and a generated dataset
+(tests/test_check_store.py), so a query that stops finding what it should shows up as a difference.
 
 - every source text is a regular file of ``data/sources/`` named by a bare ``nx:textFile``, under
   ``max_source_bytes``, and its SHA-256 equals the source's ``nx:sha256`` (``read_source_file``);
@@ -11,8 +14,8 @@
   used is in the ontology;
 - every ``https://w3id.org/`` IRI is under the configured base, in a known folder.
 
-Each check is a function of graphs and files that returns results; ``check_project`` runs the shapes
-and all of them. The truthy graph has its own entry point, ``check_truthy``.
+``check_project`` runs the shapes and all of them; the truthy graph has its own entry point,
+``check_truthy`` (``truthy_graph`` reads a build's truthy graph for it).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from nexus_ld import config
+from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import DEFAULT_BASE, NX, ONTOLOGY_IRI
 from nexus_ld.pipeline import load, quotes
 from nexus_ld.pipeline.checks.common import (
@@ -43,6 +47,7 @@ from nexus_ld.pipeline.checks.common import (
 from nexus_ld.pipeline.shapes import truthy_shapes, validate
 from nexus_ld.pipeline.sources import SourceFileError, reference_column, source_text
 from nexus_ld.report import Report, Result
+from nexus_ld.store.embedded import Store
 
 # Properties that lead from a claim to the instants that time it (and from an interval to its instants).
 TIME_LINKS = (
@@ -318,6 +323,15 @@ def _first_use(data: Graph, term: URIRef) -> tuple[Node, Node | None]:
 
 
 # --- truthy graph ----------------------------------------------------------------------------------
+
+
+def truthy_graph(store: Store) -> Graph:
+    """A built store's truthy graph as an rdflib Graph, for ``check_truthy``."""
+    data = store.dump(RDF_FORMATS["ntriples"], store.graphs["truthy"])
+    return Graph().parse(data=data, format="nt")
+
+
+# --- truthy graph checks-------------------------------------------------------------------------------
 
 
 def _truthy_leaks(truthy: Graph, data: Graph, ontology: Graph) -> list[Result]:
