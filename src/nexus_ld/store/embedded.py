@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 import pyoxigraph as ox
 from rdflib import BNode, URIRef
 
-from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.errors import BadGateway, BadRequest, StoreRefused, StoreUnavailable
 from nexus_ld.formats import Format, rdf_format
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
 from nexus_ld.store.describe import Description, describe
@@ -152,8 +152,15 @@ class Reads:
         **kwargs: Any,
     ) -> Any:
         """Run ``queries/<name>.rq`` (named graphs are ``graph:data``, ``graph:truthy`` …), optionally
-        one page of its solutions (``limit``, ``offset``)."""
-        return self.query(paged(query_text(name), limit, offset), substitutions, **kwargs)
+        one page of its solutions (``limit``, ``offset``).
+
+        Raises:
+            BadGateway: a remote store refused the query (nexus-ld's own query, not the client's).
+        """
+        try:
+            return self.query(paged(query_text(name), limit, offset), substitutions, **kwargs)
+        except StoreRefused as exc:
+            raise BadGateway(f"the store refused nexus-ld's query {name!r}: {exc.message}") from None
 
     def describe(self: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:
         """The description of ``iri`` with one page of its incoming links (``describe.describe``).
