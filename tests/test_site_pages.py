@@ -73,6 +73,13 @@ def test_every_page_has_the_search_box_and_contribute_in_its_navigation(client, 
     assert links["Claims"] == "/claims" and links["Downloads"] == "/downloads/"
 
 
+@pytest.mark.parametrize("path", ["/", "/doc/source/ttp-aq-isis-nexus", "/contribute", "/downloads/"])
+def test_every_page_links_the_maintainers_to_the_review_page_in_its_footer(client, path):
+    text = page(client, path)
+    footer = text[text.index('<footer class="site">') :]
+    assert '<a href="/contributions/review" title="For maintainers' in footer
+
+
 def test_the_search_box_leads_to_hits(client):
     text = page(client, "/search?q=Baitullah")
     assert 'href="/doc/person/baitullah-mehsud"' in text
