@@ -6,6 +6,7 @@ build` publishes it, and the claim's page shows it. Screenshots of each step go 
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -107,11 +108,12 @@ def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
     """Issue 16's whole flow on one running server: the release `nexus-ld build` publishes is served
     within release_check_s, without a restart."""
     timings: dict[str, float] = {}
+    numbers = itertools.count(1)
     started = time.perf_counter()
 
     def step(name: str, page: Page, full_page: bool = True) -> None:
         timings[name] = round(time.perf_counter() - started, 2)
-        page.screenshot(path=str(shots / f"{len(timings):02d}-{name}.png"), full_page=full_page)
+        page.screenshot(path=str(shots / f"{next(numbers):02d}-{name}.png"), full_page=full_page)
         assert page.evaluate("window.__violations") == [], name
         assert page.errors == [], name  # type: ignore[attr-defined]
 
@@ -178,6 +180,9 @@ def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
         expect(article.locator("blockquote.quote")).to_contain_text(EXACT)
         expect(article).to_contain_text(SUMMARY)
         expect(article).to_contain_text(CONTRIBUTOR)
+        # The data holds this allegation already: the page warns that the contribution restates it.
+        expect(article.locator("li.restates").first).to_contain_text("Restates claim")
+        expect(article).to_contain_text("claim:intel-asadullah-khalid-tweet")
         step("review-pending", page)
         article.get_by_role("button", name="Accept").click()
         expect(page.get_by_role("status")).to_contain_text(f"Accepted {entry_id}")
@@ -205,6 +210,7 @@ def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
         expect(note).to_contain_text(f"Contributed by {CONTRIBUTOR}, accepted by {MAINTAINER} on")
         decided = requests.get(f"{server.url}/contributions/{entry_id}", timeout=30).json()["decided"]
         expect(note.locator("time")).to_have_text(decided[:10])
+        expect(page.locator("#incoming tr", has_text=f"contribution {entry_id}")).to_contain_text("includes this")
         step("published-claim", page)
 
         # The claim's link to its passage opens the source with the passage marked.
@@ -215,7 +221,12 @@ def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
         expect(marked).to_be_visible()
         assert page.evaluate("document.querySelector(':target').id") == anchor
         assert marked.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
-        assert EXACT.startswith(marked.inner_text())
+        assert EXACT.startswith(marked.inner_text())  # the first piece, by CSS alone
+        pieces = page.locator(".article a.mark.in-target")  # all of it, by static/passage.js
+        assert "".join(pieces.all_inner_texts()) == EXACT
+        assert pieces.evaluate_all("els => els.map((e) => getComputedStyle(e).outlineStyle)") == (
+            ["solid"] * pieces.count()
+        )
         expect(page.locator("aside.passages")).to_contain_text(SUMMARY)
         step("quote-in-source", page, full_page=False)
 
