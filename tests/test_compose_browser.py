@@ -1,8 +1,11 @@
-"""A person with no RDF makes a claim in a real browser (Debian's Chromium via Playwright, under the
-site's Content-Security-Policy): selects a passage on the source page, makes an allegation attributed to
-a quoted official with a year, checks it, submits it; the inbox holds it; the CLI accepts it, `nexus-ld
-build` publishes it, and the claim's page shows it. Screenshots of each step go to $NEXUS_LD_SHOTS/compose
-(default /tmp/shots/compose); the time of each step is printed and saved next to them."""
+"""Issue 16 in a real browser (Debian's Chromium via Playwright, under the site's Content-Security-Policy),
+on one running server: a person with no RDF selects a passage on the source page, makes an allegation
+attributed to a quoted official with a year, checks it, submits it with their name; a maintainer follows
+the footer's link to the review page, signs in and accepts it; `nexus-ld build` publishes it and the
+server, without a restart, shows the claim with its contributor and acceptor, and the claim's link to
+the source outlines the whole passage. Then the same flow from a pending source's text. Screenshots of
+each step go to $NEXUS_LD_SHOTS/compose (default /tmp/shots/compose); the time of each step is printed
+and saved next to them (timings.json)."""
 
 from __future__ import annotations
 
@@ -210,7 +213,8 @@ def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
         expect(note).to_contain_text(f"Contributed by {CONTRIBUTOR}, accepted by {MAINTAINER} on")
         decided = requests.get(f"{server.url}/contributions/{entry_id}", timeout=30).json()["decided"]
         expect(note.locator("time")).to_have_text(decided[:10])
-        expect(page.locator("#incoming tr", has_text=f"contribution {entry_id}")).to_contain_text("includes this")
+        record_link = page.locator("#incoming tr", has_text=f"contribution {entry_id}")
+        expect(record_link).to_contain_text("includes this")
         step("published-claim", page)
 
         # The claim's link to its passage opens the source with the passage marked.
