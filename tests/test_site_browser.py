@@ -29,6 +29,15 @@ def test_the_search_box_in_the_navigation_finds_a_person(page: Page):
     shot(page, "site-search")
 
 
+def test_the_navigation_fits_on_one_row_at_1280_px(page: Page):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/")
+    tops = page.locator("header.site nav a").evaluate_all(
+        "els => els.map((e) => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) > 8 and len(set(tops)) == 1, tops  # Contribute wrapped to a second row before
+
+
 def test_the_entity_page_is_short_and_a_badge_opens_its_folded_claim(page: Page):
     page.goto("/doc/group/ttp")
     height = page.evaluate("document.documentElement.scrollHeight")
