@@ -80,6 +80,13 @@ def test_every_page_links_the_maintainers_to_the_review_page_in_its_footer(clien
     assert '<a href="/contributions/review" title="For maintainers' in footer
 
 
+def test_the_source_page_names_its_properties_by_label_not_by_curie(client):
+    text = page(client, "/doc/source/ttp-aq-isis-nexus")
+    headings = re.findall(r"<tr><th>([^<]*)</th>", text)
+    assert {"title", "format", "language", "type", "comment"} <= set(headings), headings
+    assert not [h for h in headings if ":" in h], headings  # dcterms:format, rdfs:comment before
+
+
 def test_the_search_box_leads_to_hits(client):
     text = page(client, "/search?q=Baitullah")
     assert 'href="/doc/person/baitullah-mehsud"' in text
