@@ -4,7 +4,7 @@ attributed to a quoted official with a year, checks it, submits it with their na
 the footer's link to the review page, signs in and accepts it; `nexus-ld build` publishes it and the
 server, without a restart, shows the claim with its contributor and acceptor, and the claim's link to
 the source outlines the whole passage. Then the same flow from a pending source's text. Screenshots of
-each step go to $NEXUS_LD_SHOTS/compose (default /tmp/shots/compose); the time of each step is printed
+each step go to $NEXUS_TEST_SHOTS/compose (default /tmp/shots/compose); the time of each step is printed
 and saved next to them (timings.json)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Finding one's way in the site, in Debian's Chromium (as tests/test_browser.py, whose fixtures these
 tests use): what only a browser shows — the search box at work, folded statements that open on a
 link, the network's layout, labels and legend, and the query UI running its first example and
-explaining an unknown prefix. Screenshots go to $NEXUS_LD_SHOTS (default /tmp/shots)."""
+explaining an unknown prefix. Screenshots go to $NEXUS_TEST_SHOTS (default /tmp/shots)."""
 
 from __future__ import annotations
 
