@@ -87,6 +87,12 @@ def test_the_source_page_names_its_properties_by_label_not_by_curie(client):
     assert not [h for h in headings if ":" in h], headings  # dcterms:format, rdfs:comment before
 
 
+def test_a_time_known_by_an_instant_inside_it_is_shown(client):
+    # data/claims/03-…: Mukhlis Yar led the group in 2020-07 (time:hasInside), as the composer's "In".
+    text = page(client, "/doc/person/mukhlis-yar")
+    assert '<span class="when">2020-07</span>' in text
+
+
 def test_the_search_box_leads_to_hits(client):
     text = page(client, "/search?q=Baitullah")
     assert 'href="/doc/person/baitullah-mehsud"' in text
