@@ -237,6 +237,8 @@ def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
         page.goto(claim_page, wait_until="load")
         page.locator("p.contributed-by").get_by_role("link").click()
         expect(page.locator("h1")).to_contain_text(f"contribution {entry_id}")
+        headings = page.locator("table.properties th").all_inner_texts()
+        assert {"Contributor", "Editor", "Accepted"} <= set(headings), headings  # not dcterms:contributor
         step("contribution-record", page, full_page=False)
         page.context.close()
 
