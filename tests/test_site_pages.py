@@ -93,6 +93,12 @@ def test_a_time_known_by_an_instant_inside_it_is_shown(client):
     assert '<span class="when">2020-07</span>' in text
 
 
+def test_the_contribute_page_links_the_model_it_speaks_of(client):
+    text = page(client, "/contribute")
+    main = text[text.index("<main>") : text.index("</main>")]
+    assert '<a href="/ontology">ontology page</a>' in main and page(client, "/ontology")
+
+
 def test_the_search_box_leads_to_hits(client):
     text = page(client, "/search?q=Baitullah")
     assert 'href="/doc/person/baitullah-mehsud"' in text
