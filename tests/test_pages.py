@@ -239,7 +239,7 @@ def test_a_bad_listing_page_is_a_400_with_a_message(client, bad):
 
 def test_paged_cuts_where_the_query_marks_else_at_its_end():
     inner = "SELECT ?x WHERE {\n  { SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x\n    #page\n  }\n  ?x ?q ?v\n}"
-    assert paged(inner, 5, 10) == inner.replace("#page", "LIMIT 5 OFFSET 10")
+    assert paged(inner, 5, 10) == inner.replace("    #page", "LIMIT 5 OFFSET 10")
     assert paged(inner, None) == inner  # the whole answer: the mark is a comment
     plain = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x"
     assert paged(plain, 5) == plain + "\nLIMIT 5 OFFSET 0\n"
