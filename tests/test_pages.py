@@ -243,3 +243,20 @@ def test_paged_cuts_where_the_query_marks_else_at_its_end():
     assert paged(inner, None) == inner  # the whole answer: the mark is a comment
     plain = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x"
     assert paged(plain, 5) == plain + "\nLIMIT 5 OFFSET 0\n"
+
+
+def test_a_build_without_page_counts_is_a_503_naming_the_fix(built, tmp_path):
+    """A release built before build wrote its page counts (release.json ``site``): a message, not a 500."""
+    copy = tmp_path / "build"
+    shutil.copytree(built.build, copy, symlinks=True)
+    release = (copy / "release.json").resolve()
+    assert copy in release.parents  # the copy's, never the session build's
+    description = json.loads(release.read_text(encoding="utf-8"))
+    assert description["site"]["members"][BASE + "ontology#ArmedGroup"] > 10  # written by build
+    del description["site"]
+    release.write_text(json.dumps(description), encoding="utf-8")
+    client = make_app(built, build_dir=str(copy)).test_client()
+    for path in ("/", "/groups", "/claims", "/timeline"):
+        r = client.get(path, headers={"Accept": "text/plain"})
+        assert r.status_code == 503, path
+        assert "rebuild it with nexus-ld build" in r.get_data(as_text=True), path

@@ -15,7 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, render_template, request
 
-from nexus_ld.errors import BadRequest
+from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
 from nexus_ld.pipeline.publish.counts import listing_row
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
@@ -95,7 +95,7 @@ def _curie(iri: str) -> str:
 @bp.get("/")
 def home() -> str:
     store = _store()
-    site = store.release["site"]  # counted by build (pipeline/publish/counts.py), not per request
+    site = _site(store)
     counts = [(k, title, site["members"].get(expand(store, c), 0)) for k, (title, c, _) in LISTINGS.items()]
     statuses = claim_statuses(store)
     return render_template(
@@ -111,9 +111,25 @@ def _facet(iri: str, label: str | None, claims: int) -> dict[str, Any]:
     return {"iri": iri, "slug": iri.rstrip("/").rsplit("/", 1)[-1], "label": label or iri, "claims": claims}
 
 
+def _site(store: Store) -> Any:
+    """What ``build`` counted over the whole release (``release.json``'s ``site``:
+    pipeline/publish/counts.py), so that no page counts everything per request.
+
+    Raises:
+        StoreUnavailable: for a build made before these counts were written (rebuild it).
+    """
+    site = store.release.get("site")
+    if site is None:
+        raise StoreUnavailable(
+            f"release {store.release.get('release')!r} has no page counts (release.json 'site'); "
+            "rebuild it with nexus-ld build"
+        )
+    return site
+
+
 def claim_statuses(store: Store) -> list[dict[str, Any]]:
     """The statuses claims use, most used first, with their label and claims (counted by build)."""
-    return [_facet(s["status"], s["label"], s["claims"]) for s in store.release["site"]["statuses"]]
+    return [_facet(s["status"], s["label"], s["claims"]) for s in _site(store)["statuses"]]
 
 
 def _page_number(name: str = "page") -> int:
@@ -138,7 +154,7 @@ def listing(kind: str) -> str:
     title, class_curie, blurb = LISTINGS[kind]
     store = _store()
     iri = expand(store, class_curie)
-    total = store.release["site"]["members"].get(iri, 0)  # counted by build
+    total = _site(store)["members"].get(iri, 0)
     page, pages, size = _page(total)
     found = store.named("listing", {"class": ox.NamedNode(iri)}, limit=size, offset=(page - 1) * size)
     return render_template(
