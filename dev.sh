@@ -35,7 +35,12 @@ need_debian() {  # $1: program, $2: Debian package, $3: what needs it; installed
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing Debian's $2 for $3" >&2
+        # The tests start their own nginx and Virtuoso on 127.0.0.1; the packages' own services (nginx on
+        # port 80, Virtuoso on 1111 and 8890, every interface) must not start: policy-rc.d says no (101).
+        local policy=/usr/sbin/policy-rc.d made=
+        [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made=1; }
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+        [ -z "$made" ] || rm -f "$policy"
     else
         echo "$3 need $2: install it (Debian: sudo apt-get install $2)" >&2
         exit 2
