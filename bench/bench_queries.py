@@ -116,7 +116,7 @@ def cases(store: Any, project: Path) -> list[Case]:
         found.append(Case(label, lambda n=name, s=subs, k=kwargs: drain(store.named(n, s or None, **k))))
     # describe.rq, then labels.rq given its IRIs, then incoming.rq: the three queries of a /doc page
     short = group.rsplit("/", 1)[-1]
-    found.append(Case(f"doc:description({short})", lambda: len(store.describe(group).triples)))
+    found.append(Case(f"doc:describe({short})", lambda: len(store.describe(group).triples)))
     return found
 
 
