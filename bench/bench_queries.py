@@ -81,6 +81,7 @@ def drain(result: Any) -> int:
 
 def cases(store: Any, project: Path) -> list[Case]:
     """Every example query, then every named query a page runs, with parameters from the data."""
+    from nexus_ld.config import load_settings
     from nexus_ld.web.views.pages import LISTINGS, expand
 
     texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))}
@@ -91,8 +92,8 @@ def cases(store: Any, project: Path) -> list[Case]:
     agent = next(iter(store.named("claim-agents")))["agent"].value
     here = "http://127.0.0.1/sparql"
     named: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
-        ("home", "class-counts", {}, {}),
-        ("home", "claim-statuses", {}, {}),
+        ("build", "class-counts", {}, {}),  # run by build into release.json (site), not per request
+        ("build", "claim-statuses", {}, {}),
         ("claims", "claim-agents", {}, {}),
         ("claims", "claims", {}, {}),
         ("claims?status", "claims", {"status": status}, {}),
@@ -110,7 +111,9 @@ def cases(store: Any, project: Path) -> list[Case]:
         ("ontology", "ontology-graph", {}, {}),
         ("sparql", "service-description", {"service": here, "dataset": here + "#d"}, {}),
     ]
-    named += [(kind, "listing", {"class": expand(store, c)}, {}) for kind, (_, c, _) in LISTINGS.items()]
+    # A listing page: the first page_size members (the sort runs over all of them whatever the page).
+    size = {"limit": load_settings({}, environ={}).page_size, "offset": 0}
+    named += [(kind, "listing", {"class": expand(store, c)}, size) for kind, (_, c, _) in LISTINGS.items()]
     for page, name, subs, kwargs in named:
         label = f"{page}:{name}" + (f"({next(iter(subs.values())).rsplit('/', 1)[-1]})" if subs else "")
         found.append(Case(label, lambda n=name, s=subs, k=kwargs: drain(store.named(n, s or None, **k))))

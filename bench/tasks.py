@@ -103,6 +103,7 @@ def fast_build(project: Path, build: Path) -> dict:
 
     from nexus_ld.config import load_settings
     from nexus_ld.pipeline.build import Run, graph_counts, run_stage
+    from nexus_ld.pipeline.publish.counts import site_counts
     from nexus_ld.store.embedded import RELEASE_FILE
 
     settings = load_settings(
@@ -124,6 +125,7 @@ def fast_build(project: Path, build: Path) -> dict:
         "graphs": counts,
         "triples": sum(counts.values()),
         "derived": run.release["derived"],
+        "site": site_counts(run.store),  # the pages' counts, as build writes them
     }
     (build / RELEASE_FILE).write_text(json.dumps(release, indent=2), encoding="utf-8")
     return {"seconds": time.perf_counter() - started, "stages": stages, "triples": release["triples"]}

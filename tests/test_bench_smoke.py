@@ -165,7 +165,7 @@ def test_runner_smoke_writes_results(tmp_path):
     timed = {q["query"]: q for q in result["queries"]}
     described = next(q for name, q in timed.items() if name.startswith("doc:describe("))
     assert described["n"] >= 1 and described["results"] > 0
-    assert {"home:class-counts", "timeline:timeline", "network:network-edges", "claims:claims"} <= set(timed)
+    assert {"build:class-counts", "timeline:timeline", "network:network-edges", "claims:claims"} <= set(timed)
     assert not any(name.startswith("example:") for name in timed)  # --no-examples
     markdown = (out / "tiny.md").read_text(encoding="utf-8")
     assert "## Example and page queries, in process" in markdown and "| timeline:timeline |" in markdown
@@ -193,7 +193,7 @@ def test_bench_queries_times_every_page_query_on_a_cached_build(tmp_path):
     assert next(q for name, q in timed.items() if name.startswith("doc:exists("))["results"] == 1
     assert next(q for name, q in timed.items() if name.startswith("doc:describe("))["results"] > 0
     assert (
-        timed["home:claim-statuses"]["results"] > 0
+        timed["build:claim-statuses"]["results"] > 0
         and timed["example:09-claims-by-status-and-source"]["results"] > 0
     )
     assert "| timeline:timeline |" in done.stdout

@@ -3,7 +3,7 @@ by Playwright for Python against the app on a real 127.0.0.1 server.
 
 No browser is downloaded (`playwright install` is never run): CI installs Chromium by package name.
 If it is missing these tests fail, loudly, instead of being skipped. Screenshots of every page go to
-$NEXUS_LD_SHOTS (default /tmp/shots) for a person to look at.
+$NEXUS_TEST_SHOTS (default /tmp/shots) for a person to look at.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.live  # Chromium over a real server
 
-CHROMIUM = os.environ.get("NEXUS_LD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("NEXUS_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,7 +29,7 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-SHOTS = Path(os.environ.get("NEXUS_LD_SHOTS", "/tmp/shots"))
+SHOTS = Path(os.environ.get("NEXUS_TEST_SHOTS", "/tmp/shots"))
 TIMEOUT_MS = 30_000
 
 
@@ -38,7 +38,7 @@ def browser() -> Iterator[Browser]:
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y chromium)"
-            " or set NEXUS_LD_CHROMIUM; the browser tests are not skipped.",
+            " or set NEXUS_TEST_CHROMIUM; the browser tests are not skipped.",
             pytrace=False,
         )
     with sync_playwright() as p:

@@ -299,10 +299,11 @@ def test_check_answers_turtle_and_findings_by_field_and_submit_stores(client) ->
         "/compose/claim", data={**GOOD, "status": "reported-fact", "action": "submit"}, headers=JSON
     )
     assert refused.status_code == 422 and not refused.json["stored"]
-    stored = client.post("/compose/claim", data={**GOOD, "action": "submit"}, headers=JSON)
+    sent = {**GOOD, "contributor": " Karim Haddad ", "action": "submit"}
+    stored = client.post("/compose/claim", data=sent, headers=JSON)
     assert stored.status_code == 201 and stored.json["stored"]
     status = client.get(stored.json["location"]).json
-    assert status["status"] == "pending"
+    assert status["status"] == "pending" and status["contributor"] == "Karim Haddad"
     again = client.post("/compose/claim", data={**GOOD, "action": "submit"}, headers=JSON)
     assert again.status_code == 422  # the same fields give the same bytes: the inbox refuses them twice
     assert any("already" in p["message"] or "same" in p["message"] for p in again.json["problems"])

@@ -1,16 +1,21 @@
-"""A person with no RDF makes a claim in a real browser (Debian's Chromium via Playwright, under the
-site's Content-Security-Policy): selects a passage on the source page, makes an allegation attributed to
-a quoted official with a year, checks it, submits it; the inbox holds it; the CLI accepts it, `nexus-ld
-build` publishes it, and the claim's page shows it. Screenshots of each step go to $NEXUS_LD_SHOTS/compose
-(default /tmp/shots/compose); the time of each step is printed and saved next to them."""
+"""Issue 16 in a real browser (Debian's Chromium via Playwright, under the site's Content-Security-Policy),
+on one running server: a person with no RDF selects a passage on the source page, makes an allegation
+attributed to a quoted official with a year, checks it, submits it with their name; a maintainer follows
+the footer's link to the review page, signs in and accepts it; `nexus-ld build` publishes it and the
+server, without a restart, shows the claim with its contributor and acceptor, and the claim's link to
+the source outlines the whole passage. Then the same flow from a pending source's text. Screenshots of
+each step go to $NEXUS_TEST_SHOTS/compose (default /tmp/shots/compose); the time of each step is printed
+and saved next to them (timings.json)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 from conftest import LiveServer, make_app
 from contributions_support import writable_copy
@@ -27,6 +32,8 @@ EXACT = (
     "The head of NDS, Asadullah Khalid, posted a tweet claiming responsibility for the TTP attack on "
     "Pakistan Air Force Badaber camp in 2015."
 )
+TOKEN = "browser-review-token-9876543210"
+CONTRIBUTOR, MAINTAINER = "Karim Haddad", "Ayesha Siddiqa"
 SUMMARY = (
     "The head of the NDS, Asadullah Khalid, claimed responsibility for TTP's 2015 attack on Badaber camp."
 )
@@ -96,26 +103,31 @@ def cli(settings: Settings, *args: str) -> str:
     return result.output
 
 
-def test_a_person_with_no_rdf_makes_an_allegation_from_a_passage(browser: Browser, project, shots) -> None:  # noqa: F811
+def test_a_person_with_no_rdf_makes_an_allegation_and_a_maintainer_publishes_it(
+    browser: Browser,  # noqa: F811
+    project,
+    shots,
+) -> None:
+    """Issue 16's whole flow on one running server: the release `nexus-ld build` publishes is served
+    within release_check_s, without a restart."""
     timings: dict[str, float] = {}
+    numbers = itertools.count(1)
     started = time.perf_counter()
 
-    def step(name: str, page: Page) -> None:
+    def step(name: str, page: Page, full_page: bool = True) -> None:
         timings[name] = round(time.perf_counter() - started, 2)
-        page.screenshot(
-            path=str(shots / f"{len(timings):02d}-{name}.png"), full_page=name != "source-selected"
-        )
+        page.screenshot(path=str(shots / f"{next(numbers):02d}-{name}.png"), full_page=full_page)
         assert page.evaluate("window.__violations") == [], name
         assert page.errors == [], name  # type: ignore[attr-defined]
 
-    with LiveServer(make_app(project)) as server:
+    with LiveServer(make_app(project, maintainer_token=TOKEN)) as server:
         page = new_page(browser, server.url)
         page.goto("/doc/source/ttp-aq-isis-nexus", wait_until="load")
         start = page.evaluate(SELECT, EXACT)
         offer = page.locator("#compose-button")
         expect(offer).to_be_visible()
         offer.scroll_into_view_if_needed()
-        step("source-selected", page)
+        step("source-selected", page, full_page=False)
         offer.click()
 
         expect(page.locator("h1")).to_have_text("Make a claim from a passage")
@@ -146,6 +158,7 @@ def test_a_person_with_no_rdf_makes_an_allegation_from_a_passage(browser: Browse
         expect(page.locator("#compose-status")).to_contain_text("it conforms")
         expect(page.locator("#compose-turtle")).to_contain_text("status:allegation")
         expect(page.locator("#compose-turtle")).to_contain_text(f"oa:start {start}")
+        page.fill("#contributor", CONTRIBUTOR)
         step("checked-conforms", page)
 
         page.click("button[value=submit]")
@@ -153,32 +166,84 @@ def test_a_person_with_no_rdf_makes_an_allegation_from_a_passage(browser: Browse
         expect(received).to_contain_text("Received: contribution")
         entry_id = received.locator("h2 a").inner_text()
         step("submitted", page)
-        page.context.close()
 
-    entry = Inbox(project.inbox_path, Quota.from_settings(project)).get(entry_id, with_body=True)
-    assert entry.status == "pending" and EXACT.encode() in entry.body
+        entry = Inbox(project.inbox_path, Quota.from_settings(project)).get(entry_id, with_body=True)
+        assert entry.status == "pending" and EXACT.encode() in entry.body
+        assert entry.contributor == CONTRIBUTOR
 
-    cli(project, "contributions", "accept", entry_id, "--by", "maintainer in the test")
-    cli(project, "build")
-    timings["accepted-and-built"] = round(time.perf_counter() - started, 2)
+        # The maintainer, in the same browser: the footer's link, the token, the pending entry.
+        page.get_by_role("link", name="review contributions").click()
+        expect(page.get_by_label("Maintainer token")).to_be_visible()
+        step("review-sign-in", page, full_page=False)
+        page.get_by_label("Maintainer token").fill(TOKEN)
+        page.get_by_label("Your name").fill(MAINTAINER)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("status")).to_have_text(f"Signed in as {MAINTAINER}.")
+        article = page.locator(f"#contribution-{entry_id}")
+        expect(article.locator("blockquote.quote")).to_contain_text(EXACT)
+        expect(article).to_contain_text(SUMMARY)
+        expect(article).to_contain_text(CONTRIBUTOR)
+        # The data holds this allegation already: the page warns that the contribution restates it.
+        expect(article.locator("li.restates").first).to_contain_text("Restates claim")
+        expect(article).to_contain_text("claim:intel-asadullah-khalid-tweet")
+        step("review-pending", page)
+        article.get_by_role("button", name="Accept").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Accepted {entry_id}")
+        expect(page.get_by_text("Nothing is waiting for review.")).to_be_visible()
+        step("review-accepted", page, full_page=False)
 
-    written = (project.project / "data" / "contributions" / f"{entry_id}.ttl").read_text()
-    claim = next(line.split()[0] for line in written.splitlines() if line.endswith("a nx:Claim ;"))
-    slug = claim.removeprefix("claim:")
-    with LiveServer(make_app(project)) as server:
-        page = new_page(browser, server.url)
-        page.goto(f"/doc/claim/{slug}", wait_until="load")
-        expect(page.locator("main")).to_contain_text(SUMMARY)
-        expect(page.locator("main")).to_contain_text("allegation")
-        expect(page.locator("main")).to_contain_text("Asadullah Khalid")
-        expect(page.locator("main")).to_contain_text("claiming responsibility for the TTP attack")
+        cli(project, "build")
+        timings["built"] = round(time.perf_counter() - started, 2)
+        written = (project.project / "data" / "contributions" / f"{entry_id}.ttl").read_text()
+        claim = next(line.split()[0] for line in written.splitlines() if line.endswith("a nx:Claim ;"))
+        claim_page = f"/doc/claim/{claim.removeprefix('claim:')}"
+        # The running server serves the new release after its next look at build_dir/current.
+        deadline = time.monotonic() + project.release_check_s + 10
+        while requests.get(server.url + claim_page, timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, "the new release was not served without a restart"
+            time.sleep(0.2)
+        timings["served"] = round(time.perf_counter() - started, 2)
+
+        page.goto(claim_page, wait_until="load")
+        main = page.locator("main")
+        expect(page.locator("h1")).to_contain_text(SUMMARY)
+        expect(main).to_contain_text("allegation")
+        expect(main).to_contain_text("Asadullah Khalid")
+        note = page.locator("p.contributed-by")
+        expect(note).to_contain_text(f"Contributed by {CONTRIBUTOR}, accepted by {MAINTAINER} on")
+        decided = requests.get(f"{server.url}/contributions/{entry_id}", timeout=30).json()["decided"]
+        expect(note.locator("time")).to_have_text(decided[:10])
+        record_link = page.locator("#incoming tr", has_text=f"contribution {entry_id}")
+        expect(record_link).to_contain_text("includes this")
         step("published-claim", page)
-        page.goto("/doc/source/ttp-aq-isis-nexus", wait_until="load")
+
+        # The claim's link to its passage opens the source with the passage marked.
+        page.locator("a.quote-link").first.click()
+        anchor = f"char={start},{start + len(EXACT)}"
+        page.wait_for_url(f"**/doc/source/ttp-aq-isis-nexus#{anchor}")
+        marked = page.locator(":target + a.mark")
+        expect(marked).to_be_visible()
+        assert page.evaluate("document.querySelector(':target').id") == anchor
+        assert marked.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+        assert EXACT.startswith(marked.inner_text())  # the first piece, by CSS alone
+        pieces = page.locator(".article a.mark.in-target")  # all of it, by static/passage.js
+        assert "".join(pieces.all_inner_texts()) == EXACT
+        assert pieces.evaluate_all("els => els.map((e) => getComputedStyle(e).outlineStyle)") == (
+            ["solid"] * pieces.count()
+        )
         expect(page.locator("aside.passages")).to_contain_text(SUMMARY)
+        step("quote-in-source", page, full_page=False)
+
+        page.goto(claim_page, wait_until="load")
+        page.locator("p.contributed-by").get_by_role("link").click()
+        expect(page.locator("h1")).to_contain_text(f"contribution {entry_id}")
+        headings = page.locator("table.properties th").all_inner_texts()
+        assert {"Contributor", "Editor", "Accepted"} <= set(headings), headings  # not dcterms:contributor
+        step("contribution-record", page, full_page=False)
         page.context.close()
 
     (shots / "timings.json").write_text(json.dumps(timings, indent=1))
-    print("compose flow timings (s since start):", timings)
+    print("issue 16 flow timings (s since start):", timings)
 
 
 def test_the_same_flow_works_on_a_pending_sources_text(browser: Browser, project, shots) -> None:  # noqa: F811

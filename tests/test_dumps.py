@@ -79,6 +79,12 @@ def test_downloads_lists_files_as_json_and_html(client, folder, store):
         assert f'<td class="num">{dump["triples"]}</td>' in page
 
 
+def test_the_downloads_page_shows_when_the_release_was_built(client, store):
+    built_at = store.release["built_at"]  # 2026-12-03T00:12:34.567890+00:00, written by the build
+    page = client.get("/downloads/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'<time datetime="{built_at}">{built_at[:10]} at {built_at[11:16]} UTC</time>' in page
+
+
 def test_download_over_http_with_etag_and_length(live_server, folder, store):
     dump = store.release["dumps"][0]
     url = f"{live_server.url}/downloads/{dump['file']}"

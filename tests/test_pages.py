@@ -12,6 +12,7 @@ import pytest
 
 from nexus_ld.config import load_settings
 from nexus_ld.pipeline.build import build
+from nexus_ld.store.embedded import paged
 from tests.conftest import QUICK_BUILD, SOURCE_TEXT, make_app
 
 BASE = "https://w3id.org/nexus-ld/"
@@ -23,6 +24,14 @@ def page(client, path: str) -> str:
     assert r.status_code == 200, (path, r.status_code)
     assert r.mimetype == "text/html"
     return r.get_data(as_text=True)
+
+
+def every_page(client, path: str) -> list[str]:
+    """``path`` and each page after it, following the pager's rel="next" link to the last."""
+    pages = [page(client, path)]
+    while found := re.search(r'<a rel="next" href="([^"]+)"', pages[-1]):
+        pages.append(page(client, html.unescape(found.group(1))))
+    return pages
 
 
 def count(store, query: str) -> int:
@@ -95,13 +104,12 @@ def test_listings_list_every_member(client, store, kind):
         r["x"].value
         for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a {classes[kind]} FILTER isIRI(?x) }}")
     }
-    text = page(client, "/" + kind)
-    linked = set(re.findall(r'<td><a href="/doc/([^"]+)">', text))
-    assert linked == {m[len(BASE + "id/") :] for m in members}
+    linked = [re.findall(r'<td><a href="/doc/([^"]+)">', text) for text in every_page(client, "/" + kind)]
+    assert sorted(sum(linked, [])) == sorted(m[len(BASE + "id/") :] for m in members)  # each once
 
 
 def test_events_are_ordered_by_time(client):
-    text = page(client, "/events")
+    text = "".join(every_page(client, "/events"))  # in order across its pages too
     years = [int(y) for y in re.findall(r"<td>(\d{4})[^<]*</td>", text)]
     assert years == sorted(years) and len(years) > 3
 
@@ -201,3 +209,54 @@ def test_markup_in_data_is_escaped_everywhere(markup_app):
     assert labels == ["<script>alert('x')</script> group"]
     # the title is escaped too
     assert "<title>&lt;script&gt;" in text
+
+
+def test_listings_are_paged_in_the_query_with_links(built, store):
+    """With 5 rows a page, page 2 of a listing holds rows 6–10 of the whole ordered listing, its pager
+    links to pages 1 and 3, and the lead counts every member (from the build's counts)."""
+    client = make_app(built, page_size=5).test_client()
+    group = {"class": BASE + "ontology#ArmedGroup"}
+    whole = [r["x"].value[len(BASE + "id/") :] for r in store.named("listing", group)]
+    assert len(whole) > 10
+    text = page(client, "/groups?page=2")
+    assert re.findall(r'<td><a href="/doc/([^"]+)">', text) == whole[5:10]
+    assert '<a rel="prev" href="/groups">' in text and '<a rel="next" href="/groups?page=3">' in text
+    assert f"page 2 of {-(-len(whole) // 5)}" in text and f"{len(whole)} in all." in text
+    last = page(client, f"/groups?page={-(-len(whole) // 5)}")
+    assert (
+        'rel="next"' not in last
+        and re.findall(r'<td><a href="/doc/([^"]+)">', last) == whole[5 * (-(-len(whole) // 5) - 1) :]
+    )
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "99"])
+def test_a_bad_listing_page_is_a_400_with_a_message(client, bad):
+    r = client.get(f"/events?page={bad}", headers={"Accept": "text/plain"})
+    message = r.get_data(as_text=True)
+    assert r.status_code == 400, bad
+    assert ("page number" in message) if bad != "99" else ("past the last page (2)" in message)
+
+
+def test_paged_cuts_where_the_query_marks_else_at_its_end():
+    inner = "SELECT ?x WHERE {\n  { SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x\n    #page\n  }\n  ?x ?q ?v\n}"
+    assert paged(inner, 5, 10) == inner.replace("    #page", "LIMIT 5 OFFSET 10")
+    assert paged(inner, None) == inner  # the whole answer: the mark is a comment
+    plain = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x"
+    assert paged(plain, 5) == plain + "\nLIMIT 5 OFFSET 0\n"
+
+
+def test_a_build_without_page_counts_is_a_503_naming_the_fix(built, tmp_path):
+    """A release built before build wrote its page counts (release.json ``site``): a message, not a 500."""
+    copy = tmp_path / "build"
+    shutil.copytree(built.build, copy, symlinks=True)
+    release = (copy / "release.json").resolve()
+    assert copy in release.parents  # the copy's, never the session build's
+    description = json.loads(release.read_text(encoding="utf-8"))
+    assert description["site"]["members"][BASE + "ontology#ArmedGroup"] > 10  # written by build
+    del description["site"]
+    release.write_text(json.dumps(description), encoding="utf-8")
+    client = make_app(built, build_dir=str(copy)).test_client()
+    for path in ("/", "/groups", "/claims", "/timeline"):
+        r = client.get(path, headers={"Accept": "text/plain"})
+        assert r.status_code == 503, path
+        assert "rebuild it with nexus-ld build" in r.get_data(as_text=True), path

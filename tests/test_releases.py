@@ -92,6 +92,8 @@ def test_releases_page_lists_them_with_their_changes(two_releases):
     assert newest["triples"] > 10_000 and newest["downloads"] == f"/downloads/{second}/"
     page = client.get("/releases", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'href="/downloads/{first}/"' in page and "/doc/claim/intel-raw-funded-ttp-r2" in page
+    at = newest["built_at"]  # read as on /downloads/: the day and the minute, UTC
+    assert f'<td><time datetime="{at}">{at[:10]} at {at[11:16]} UTC</time></td>' in page
     assert client.get("/releases.json").get_json()["current"] == second
     assert 'href="/releases"' in client.get("/downloads/", headers={"Accept": "text/html"}).get_data(
         as_text=True

@@ -1,7 +1,7 @@
 """Finding one's way in the site, in Debian's Chromium (as tests/test_browser.py, whose fixtures these
 tests use): what only a browser shows — the search box at work, folded statements that open on a
 link, the network's layout, labels and legend, and the query UI running its first example and
-explaining an unknown prefix. Screenshots go to $NEXUS_LD_SHOTS (default /tmp/shots)."""
+explaining an unknown prefix. Screenshots go to $NEXUS_TEST_SHOTS (default /tmp/shots)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def test_the_search_box_in_the_navigation_finds_a_person(page: Page):
     page.wait_for_url(re.compile(r"/search\?q=Baitullah$"))
     expect(page.locator("ol.hits a[href='/doc/person/baitullah-mehsud']").first).to_be_visible()
     shot(page, "site-search")
+
+
+def test_the_navigation_fits_on_one_row_at_1280_px(page: Page):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/")
+    tops = page.locator("header.site nav a").evaluate_all(
+        "els => els.map((e) => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) > 8 and len(set(tops)) == 1, tops  # Contribute wrapped to a second row before
 
 
 def test_the_entity_page_is_short_and_a_badge_opens_its_folded_claim(page: Page):

@@ -73,6 +73,32 @@ def test_every_page_has_the_search_box_and_contribute_in_its_navigation(client, 
     assert links["Claims"] == "/claims" and links["Downloads"] == "/downloads/"
 
 
+@pytest.mark.parametrize("path", ["/", "/doc/source/ttp-aq-isis-nexus", "/contribute", "/downloads/"])
+def test_every_page_links_the_maintainers_to_the_review_page_in_its_footer(client, path):
+    text = page(client, path)
+    footer = text[text.index('<footer class="site">') :]
+    assert '<a href="/contributions/review" title="For maintainers' in footer
+
+
+def test_the_source_page_names_its_properties_by_label_not_by_curie(client):
+    text = page(client, "/doc/source/ttp-aq-isis-nexus")
+    headings = re.findall(r"<tr><th>([^<]*)</th>", text)
+    assert {"title", "format", "language", "type", "comment"} <= set(headings), headings
+    assert not [h for h in headings if ":" in h], headings  # dcterms:format, rdfs:comment before
+
+
+def test_a_time_known_by_an_instant_inside_it_is_shown(client):
+    # data/claims/03-…: Mukhlis Yar led the group in 2020-07 (time:hasInside), as the composer's "In".
+    text = page(client, "/doc/person/mukhlis-yar")
+    assert '<span class="when">2020-07</span>' in text
+
+
+def test_the_contribute_page_links_the_model_it_speaks_of(client):
+    text = page(client, "/contribute")
+    main = text[text.index("<main>") : text.index("</main>")]
+    assert '<a href="/ontology">ontology page</a>' in main and page(client, "/ontology")
+
+
 def test_the_search_box_leads_to_hits(client):
     text = page(client, "/search?q=Baitullah")
     assert 'href="/doc/person/baitullah-mehsud"' in text

@@ -48,6 +48,7 @@ PAGES = (
     "/groups",
     "/people",
     "/events",
+    "/events?page=2",  # cut inside listing.rq's sub-SELECT (LIMIT/OFFSET), on every store
     "/relationships",
     "/places",
     "/sources",

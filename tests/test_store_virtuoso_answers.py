@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from nexus_ld.errors import BadGateway
+from nexus_ld.errors import BadGateway, StoreRefused
 from nexus_ld.store.answers import read_answer
 from nexus_ld.store.describe import Description
 from nexus_ld.store.remote import RemoteStore
@@ -71,7 +71,9 @@ class VirtuosoLike:
                 form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
                 query, accept = form["query"][0], self.headers.get("Accept", "")
                 canned.accepts.append(accept)
-                if "unreadable" in query:
+                if self.path.endswith("/refusing"):  # a store that refuses every query, in its words
+                    self._send("text/plain", ERROR_TEXT, status=400)
+                elif "unreadable" in query:
                     self._send("application/sparql-results+json", ERROR_TEXT)
                 elif "CONSTRUCT" in query:
                     if accept.startswith("application/n-triples"):
@@ -85,9 +87,9 @@ class VirtuosoLike:
                 else:
                     self._send("application/sparql-results+json", SELECT_JSON)
 
-            def _send(self, media_type: str, body: str) -> None:
+            def _send(self, media_type: str, body: str, status: int = 200) -> None:
                 data = body.encode()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", media_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -144,6 +146,17 @@ def test_an_unreadable_answer_is_a_502_quoting_the_store(virtuoso: VirtuosoLike,
         )
     assert response.status_code == 502, response.text
     assert "SP030" in response.text and "Traceback" not in response.text
+
+
+def test_a_refused_query_is_the_clients_400_but_a_refused_own_query_is_a_502(virtuoso: VirtuosoLike):
+    """The store's 4xx to a client's query is the client's error; to nexus-ld's own query (a page's), it is
+    the store's: 502 quoting it, never a 400 that blames the client (issue 14)."""
+    store = RemoteStore(virtuoso.url.replace("/sparql", "/refusing"))
+    with pytest.raises(StoreRefused, match="SP030") as refused:
+        store.query("SELECT * WHERE { ?s ?p ?o }")
+    assert refused.value.status == 400
+    with pytest.raises(BadGateway, match="nexus-ld's query 'exists'.*SP030"):
+        store.exists(CLAIM)
 
 
 def test_a_hedged_claim_is_hedged_whatever_the_boolean_lexical_form():

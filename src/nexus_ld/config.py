@@ -91,7 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "store_update_url", "", "The remote store's update / Graph Store Protocol base (default: store_url)."
     ),
-    Setting("page_size", 50, "Rows per page on listings and incoming links."),
+    Setting("page_size", 50, "Rows per page on listings, claims and incoming links."),
     Setting(
         "max_body_bytes",
         2_000_000,

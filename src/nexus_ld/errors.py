@@ -83,6 +83,11 @@ class BadGateway(NexusError):
     status, title = 502, "Bad gateway"
 
 
+class StoreRefused(BadRequest):
+    """A remote store refused a query (4xx, its words quoted): the client's error when the query is
+    the client's (``/sparql``); nexus-ld's own named queries turn it into a ``BadGateway``."""
+
+
 class BuildError(NexusError):
     """The build stopped (unreadable input or failed validation); the last good build stays."""
 

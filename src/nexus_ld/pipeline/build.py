@@ -42,6 +42,7 @@ from nexus_ld.pipeline.load import (
     shape_files,
 )
 from nexus_ld.pipeline.publish import releases
+from nexus_ld.pipeline.publish.counts import site_counts
 from nexus_ld.pipeline.publish.dumps import copy_source_texts, write_dumps
 from nexus_ld.pipeline.publish.search import INDEX_FILE as SEARCH_INDEX
 from nexus_ld.pipeline.publish.search import write_index
@@ -207,6 +208,7 @@ def _describe(run: Run) -> str:
         # The release this one follows, and what it changed (computed here, never per request).
         "previous": previous if before is not None else None,
         "changes": releases.claim_changes(run.store, Store.open(before) if before is not None else None),
+        "site": site_counts(run.store),  # what the home page and listings count over everything
         **run.release,
     }
     return "release"

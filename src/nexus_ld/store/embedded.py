@@ -9,6 +9,7 @@ same ``.rq`` files work whatever the canonical base is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -18,7 +19,7 @@ from typing import Any, Protocol, cast
 import pyoxigraph as ox
 from rdflib import BNode, URIRef
 
-from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.errors import BadGateway, BadRequest, StoreRefused, StoreUnavailable
 from nexus_ld.formats import Format, rdf_format
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
 from nexus_ld.store.binding import Bound, Term, bind
@@ -80,11 +81,19 @@ def from_rdflib(term: Any) -> Term:
     return ox.Literal(term)
 
 
+PAGE_MARK = re.compile(r"^[ \t]*#page[ \t]*$", re.M)  # a line of a query: where its LIMIT/OFFSET go
+
+
 def paged(text: str, limit: int | None, offset: int = 0) -> str:
-    """``text`` with ``LIMIT``/``OFFSET`` appended (the query must end with its solution modifiers)."""
+    """``text`` with ``LIMIT``/``OFFSET`` on its ``#page`` line if it has one (the sub-select that picks
+    the page, so that only its rows are looked up further), else appended (the query must then end with
+    its solution modifiers); without ``limit``, the whole answer."""
     if limit is None:
         return text
-    return f"{text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"  # int(): only numbers go in
+    cut = f"LIMIT {int(limit)} OFFSET {int(offset)}"  # int(): only numbers go in
+    if PAGE_MARK.search(text):
+        return PAGE_MARK.sub(cut, text, count=1)
+    return f"{text.rstrip()}\n{cut}\n"
 
 
 class ReadStore(Protocol):
@@ -159,8 +168,15 @@ class Reads:
         **kwargs: Any,
     ) -> Any:
         """Run ``queries/<name>.rq`` (named graphs are ``graph:data``, ``graph:truthy`` …), optionally
-        one page of its solutions (``limit``, ``offset``)."""
-        return self.query(paged(query_text(name), limit, offset), substitutions, **kwargs)
+        one page of its solutions (``limit``, ``offset``).
+
+        Raises:
+            BadGateway: a remote store refused the query (nexus-ld's own query, not the client's).
+        """
+        try:
+            return self.query(paged(query_text(name), limit, offset), substitutions, **kwargs)
+        except StoreRefused as exc:
+            raise BadGateway(f"the store refused nexus-ld's query {name!r}: {exc.message}") from None
 
     def describe(self: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:
         """The description of ``iri`` with one page of its incoming links (``describe.describe``).

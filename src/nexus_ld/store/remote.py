@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from nexus_ld import __version__
 from nexus_ld.config import Settings
-from nexus_ld.errors import BadRequest, QueryTimeout, StoreUnavailable
+from nexus_ld.errors import BadRequest, QueryTimeout, StoreRefused, StoreUnavailable
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, graph_iri
 from nexus_ld.store.answers import read_answer
@@ -104,7 +104,7 @@ def send(request: Request, content_type: str, timeout: float, accept: str = "*/*
     """Send ``request`` to the store; HTTP and network failures become typed errors.
 
     Raises:
-        BadRequest: the store answers 4xx (its message is passed on).
+        StoreRefused: the store answers 4xx (its message is passed on).
         QueryTimeout: no answer within ``timeout`` seconds.
         StoreUnavailable: the store cannot be reached or answers 5xx.
     """
@@ -116,7 +116,7 @@ def send(request: Request, content_type: str, timeout: float, accept: str = "*/*
     except HTTPError as exc:
         detail = exc.read(2000).decode("utf-8", "replace").strip()
         if 400 <= exc.code < 500:
-            raise BadRequest(f"the store refused the request ({exc.code}): {detail}") from None
+            raise StoreRefused(f"the store refused the request ({exc.code}): {detail}") from None
         raise StoreUnavailable(f"the store answered {exc.code}: {detail}") from None
     except TimeoutError:
         raise _timeout(timeout) from None

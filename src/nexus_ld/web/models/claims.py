@@ -74,7 +74,8 @@ def time_words(index: Index, node: object, base: str) -> str:
 
 
 def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
-    """(display text, sort key) of the dates a node carries: ``2007``, ``2013 – 2018-06``, ``from 2014``;
+    """(display text, sort key) of the dates a node carries: ``2007``, ``2013 – 2018-06``, ``from 2014``
+    (an interval known only by an instant inside it shows that instant);
     ("", "9999") when it has none (a time worded only in text is ``time_words``)."""
     for prop in TIME_PROPS:
         for iri in (TIME + prop, _nx(base, prop), W3ORG + prop):
@@ -94,6 +95,10 @@ def time_text(index: Index, node: object, base: str) -> tuple[str, str]:
                 return f"from {b}", b
             if e:
                 return f"until {e}", e
+            inside = index.first(t, TIME + "hasInside")  # held at a known time, its span unknown
+            i = index.value(inside, *PRECISIONS) if inside is not None else None
+            if i:
+                return i, i  # as the timeline shows it
     return ("", "9999")
 
 

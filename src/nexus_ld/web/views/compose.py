@@ -182,7 +182,8 @@ def _answer(values: dict[str, str], draft: Draft, page: Any) -> Response | tuple
     """Validate (and, for ``action=submit``, store) the draft; answer JSON or the form's page."""
     submit = values.get("action") == "submit"
     names = {values[n]: values[f"{n}_search"] for n in PICKERS if values.get(n) and values.get(f"{n}_search")}
-    problems, entry = _check(draft, values.get("note"), names, submit=submit)
+    sender = (values.get("note"), values.get("contributor", "").strip())
+    problems, entry = _check(draft, sender, names, submit=submit)
     conforms = not any(p.severity == "Violation" for p in problems)
     status = 201 if entry else (422 if submit else 200)
     if choose((HTML, JSON), HTML, asked=()) is JSON:
@@ -201,15 +202,17 @@ def _answer(values: dict[str, str], draft: Draft, page: Any) -> Response | tuple
 
 
 def _check(
-    draft: Draft, note: str | None, names: dict[str, str], *, submit: bool
+    draft: Draft, sender: tuple[str | None, str], names: dict[str, str], *, submit: bool
 ) -> tuple[list[Problem], Any]:
-    """The draft's own problems, then (when it has none) the validator's findings placed on fields."""
+    """The draft's own problems, then (when it has none) the validator's findings placed on fields;
+    ``sender`` is the note to the maintainers and the contributor's name, kept with a submission."""
     if draft.problems:
         return draft.problems, None
     data = draft.turtle().encode("utf-8")
     try:
         if submit:
-            entry, outcome = contributions._submit(data, TURTLE, contributions._note(note))
+            note, contributor = sender
+            entry, outcome = contributions._submit(data, TURTLE, contributions._note(note), contributor)
         else:
             entry, outcome = None, contributions._validate(data, TURTLE, "form")
     except NexusError as error:

@@ -12,10 +12,11 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from nexus_ld.errors import BadRequest
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.claims import usual_speaker
-from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, slug, text, to_json
+from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, to_json
 from nexus_ld.web.models.timeline import Event, load_events
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
+from nexus_ld.web.views.pages import claim_statuses
 
 bp = Blueprint("network", __name__)
 
@@ -111,8 +112,7 @@ def network_page() -> str:
 def timeline() -> str:
     """Events by year with the status of each claim and who makes it; undated events apart."""
     store = _store()
-    known = {slug(r["status"].value): text(r["label"]) or slug(r["status"].value)
-             for r in store.named("claim-statuses")}  # fmt: skip
+    known = {s["slug"]: s["label"] for s in claim_statuses(store)}
     statuses = status_param(known, known)
     events = load_events(store, statuses)
     years: dict[int, list[Event]] = {}

@@ -15,8 +15,9 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, render_template, request
 
-from nexus_ld.errors import BadRequest
+from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
+from nexus_ld.pipeline.publish.counts import listing_row
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
@@ -94,37 +95,41 @@ def _curie(iri: str) -> str:
 @bp.get("/")
 def home() -> str:
     store = _store()
-    members = {_value(r["class"]): int(r["members"].value) for r in store.named("class-counts")}
-    counts = [(k, title, members.get(expand(store, c), 0)) for k, (title, c, _) in LISTINGS.items()]
-    statuses = [_facet(r, "status") for r in store.named("claim-statuses")]
-    groups = sorted(_listing_rows(store, "nx:ArmedGroup"), key=lambda r: -r["claims"])[:8]
+    site = _site(store)
+    counts = [(k, title, site["members"].get(expand(store, c), 0)) for k, (title, c, _) in LISTINGS.items()]
+    statuses = claim_statuses(store)
     return render_template(
         "home.html",
         counts=counts,
         statuses=statuses,
         claims=sum(s["claims"] for s in statuses),
-        groups=groups,
+        groups=site["groups"],
     )
 
 
-def _facet(row: Any, key: str) -> dict[str, Any]:
-    iri = row[key].value
-    return {"iri": iri, "slug": iri.rstrip("/").rsplit("/", 1)[-1], "label": _value(row["label"]) or iri,
-            "claims": int(row["claims"].value)}  # fmt: skip
+def _facet(iri: str, label: str | None, claims: int) -> dict[str, Any]:
+    return {"iri": iri, "slug": iri.rstrip("/").rsplit("/", 1)[-1], "label": label or iri, "claims": claims}
 
 
-def _listing_rows(store: Store, class_curie: str) -> list[dict[str, Any]]:
-    rows = store.named("listing", {"class": ox.NamedNode(expand(store, class_curie))})
-    return [
-        {
-            "iri": r["x"].value,
-            "label": _value(r["label"]) or r["x"].value.rsplit("/", 1)[-1],
-            "types": _value(r["types"]) or "",
-            "claims": int(r["claims"].value),
-            "when": _value(r["when"]) or "",
-        }
-        for r in rows
-    ]
+def _site(store: Store) -> Any:
+    """What ``build`` counted over the whole release (``release.json``'s ``site``:
+    pipeline/publish/counts.py), so that no page counts everything per request.
+
+    Raises:
+        StoreUnavailable: for a build made before these counts were written (rebuild it).
+    """
+    site = store.release.get("site")
+    if site is None:
+        raise StoreUnavailable(
+            f"release {store.release.get('release')!r} has no page counts (release.json 'site'); "
+            "rebuild it with nexus-ld build"
+        )
+    return site
+
+
+def claim_statuses(store: Store) -> list[dict[str, Any]]:
+    """The statuses claims use, most used first, with their label and claims (counted by build)."""
+    return [_facet(s["status"], s["label"], s["claims"]) for s in _site(store)["statuses"]]
 
 
 def _page_number(name: str = "page") -> int:
@@ -134,19 +139,39 @@ def _page_number(name: str = "page") -> int:
     return int(raw)
 
 
+def _page(total: int) -> tuple[int, int, int]:
+    """The requested page of ``total`` rows: (page, pages, page size); past the last page is a 400."""
+    size = current_state().settings.page_size
+    page, pages = _page_number(), max(1, -(-total // size))
+    if page > pages:
+        raise BadRequest(f"page {page} is past the last page ({pages})")
+    return page, pages, size
+
+
 @bp.get("/<any(groups, people, events, relationships, places, sources):kind>")
 def listing(kind: str) -> str:
+    """One page of a class's members, in the order of their years, then names (paged in the query)."""
     title, class_curie, blurb = LISTINGS[kind]
-    rows = _listing_rows(_store(), class_curie)
-    return render_template("listing.html", kind=kind, title=title, blurb=blurb, rows=rows)
+    store = _store()
+    iri = expand(store, class_curie)
+    total = _site(store)["members"].get(iri, 0)
+    page, pages, size = _page(total)
+    found = store.named("listing", {"class": ox.NamedNode(iri)}, limit=size, offset=(page - 1) * size)
+    return render_template(
+        "listing.html", kind=kind, title=title, blurb=blurb, rows=[listing_row(r) for r in found],
+        total=total, page=page, pages=pages,
+    )  # fmt: skip
 
 
 @bp.get("/claims")
 def claims() -> str:
     """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``)."""
     store, urls = _store(), _urls()
-    statuses = [_facet(r, "status") for r in store.named("claim-statuses")]
-    agents = [_facet(r, "agent") for r in store.named("claim-agents")]
+    statuses = claim_statuses(store)
+    agents = [
+        _facet(r["agent"].value, _value(r["label"]), int(r["claims"].value))
+        for r in store.named("claim-agents")
+    ]
     subs: dict[str, ox.NamedNode] = {}
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
     if status:
@@ -170,11 +195,7 @@ def claims() -> str:
         )  # fmt: skip
         row["agents"].append((r["agent"].value, _value(r["agentLabel"]) or r["agent"].value))
     rows = list(grouped.values())
-    size = current_state().settings.page_size
-    page = _page_number()
-    pages = max(1, -(-len(rows) // size))
-    if page > pages:
-        raise BadRequest(f"page {page} is past the last page ({pages})")
+    page, pages, size = _page(len(rows))
     return render_template(
         "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
