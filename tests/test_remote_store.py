@@ -24,7 +24,7 @@ from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
 from nexus_ld.store.embedded import Store
-from nexus_ld.store.remote import RemoteStore, bind, update_url_for, where_clauses
+from nexus_ld.store.remote import RemoteStore, update_url_for
 from nexus_ld.web.urls import Urls
 from tests.conftest import QUICK_BUILD, LiveServer, free_port, make_app, wait_until_responds
 
@@ -437,27 +437,6 @@ def test_readyz_is_503_when_the_remote_is_down(remote_built: Settings):
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable" and "cannot be reached" in body["message"]
-
-
-# --- binding values without string interpolation -------------------------------------------------------
-def test_values_open_every_where_clause_and_survive_hostile_literals():
-    text = """SELECT ?r (EXISTS { ?r ?p "WHERE {" } AS ?e) # SELECT { in a comment
-      WHERE { { SELECT ?r (COUNT(*) AS ?n) WHERE { ?r ?p ?o } GROUP BY ?r } }"""
-    points = where_clauses(text)
-    assert len(points) == 2  # the query and its subquery, not the EXISTS, the string or the comment
-    assert [text[p - 7 : p] for p in points] == ["WHERE {", "WHERE {"]
-    assert len(where_clauses("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * { ?s ?p ?o } } }")) == 2
-    hostile = ox.Literal('"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> "')
-    bound = bind("SELECT ?x WHERE { ?s ?p '{' }", {"x": hostile})
-    values = '("\\"} } DROP ALL ; INSERT DATA { <urn:a> <urn:b> \\"")'
-    assert bound == "SELECT ?x WHERE { VALUES (?x) { " + values + " }  ?s ?p '{' }"
-    store = ox.Store()  # it parses back as one query that binds one literal
-    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("{")))
-    assert [row["x"] for row in store.query(bound)] == [hostile]
-    with pytest.raises(ValueError, match="CONSTRUCT WHERE"):
-        bind("CONSTRUCT WHERE { ?s ?p ?o }", {"s": ox.NamedNode(TTP)})
-    with pytest.raises(ValueError, match="blank node"):
-        bind("SELECT * WHERE { ?s ?p ?o }", {"s": ox.BlankNode()})
 
 
 def test_remote_errors_are_typed(remote_built, oxigraph):

@@ -107,7 +107,7 @@ def test_codepoint_escapes_are_decoded_as_the_parser_does():
 
 
 def test_tokens_follow_the_sparql_terminals_and_give_offsets():
-    """The scanner another caller (remote.py's where_clauses) can share: kinds, exact texts, offsets."""
+    """The scanner another caller (binding.py's where_clauses) can share: kinds, exact texts, offsets."""
     text = (
         "SELECT ?v\u00b7x { ?s ex:a\u0301\\#b. 'it''s' # c\n <<?s :p 1.5e0>> \"x\"@en-GB _:b1 true.SERVICE }"
     )

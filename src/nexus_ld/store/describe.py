@@ -1,10 +1,12 @@
 """What the server says about one resource: the same content for every format.
 
 ``describe`` runs ``queries/describe.rq`` (one CONSTRUCT: the resource's triples, the claims about it
-with status, attribution and evidence, the nodes they assert, the labels of everything linked) and
-``queries/incoming.rq`` (one page of incoming links with their count, paged in the query): at most
-three queries, so a remote store answers in as many round trips. RDF formats serialise
-``Description.rdf``; the HTML page is drawn from the same triples (``web/models/claims.py``).
+with status, attribution and evidence, the nodes they assert), ``queries/labels.rq`` (the labels of
+every predicate and IRI those triples use, the IRIs bound as a list) and ``queries/incoming.rq`` (one
+page of incoming links with their count, paged in the query): three queries, so a remote store
+answers in as many round trips (four on a page past the last, which reads the total apart). RDF
+formats serialise ``Description.rdf``; the HTML page is drawn from the same triples
+(``web/models/claims.py``).
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class Description:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.incoming_total // self.page_size))
+        return page_count(self.incoming_total, self.page_size)
 
     @cached_property
     def label(self) -> str:
@@ -140,6 +142,11 @@ class Description:
         return list(out)
 
 
+def page_count(total: int, page_size: int) -> int:
+    """The pages of ``total`` incoming links (one, empty, when there are none)."""
+    return max(1, -(-total // page_size))
+
+
 def _order(triple: ox.Triple) -> tuple[str, ...]:
     """A sort key that ignores blank-node labels, which differ between stores: the same description
     gives the same page whichever store answered."""
@@ -148,6 +155,13 @@ def _order(triple: ox.Triple) -> tuple[str, ...]:
 
 def _text(term: Any) -> str | None:
     return term.value if term is not None else None
+
+
+def linked(triples: set[ox.Triple]) -> list[ox.NamedNode]:
+    """The IRIs whose labels a description carries: every predicate and every IRI object (sorted: the
+    same description sends the same query text)."""
+    terms = {t.predicate for t in triples} | {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
+    return sorted(terms, key=lambda t: t.value)
 
 
 def incoming_page(store: ReadStore, iri: str, page: int, page_size: int) -> tuple[list[Incoming], int]:
@@ -167,14 +181,18 @@ def incoming_page(store: ReadStore, iri: str, page: int, page_size: int) -> tupl
 
 
 def describe(store: ReadStore, iri: str, page: int = 1, page_size: int = 50) -> Description:
-    """Describe ``iri``: its triples, claims, asserted nodes, linked labels (one CONSTRUCT,
-    ``queries/describe.rq``) and one page of incoming links.
+    """Describe ``iri``: its triples, claims, asserted nodes (one CONSTRUCT, ``queries/describe.rq``),
+    the labels of what they link (``queries/labels.rq``) and one page of incoming links.
+
+    A page past the last (the web answers it 404) has no labels: its third query reads the total.
 
     Raises:
         NotFound: when the dataset does not name ``iri`` at all.
     """
-    triples = sorted(set(store.named("describe", {"r": ox.NamedNode(iri)})), key=_order)
+    found = set(store.named("describe", {"r": ox.NamedNode(iri)}))
     incoming, total = incoming_page(store, iri, page, page_size)
-    if not triples and not total:
+    if not found and not total:
         raise NotFound(f"no resource <{iri}> in this dataset")
-    return Description(iri, triples, incoming, total, page, page_size)
+    if found and page <= page_count(total, page_size):
+        found.update(store.named("labels", {"t": linked(found)}))
+    return Description(iri, sorted(found, key=_order), incoming, total, page, page_size)

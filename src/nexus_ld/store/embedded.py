@@ -22,6 +22,7 @@ from rdflib import BNode, URIRef
 from nexus_ld.errors import BadGateway, BadRequest, StoreRefused, StoreUnavailable
 from nexus_ld.formats import Format, rdf_format
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, PREFIXES, graph_iri
+from nexus_ld.store.binding import Bound, Term, bind
 from nexus_ld.store.describe import Description, describe
 from nexus_ld.store.jobs import QueryFn, oxigraph_query
 
@@ -31,10 +32,8 @@ RELEASE_FILE = "release.json"
 # The graphs a query without GRAPH / default-graph-uri reads; see Store.query.
 DEFAULT_GRAPHS = ("ontology", "data", "sources", "inferred")
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Subs = Mapping[str, Any] | None  # variable name -> value, bound before evaluation
+Subs = Mapping[str, Any] | None  # variable name -> value or list of values, bound before evaluation
 Graphs = list[ox.NamedNode] | None  # a dataset's graphs; None: the store's default
-Bound = dict[str, Term]  # substitutions as terms
 
 
 def prefixes_for(base: str) -> dict[str, str]:
@@ -60,6 +59,13 @@ def to_term(value: Any) -> Term:
     if isinstance(value, str) and value.startswith(("http://", "https://", "urn:")):
         return ox.NamedNode(value)
     return ox.Literal(value)
+
+
+def to_bound(value: Any) -> Term | tuple[Term, ...]:
+    """A substitution's value as a term, or a list (list, tuple, set) as a tuple of terms."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(to_term(v) for v in value)
+    return to_term(value)
 
 
 def from_rdflib(term: Any) -> Term:
@@ -136,7 +142,8 @@ class Reads:
         default_graph: Graphs = None,
         named_graphs: Graphs = None,
     ) -> Any:
-        """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> value).
+        """Run SPARQL ``text`` with values bound by ``substitutions`` (variable name -> a value, or a
+        list of values: the variable takes each in turn).
 
         The default graph is the merge of the ontology, data, sources and inferred graphs (``DEFAULT_GRAPHS``)
         unless ``default_graph`` names graphs. The truthy graph is left out of it because it restates
@@ -147,7 +154,7 @@ class Reads:
                 server refuses it.
             QueryTimeout, StoreUnavailable: a remote server does not answer in time, or at all (503).
         """
-        subs = {k: to_term(v) for k, v in (substitutions or {}).items()}
+        subs = {k: to_bound(v) for k, v in (substitutions or {}).items()}
         graphs = self.default_graph if default_graph is None else default_graph
         return self.evaluate(text, subs, graphs, named_graphs)
 
@@ -224,12 +231,24 @@ class Store(Reads):
         return oxigraph_query(self.ox, self.prefixes)
 
     def evaluate(self, text: str, substitutions: Bound, default_graph: Graphs, named_graphs: Graphs) -> Any:
-        """``Reads.query`` on pyoxigraph (its ``substitutions``, SEP-0007).
+        """``Reads.query`` on pyoxigraph: single values by its ``substitutions`` (SEP-0007), lists by a
+        VALUES block (``binding.bind``).
 
         Raises:
-            BadRequest: when the query does not parse (the parser's message and position).
+            BadRequest: when the query does not parse (the parser's message and position), or a list
+                holds a blank node.
         """
-        subs: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in substitutions.items()}
+        subs: dict[ox.Variable, Any] = {}
+        lists: dict[str, tuple[Term, ...]] = {}
+        for name, value in substitutions.items():
+            if isinstance(value, tuple):
+                lists[name] = value
+            else:
+                subs[ox.Variable(name)] = value
+        try:
+            text = bind(text, lists)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
         graphs: Any = default_graph  # pyoxigraph's list types are invariant: a list of NamedNode is one
         named: Any = named_graphs
         try:

@@ -9,7 +9,8 @@ labels of any shape (Virtuoso's ``nodeID://b1``) are renamed, booleans read by v
 cannot be read is a 502 quoting it. Every query is parsed locally by
 pyoxigraph first (same 400 messages as the embedded store; nothing but standard SPARQL 1.1 reaches the
 server). Bound values never enter the text as strings: each becomes an N-Triples term (serialised by
-pyoxigraph, which has checked it) in a ``VALUES`` block at the start of every WHERE clause.
+pyoxigraph, which has checked it) in a ``VALUES`` block at the start of every WHERE clause
+(``binding.bind``).
 
 The app keeps no state of its own here: one HTTP request per query, nothing cached between requests.
 """
@@ -36,17 +37,9 @@ from nexus_ld.errors import BadRequest, QueryTimeout, StoreRefused, StoreUnavail
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import DEFAULT_BASE, GRAPHS, graph_iri
 from nexus_ld.store.answers import read_answer
-from nexus_ld.store.embedded import (
-    DEFAULT_GRAPHS,
-    RELEASE_FILE,
-    Bound,
-    Graphs,
-    Reads,
-    Term,
-    prefixes_for,
-)
+from nexus_ld.store.binding import Bound, bind
+from nexus_ld.store.embedded import DEFAULT_GRAPHS, RELEASE_FILE, Graphs, Reads, prefixes_for
 from nexus_ld.store.jobs import Job, QueryFn
-from nexus_ld.store.scanner import tokens
 
 FORM = "application/x-www-form-urlencoded"
 # Chosen per query form, and only formats of that form: a server offered JSON first for a CONSTRUCT
@@ -58,85 +51,6 @@ USER_AGENT = f"nexus-ld/{__version__}"
 # the default graph is empty as the Protocol says, whatever the server's own default is.
 EMPTY_GRAPH = "urn:x-nexus-ld:empty-graph"
 UPLOAD_TIMEOUT_S = 600.0
-
-
-def nt(term: Term) -> str:
-    """``term`` as N-Triples (also valid SPARQL); blank nodes cannot be named in a remote query."""
-    if isinstance(term, ox.BlankNode):
-        raise ValueError("a blank node cannot be bound in a query sent to a remote store")
-    return str(term)
-
-
-def where_clauses(text: str) -> list[int]:
-    """Offsets just after the ``{`` that opens each WHERE clause of the query and of its subqueries.
-
-    Raises:
-        ValueError: for ``CONSTRUCT WHERE { … }`` (its pattern is its template: no VALUES can go in).
-    """
-    points: list[int] = []
-    pending: list[tuple[str, int]] = []  # ("where" | "template", paren depth) after a query keyword
-    templates: list[int] = []  # brace depth at which an open CONSTRUCT template closes
-    paren = brace = 0
-    previous = ""
-    for kind, token, start in tokens(text):
-        if kind == "punct" and token not in "{}()":
-            continue  # dots, semicolons, operators: they never open or close a clause
-        if kind != "word" and kind != "punct":
-            previous = token  # a string, IRI, variable or name, taken whole
-            continue
-        if kind == "word":
-            upper = token.upper()
-            if upper in ("SELECT", "ASK", "DESCRIBE"):
-                pending.append(("where", paren))
-            elif upper == "CONSTRUCT":
-                pending.append(("template", paren))
-            previous = upper
-            continue
-        if token == "(":
-            paren += 1
-        elif token == ")":
-            paren -= 1
-        elif token == "{":
-            if pending and pending[-1][1] == paren:
-                what, _ = pending.pop()
-                if what == "template":
-                    if previous == "WHERE":
-                        raise ValueError("CONSTRUCT WHERE { … } cannot take bound values; write the template")
-                    templates.append(brace)
-                else:
-                    points.append(start + 1)
-            brace += 1
-        elif token == "}":
-            brace -= 1
-            if templates and templates[-1] == brace:
-                templates.pop()
-                pending.append(("where", paren))
-        previous = token
-    return points
-
-
-def bind(text: str, substitutions: Mapping[str, Term]) -> str:
-    """``text`` with ``VALUES (?a ?b) { (<…> "…") }`` opening every WHERE clause.
-
-    This gives what pyoxigraph's ``substitutions`` give the embedded store: the variables hold the
-    values from the start of evaluation, in subqueries too, and stay in the results.
-
-    Raises:
-        ValueError: no WHERE clause to put the values in, or a blank node value.
-    """
-    if not substitutions:
-        return text
-    names = " ".join(f"?{name}" for name in substitutions)
-    values = " ".join(nt(term) for term in substitutions.values())
-    block = f" VALUES ({names}) {{ ({values}) }} "
-    points = where_clauses(text)
-    if not points:
-        raise ValueError("the query has no WHERE clause to bind values in")
-    parts, last = [], 0
-    for point in points:
-        parts += [text[last:point], block]
-        last = point
-    return "".join(parts) + text[last:]
 
 
 def update_url_for(store_url: str) -> str:

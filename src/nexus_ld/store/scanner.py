@@ -4,7 +4,7 @@ ECHAR, LANGTAG, numbers, comments), read as pyoxigraph reads them, in one linear
 
 Strings, IRIs and comments come out whole, so a keyword or brace inside them never counts. Two
 readers use it: the endpoint's guard (``web/sparql/guard.py``: query form, SERVICE, nesting) and the
-remote store (``remote.where_clauses``: where bound values go).
+value binding (``binding.where_clauses``: where bound values go).
 """
 
 from __future__ import annotations
