@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from flask import Flask, Response, current_app, g, has_request_context
@@ -31,6 +32,7 @@ from nexus_ld.store.remote import RemoteStore
 EXTENSION = "nexus_ld"
 HEADER = "Nexus-Release"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(eq=False)  # compared and hashed by identity: per-release caches are keyed by it
@@ -44,6 +46,19 @@ class State:
     key: tuple[int, int] | None = field(
         default=None, repr=False
     )  # the folder's identity (releases.folder_key)
+    _made: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Reentrant: what one ``make`` makes may need another (the forms' vocabulary, the validator).
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def once(self, name: str, make: Callable[[], T]) -> T:
+        """What ``make`` makes for this release (a worker pool, a validator), made on first use and
+        kept with the State: when the last request on an old release ends, the State is collected
+        and what it made goes with it (a pool's finalizer stops its workers)."""
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = make()
+            made: T = self._made[name]
+            return made
 
     @property
     def release(self) -> str:

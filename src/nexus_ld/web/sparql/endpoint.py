@@ -14,13 +14,11 @@ import codecs
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, request
@@ -77,17 +75,10 @@ class Endpoint:
     examples: tuple[Example, ...]
     default_graphs: tuple[str, ...]  # the published graphs a query without a dataset sees
     releases: Releases
-    # A release's worker pool lives as long as its State: when the last request on an old release
-    # ends, the State is collected and the pool's finalizer stops its workers.
-    executors: WeakKeyDictionary[State, Executor] = field(default_factory=WeakKeyDictionary)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def executor_for(self, state: State) -> Executor:
-        """The executor over ``state``'s release (made on first use)."""
-        with self.lock:
-            if state not in self.executors:
-                self.executors[state] = self.make_executor(state)
-            return self.executors[state]
+        """The executor over ``state``'s release (made on first use, kept with it: ``State.once``)."""
+        return state.once("sparql executor", lambda: self.make_executor(state))
 
     @property
     def executor(self) -> Executor:

@@ -14,12 +14,10 @@ limit, validator); the Turtle comes from ``contributions/compose.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
 from rdflib.namespace import DCTERMS, RDFS
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -30,35 +28,26 @@ from nexus_ld.errors import BadRequest, NexusError, NotFound, PayloadTooLarge
 from nexus_ld.formats import HTML, JSON
 from nexus_ld.pipeline.publish.search import INDEX_FILE, search
 from nexus_ld.web.negotiate import choose, vary
+from nexus_ld.web.state import current_state
 from nexus_ld.web.views import contributions
 from nexus_ld.web.views.pages import source_text
 
 bp = Blueprint("compose", __name__)
-EXTENSION = "nexus_ld.compose"
 TURTLE = formats.RDF_FORMATS["turtle"]
 TEXT_FILE = "ontology#textFile"  # under the build's base
 
 
-@dataclass
-class Compose:
-    """What the forms offer (kinds, statuses, roles, classes), read once from the validator's ontology
-    when the first form is shown (as the validator itself is made on the first contribution)."""
-
-    state: contributions.Contributions
-
-    @cached_property
-    def vocabulary(self) -> Vocabulary:
-        return Vocabulary.from_ontology(self.state.validator.ontology)
-
-
 def init_app(app: Flask) -> None:
     """Register the views on ``app``, after ``contributions.init_app`` (its inbox and validator)."""
-    app.extensions[EXTENSION] = Compose(app.extensions[contributions.EXTENSION])
     app.register_blueprint(bp)
 
 
-def _compose() -> Compose:
-    return current_app.extensions[EXTENSION]
+def _vocabulary() -> Vocabulary:
+    """What the forms offer (kinds, statuses, roles, classes), read from the validator's ontology of the
+    request's release when its first form is shown (as the validator is made on its first contribution)."""
+    return current_state().once(
+        "compose vocabulary", lambda: Vocabulary.from_ontology(contributions._state().validator.ontology)
+    )
 
 
 def _form() -> dict[str, str]:
@@ -127,7 +116,7 @@ def _draft(values: dict[str, str], source: SourceText) -> Draft:
     """The claim of the form's fields; names typed without the script's picker are looked up by label."""
     state = contributions._state()
     unresolved = _resolve_names(values, state.settings.build / INDEX_FILE)
-    draft = compose_claim(values, source, _compose().vocabulary, state.settings.base, state.store.exists)
+    draft = compose_claim(values, source, _vocabulary(), state.settings.base, state.store.exists)
     draft.problems.extend(unresolved)
     return draft
 
@@ -225,7 +214,7 @@ def _check(
 def _claim_page(
     values: dict[str, str], source: SourceText, draft: Draft, problems: list[Problem] | None, entry: Any
 ) -> str:
-    vocabulary = _compose().vocabulary
+    vocabulary = _vocabulary()
     start, end = _offsets(draft)
     exact = source.text[start:end] if start is not None else values.get("exact", "")
     return render_template(

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import hmac
 import math
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -39,7 +37,7 @@ from nexus_ld.web.negotiate import choose, vary
 from nexus_ld.web.ratelimit import RateLimiter
 from nexus_ld.web.sparql.endpoint import run_bounded
 from nexus_ld.web.sparql.executor import validate_task, validation_timed_out
-from nexus_ld.web.state import State, current_state, releases_of
+from nexus_ld.web.state import current_state, releases_of
 
 EXTENSION = "nexus_ld.contributions"
 MAX_NOTE = 2_000
@@ -59,10 +57,6 @@ class Contributions:
     inbox: Inbox
     limiter: RateLimiter | None
     token_failures: RateLimiter | None
-    # A contribution is checked against the release its request is answered from; an old release's
-    # validator goes with its State (as the endpoint's worker pools do).
-    validators: WeakKeyDictionary[State, Validator] = field(default_factory=WeakKeyDictionary)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def store(self) -> Any:
@@ -71,13 +65,11 @@ class Contributions:
 
     @property
     def validator(self) -> Validator:
-        """The validator of the request's release, made on its first contribution, not at start-up:
-        parsing shapes and ontology costs ~0.4 s that a server answering only queries need not pay."""
+        """The validator of the request's release (a contribution is checked against the release its
+        request is answered from), made on its first contribution, not at start-up: parsing shapes and
+        ontology costs ~0.4 s that a server answering only queries need not pay."""
         state = current_state()
-        with self.lock:
-            if state not in self.validators:
-                self.validators[state] = Validator.from_settings(self.settings, state.store)
-            return self.validators[state]
+        return state.once("validator", lambda: Validator.from_settings(self.settings, state.store))
 
 
 def init_app(app: Flask) -> None:
