@@ -28,7 +28,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -42,7 +41,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from nexus_ld.contributions import review
 from nexus_ld.contributions.digest import digest
 from nexus_ld.errors import BadRequest, Forbidden, NexusError, Unauthorized
-from nexus_ld.web.views.contributions import EXTENSION, Contributions, check_maintainer_token
+from nexus_ld.web.views.contributions import _state, check_maintainer_token
 
 bp = Blueprint("review", __name__)
 
@@ -74,10 +73,6 @@ def init_app(app: Flask) -> None:
     )
     app.session_interface = ReviewSessions()
     app.register_blueprint(bp)
-
-
-def _state() -> Contributions:
-    return current_app.extensions[EXTENSION]
 
 
 def _enabled() -> None:
