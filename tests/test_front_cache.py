@@ -6,6 +6,7 @@ asked is an entry of its own. Bounded: every request has a timeout and the proce
 from __future__ import annotations
 
 import gzip
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -75,11 +76,20 @@ def test_each_format_and_encoding_asked_is_its_own_entry(front):
     assert again.headers["X-Cache-Status"] == "HIT" and again.headers["Content-Encoding"] == "gzip"
 
 
+def post_as_a_patient_client(url: str) -> requests.Response:
+    """POST the SELECT; on a 429 wait as Retry-After says and ask again (at most 3 times). Two POSTs
+    in a row can meet the per-client in-flight cap while the first one's slot is still being released
+    (a race of the cap, noted in the closing note of stop 18); the cache is what this test is about."""
+    for _ in range(3):
+        answer = requests.post(url, data={"query": SELECT}, headers={"Accept": "text/csv"}, timeout=30)
+        if answer.status_code != 429:
+            return answer
+        time.sleep(min(float(answer.headers.get("Retry-After", "1")), 1.0))
+    return answer
+
+
 def test_posts_errors_and_the_inbox_never_come_from_the_cache(front):
-    posts = [
-        requests.post(front + "/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"}, timeout=30)
-        for _ in range(2)
-    ]
+    posts = [post_as_a_patient_client(front + "/sparql") for _ in range(2)]
     assert [p.status_code for p in posts] == [200, 200]
     assert "Tehrik-e-Taliban Pakistan" in posts[1].text
     assert all(p.headers.get("X-Cache-Status", "") != "HIT" for p in posts)
