@@ -80,23 +80,47 @@ def test_the_front_hides_its_version_and_refuses_oversized_bodies_before_the_app
     assert b"nginx/" not in text
 
 
+def _refused_while_a_cross_join_runs(url: str) -> dict[str, object]:
+    """One try: start a cross join from OTHER, then ask OTHER's normal query until it is refused
+    or the cross join ends. What each side got, for the assertion's message."""
+    asked: list[int] = []
+    status, body = 200, b""
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        slow = pool.submit(get, url, query_path(CROSS_JOIN), OTHER, 60.0)
+        # Each ask waits first: asked at once, it could reach nginx before the cross join and hold the
+        # slot itself (then the cross join is the one refused). Bounded inside query_timeout_s (10 s).
+        while status != 429 and not slow.done() and time.monotonic() < started + 8.0:
+            time.sleep(0.2)
+            status, body = get(url, query_path(NORMAL), OTHER, 10.0)
+            asked.append(status)
+        first, first_body = slow.result()
+    return {
+        "status": status,
+        "body": body,
+        "asked": asked,
+        "cross_join": first,
+        "cross_join_body": first_body[:200],
+        "cross_join_s": round(time.monotonic() - started, 2),
+    }
+
+
 @pytest.mark.live
 def test_the_front_caps_one_client_across_gunicorn_processes(front):
     """A second query while the client's first still runs is refused by nginx, whichever gunicorn
     process would have taken it (the app's own count is per process)."""
-    with ThreadPoolExecutor(1) as pool:
-        slow = pool.submit(get, front.url, query_path(CROSS_JOIN), OTHER, 60.0)
-        # Ask again until the cross join is in flight at nginx (a loaded machine may take a while to
-        # send it); bounded well inside its query_timeout_s, so it is still running when refused.
-        # Each ask waits first: asked at once, it could reach nginx before the cross join and hold the
-        # slot itself (then the cross join is the one refused).
-        deadline = time.monotonic() + 5.0
-        status, body = 200, b""
-        while status == 200 and not slow.done() and time.monotonic() < deadline:
-            time.sleep(0.2)
-            status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
-        first, _ = slow.result()
-    assert status == 429 and b"setting" in body and b"max_inflight_per_client" in body, (status, body)
-    assert first == 503  # the cross join ran to query_timeout_s meanwhile
+    # On a loaded machine the cross join may not yet be in flight at nginx when an ask arrives, or be
+    # refused itself while an ask holds the slot: up to three tries. A cap that does not hold fails
+    # all three; the message shows every try.
+    tries = []
+    for _ in range(3):
+        tries.append(_refused_while_a_cross_join_runs(front.url))
+        if tries[-1]["status"] == 429:
+            break
+    seen = tries[-1]
+    body = seen["body"]
+    assert isinstance(body, bytes)
+    assert seen["status"] == 429 and b"setting" in body and b"max_inflight_per_client" in body, tries
+    assert seen["cross_join"] == 503, tries  # the cross join ran to query_timeout_s meanwhile
     status, body = get(front.url, query_path(NORMAL), OTHER, 10.0)
     assert status == 200 and json.loads(body)["boolean"] is True  # its slot was given back
