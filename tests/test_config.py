@@ -1,5 +1,7 @@
 import pytest
+from click.testing import CliRunner
 
+from nexus_ld.cli import main
 from nexus_ld.config import SETTINGS, SettingsError, load_settings
 from tests.conftest import ROOT
 
@@ -36,3 +38,18 @@ def test_every_setting_has_help_and_is_documented():
     for setting in SETTINGS:
         assert setting.help.strip(), setting.name
         assert f"`{setting.name}`" in readme, f"README does not document setting {setting.name}"
+
+
+@pytest.mark.parametrize("value", [1, "0", -3])
+def test_keep_releases_below_two_is_refused_naming_the_setting(value):
+    # One kept release would be removed by the next build while requests may still read it.
+    with pytest.raises(SettingsError, match=r"setting 'keep_releases' must be at least 2, got -?\d"):
+        load_settings({"keep_releases": value}, environ={})
+    with pytest.raises(SettingsError, match="keep_releases"):
+        load_settings(environ={"NEXUS_LD_KEEP_RELEASES": str(value)})
+    assert load_settings({"keep_releases": "2"}, environ={}).keep_releases == 2
+
+
+def test_the_cli_refuses_keep_releases_below_two_as_a_usage_error():
+    result = CliRunner().invoke(main, ["--setting", "keep_releases", "1", "validate", "x.ttl"])
+    assert result.exit_code == 2 and "setting 'keep_releases' must be at least 2, got 1" in result.output

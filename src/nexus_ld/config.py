@@ -22,6 +22,7 @@ class Setting:
     name: str
     default: Any
     help: str
+    minimum: int | None = None  # the least value a number may take (refused below, naming the setting)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -38,7 +39,9 @@ SETTINGS: tuple[Setting, ...] = (
         "keep_releases",
         5,
         "Releases `build` keeps under build_dir/releases/ (the served one always stays); earlier ones "
-        "are served at /downloads/<release>/ and are a rollback away (docs/scaling.md).",
+        "are served at /downloads/<release>/ and are a rollback away (docs/scaling.md). At least 2: "
+        "with 1, the release just replaced is removed while requests may still be reading it.",
+        minimum=2,
     ),
     Setting(
         "release_check_s",
@@ -173,14 +176,18 @@ class SettingsError(ValueError):
 
 def _coerce(setting: Setting, value: Any) -> Any:
     kind = type(setting.default)
-    if isinstance(value, kind):
-        return value
     try:
-        if kind is bool:
-            return str(value).lower() in {"1", "true", "yes", "on"}
-        return kind(value)
+        if isinstance(value, kind):
+            coerced = value
+        elif kind is bool:
+            coerced = str(value).lower() in {"1", "true", "yes", "on"}
+        else:
+            coerced = kind(value)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {setting.name!r} needs a {kind.__name__}, got {value!r}") from exc
+    if setting.minimum is not None and coerced < setting.minimum:
+        raise SettingsError(f"setting {setting.name!r} must be at least {setting.minimum}, got {coerced!r}")
+    return coerced
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ def load_settings(
     """Merge defaults, an optional TOML file, ``NEXUS_LD_*`` variables and ``overrides``.
 
     Raises:
-        SettingsError: for an unknown name or a value of the wrong type.
+        SettingsError: for an unknown name, a value of the wrong type or below its minimum.
     """
     values = {s.name: s.default for s in SETTINGS}
     layers: list[Mapping[str, Any]] = []
