@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -31,6 +33,13 @@ ARGS = [
 ]
 SHOTS = Path(os.environ.get("NEXUS_TEST_SHOTS", "/tmp/shots"))
 TIMEOUT_MS = 30_000
+# Every violation of the Content-Security-Policy the page reports (blocked or not) is kept on
+# window.__violations; the pages are tested under the policy the server sends, never bypassed.
+LISTEN = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) =>
+  window.__violations.push([e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber]));
+"""
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +58,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture()
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    """A fresh page on the live server; failed requests and script errors are collected on it."""
-    # The site's CSP forbids eval, which Playwright's wait_for_function uses in the page; the pages
-    # under their policy are tested in tests/security/test_web_csp_browser.py.
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, bypass_csp=True
-    )
+    """A fresh page on the live server, under the site's Content-Security-Policy; failed requests,
+    script errors and policy violations are collected on it (and fail the test)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(LISTEN)
     # Nothing may leave 127.0.0.1 (no CDN): any other request fails the test.
     outside: list[str] = []
 
@@ -70,9 +77,25 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
     yield page
+    broken = page.evaluate("window.__violations")
     context.close()
     assert not outside, f"requests left the site: {outside}"
     assert not page.errors, f"script errors: {page.errors}"  # type: ignore[attr-defined]
+    assert not broken, f"Content-Security-Policy violations: {broken}"
+
+
+def wait_for(page: Page, expression: str, arg: Any = None) -> Any:
+    """Poll ``expression`` (a function of ``arg``) in the page until it is truthy; its value.
+
+    Playwright's ``wait_for_function`` compiles its predicate in the page with ``new Function``, which
+    the site's policy forbids ('unsafe-eval' is not allowed); ``evaluate`` runs over the DevTools
+    protocol, which the policy does not govern.
+    """
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not (value := page.evaluate(expression, arg)):
+        assert time.monotonic() < deadline, f"still false after {TIMEOUT_MS} ms: {expression}"
+        page.wait_for_timeout(100)
+    return value
 
 
 def shot(page: Page, name: str, full_page: bool = False) -> None:
@@ -134,10 +157,11 @@ def _set_year(page: Page, year: int) -> None:
     page.locator("#year").evaluate(
         "(el, y) => { el.value = String(y); el.dispatchEvent(new Event('change')); }", year
     )
-    page.wait_for_function(
+    wait_for(
+        page,
         "y => new URL(location.href).searchParams.get('year') === String(y) &&"
         " document.getElementById('cy').dataset.state === 'ready'",
-        arg=year,
+        year,
     )
     expect(page.locator("#network-status")).to_contain_text(f"as of {year}")
 
@@ -149,7 +173,7 @@ def _shown(page: Page) -> tuple[int, int]:
 
 def test_network_view_draws_nodes_and_follows_year_and_status(page: Page):
     page.goto("/network")
-    page.wait_for_function("document.getElementById('cy').dataset.state === 'ready'")
+    wait_for(page, "() => document.getElementById('cy').dataset.state === 'ready'")
     page.evaluate("window.nexusNetwork.ready")
     total = page.evaluate("window.nexusNetwork.cy.nodes().length")
     nodes_2021, edges_2021 = _shown(page)
@@ -179,13 +203,13 @@ def test_network_view_draws_nodes_and_follows_year_and_status(page: Page):
     _set_year(page, 2021)
     assert _shown(page) == (nodes_2021, edges_2021)
     page.locator("input[name=status][value=allegation]").check()
-    page.wait_for_function("new URL(location.href).searchParams.get('status') === 'reported-fact,allegation'")
-    page.wait_for_function(f"window.nexusNetwork.shownEdges() > {edges_2021}")
+    wait_for(page, "() => new URL(location.href).searchParams.get('status') === 'reported-fact,allegation'")
+    wait_for(page, "n => window.nexusNetwork.shownEdges() > n", edges_2021)
     raw = "window.nexusNetwork.cy.$id('https://w3id.org/nexus-ld/id/relationship/raw-support-ttp')"
     assert page.evaluate(raw + ".style('display')") == "element"
     assert page.evaluate(raw + ".data('status')") == "allegation"
     page.locator("input[name=status][value=reported-fact]").uncheck()
-    page.wait_for_function("new URL(location.href).searchParams.get('status') === 'allegation'")
+    wait_for(page, "() => new URL(location.href).searchParams.get('status') === 'allegation'")
     assert _shown(page)[1] >= 1
     assert page.evaluate(
         "window.nexusNetwork.cy.edges().filter(e => e.style('display') !== 'none')"
@@ -194,7 +218,7 @@ def test_network_view_draws_nodes_and_follows_year_and_status(page: Page):
 
     # Clicking a node shows the claims behind its links and a link to its page.
     page.locator("input[name=status][value=reported-fact]").check()
-    page.wait_for_function("document.getElementById('cy').dataset.state === 'ready'")
+    wait_for(page, "() => document.getElementById('cy').dataset.state === 'ready'")
     position = page.evaluate(
         "(() => { const n = window.nexusNetwork.cy.$id('https://w3id.org/nexus-ld/id/group/ttp');"
         " const p = n.renderedPosition(); const b = document.getElementById('cy').getBoundingClientRect();"
@@ -230,9 +254,10 @@ def test_query_ui_runs_an_example_query(page: Page):
     options = page.locator("#nx-example option").all_inner_texts()
     assert len(options) >= 2, options
     page.select_option("#nx-example", index=1)
-    page.wait_for_function(
+    wait_for(
+        page,
         "() => document.querySelectorAll('.tabPanel.active .CodeMirror').length > 0 &&"
-        " document.querySelector('.tabPanel.active .CodeMirror').CodeMirror.getValue().includes('SELECT')"
+        " document.querySelector('.tabPanel.active .CodeMirror').CodeMirror.getValue().includes('SELECT')",
     )
     query = page.evaluate("document.querySelector('.tabPanel.active .CodeMirror').CodeMirror.getValue()")
     first_variable = re.search(r"SELECT\s+(?:DISTINCT\s+)?\?(\w+)", query).group(1)

@@ -24,7 +24,9 @@ from playwright.sync_api import Browser, Page, expect
 from nexus_ld.cli import main
 from nexus_ld.config import Settings
 from nexus_ld.contributions.inbox import Inbox, Quota
-from tests.test_browser import SHOTS, TIMEOUT_MS, browser  # noqa: F401 - the module's Chromium fixture
+
+# The module's Chromium fixture; LISTEN keeps every violation of the page's policy on window.__violations.
+from tests.test_browser import LISTEN, SHOTS, TIMEOUT_MS, browser  # noqa: F401
 
 pytestmark = pytest.mark.live
 
@@ -37,12 +39,6 @@ CONTRIBUTOR, MAINTAINER = "Karim Haddad", "Ayesha Siddiqa"
 SUMMARY = (
     "The head of the NDS, Asadullah Khalid, claimed responsibility for TTP's 2015 attack on Badaber camp."
 )
-# Every violation of the page's policy is kept on window.__violations (as test_web_csp_browser.py).
-LISTEN = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation', (e) =>
-  window.__violations.push([e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber]));
-"""
 # Select EXACT in the source's text as a reader's mouse would: a DOM Range over the text nodes (the
 # passage crosses the highlighted marks), set as the document's selection, then the mouse is released.
 SELECT = """

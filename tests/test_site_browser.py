@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import test_browser
-from tests.test_browser import TIMEOUT_MS, shot
+from tests.test_browser import TIMEOUT_MS, shot, wait_for
 
 # The Chromium and the page (on the session's live server) of tests/test_browser.py.
 browser, page = test_browser.browser, test_browser.page
@@ -59,7 +59,7 @@ def test_the_entity_page_is_short_and_a_badge_opens_its_folded_claim(page: Page)
     shot(page, "site-entity-claim-opened")
 
 
-NETWORK_READY = "document.getElementById('cy').dataset.state === 'ready'"
+NETWORK_READY = "() => document.getElementById('cy').dataset.state === 'ready'"
 
 # Pairs of visible labels (nodes' and lines') whose boxes on the screen overlap.
 OVERLAPS = """() => {
@@ -81,7 +81,7 @@ POSITIONS = "window.nexusNetwork.cy.nodes().map((n) => [n.id(), n.position('x'),
 
 def _load_network(page: Page, path: str = "/network") -> None:
     page.goto(path)
-    page.wait_for_function(NETWORK_READY)
+    wait_for(page, NETWORK_READY)
     page.evaluate("window.nexusNetwork.ready")
 
 
@@ -89,7 +89,7 @@ def test_the_network_has_the_same_layout_on_every_load(page: Page):
     _load_network(page)
     first = page.evaluate(POSITIONS)
     page.reload()
-    page.wait_for_function(NETWORK_READY)
+    wait_for(page, NETWORK_READY)
     page.evaluate("window.nexusNetwork.ready")
     again = page.evaluate(POSITIONS)
     assert len(first) > 30
@@ -102,8 +102,8 @@ def test_the_network_labels_do_not_overlap(page: Page):
     assert found["labels"] >= 20 and found["overlaps"] == [], found
     shot(page, "site-network")
     page.locator("#year").evaluate("el => { el.value = '2014'; el.dispatchEvent(new Event('change')); }")
-    page.wait_for_function("new URL(location.href).searchParams.get('year') === '2014'")
-    page.wait_for_function(NETWORK_READY)
+    wait_for(page, "() => new URL(location.href).searchParams.get('year') === '2014'")
+    wait_for(page, NETWORK_READY)
     assert page.evaluate(OVERLAPS)["overlaps"] == []
     # A line's kind is written where the reader points: on the lines of a clicked node.
     ttp = page.evaluate(

@@ -4,20 +4,13 @@ run scripts (the query UI, the network view, the contribution form) still work."
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.test_browser import TIMEOUT_MS, browser  # noqa: F401 - the module's Chromium fixture
-
-# Every violation the page reports (blocked or not) is kept on window.__violations.
-LISTEN = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation', (e) =>
-  window.__violations.push([e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber]));
-"""
+# The module's Chromium fixture; LISTEN keeps every violation the page reports on window.__violations.
+from tests.test_browser import LISTEN, TIMEOUT_MS, browser, wait_for  # noqa: F401
 
 
 @pytest.fixture()
@@ -79,12 +72,7 @@ def test_the_query_ui_runs_a_query_and_resizes_a_column_under_the_policy(page: P
 
 def test_the_network_view_draws_under_the_policy(page: Page):
     page.goto("/network", wait_until="load")
-    # Polled from here: Playwright's wait_for_function evaluates strings in the page, which the
-    # policy forbids ('unsafe-eval' is not allowed).
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while page.evaluate("document.getElementById('cy').dataset.state") != "ready":
-        assert time.monotonic() < deadline, "the network view did not get ready"
-        page.wait_for_timeout(100)
+    wait_for(page, "() => document.getElementById('cy').dataset.state === 'ready'")
     assert page.evaluate("window.nexusNetwork.shownNodes()") > 5
     assert violations(page) == []
     assert page.errors == []  # type: ignore[attr-defined]
