@@ -272,3 +272,21 @@ def test_a_contribution_is_checked_against_the_release_its_request_is_answered_f
     releases.switch(settings.build, first)  # release one has no such claim: adding to it conforms
     release, report = validate()
     assert release == first and "conforms" in report.splitlines()[0] and "does not" not in report
+
+
+def test_a_rebuild_of_the_same_release_keeps_the_date_it_was_first_issued(own_copy):
+    settings, _, second = own_copy
+    before = releases.read_release(settings.build / "releases" / second)
+    assert before["issued"] == before["built_at"]  # a new id is issued when it is built
+    again = build(settings).release  # the same inputs: the same release id, built anew
+    assert again["release"] == second and again["built_at"] > before["built_at"]
+    assert again["issued"] == before["issued"]
+    assert releases.read_release(settings.build / "releases" / second)["issued"] == before["issued"]
+    turtle = make_app(settings).test_client().get("/void.ttl").get_data()
+    issued = [
+        q.object.value
+        for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)
+        if q.subject == ox.NamedNode(f"{BASE}downloads/{second}/")
+        and q.predicate == ox.NamedNode("http://purl.org/dc/terms/issued")
+    ]
+    assert issued == [before["issued"]]

@@ -197,6 +197,7 @@ def _describe(run: Run) -> str:
         raise BuildError(f"setting release must match {releases.RELEASE_ID.pattern}, not {release_id!r}")
     previous = releases.previous_release(run.settings.build, release_id)
     before = releases.kept_folder(run.settings.build, previous) if previous else None
+    built_at = datetime.now(UTC).isoformat(timespec="microseconds")
     run.release = {
         "release": release_id,
         "input_sha256": input_sha256,
@@ -204,7 +205,9 @@ def _describe(run: Run) -> str:
         "nexus_ld_version": __version__,
         "graphs": counts,
         "triples": sum(counts.values()),
-        "built_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "built_at": built_at,
+        # The VoID's dcterms:issued: a rebuild of the same id keeps the date the release was first issued.
+        "issued": releases.first_issued(run.settings.build, release_id) or built_at,
         # The release this one follows, and what it changed (computed here, never per request).
         "previous": previous if before is not None else None,
         "changes": releases.claim_changes(run.store, Store.open(before) if before is not None else None),

@@ -94,6 +94,18 @@ def previous_release(build: Path, release: str) -> str | None:
     return served.get("previous") if served["release"] == release else served["release"]
 
 
+def first_issued(build: Path, release: str) -> str | None:
+    """When release ``release`` was first issued, if a build of that id is kept: its ``issued`` (or its
+    ``built_at``, for releases written before ``issued`` was). A rebuild of the same id (the same inputs)
+    is the same release and keeps that date; None for a new id."""
+    folder = kept_folder(build, release)
+    if folder is None:
+        return None
+    described = read_release(folder)
+    issued = described.get("issued") or described.get("built_at")
+    return str(issued) if issued else None
+
+
 def claim_changes(store: Store, previous: Store | None) -> dict[str, Any]:
     """What ``store`` adds, removes and newly supersedes compared with ``previous`` (by claim IRI)."""
     rows = list(store.named("release-claims"))

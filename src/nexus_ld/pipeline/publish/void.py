@@ -144,10 +144,8 @@ def version_triples(ds: ox.NamedNode, base: str, release: dict[str, Any]) -> Ite
     yield ox.Triple(version, _n(RDF_TYPE), _n(DCAT + "Dataset"))
     yield ox.Triple(version, _n(DCAT + "version"), ox.Literal(release["release"]))
     yield ox.Triple(version, _n(DCT + "isVersionOf"), ds)
-    if release.get("built_at"):
-        yield ox.Triple(
-            version, _n(DCT + "issued"), ox.Literal(release["built_at"], datatype=_n(XSD + "dateTime"))
-        )
+    # When this release was first issued (a rebuild of the same id keeps it: releases.first_issued).
+    yield ox.Triple(version, _n(DCT + "issued"), ox.Literal(release["issued"], datatype=_n(XSD + "dateTime")))
     if release.get("previous"):
         previous = _n(release_iri(base, release["previous"]))
         yield ox.Triple(ds, _n(DCAT + "hasVersion"), previous)
