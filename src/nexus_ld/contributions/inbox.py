@@ -170,6 +170,13 @@ class Entry:
         }
 
 
+def new_id() -> str:
+    """A new contribution id: the day and 128 random bits (``20260101-`` + 32 hex digits). Knowing an id
+    lets one read a pending source's text (``/compose/pending/<id>``), so ids cannot be guessed or
+    enumerated; ids of 32 bits, made before, still resolve."""
+    return f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(16)}"
+
+
 def now() -> str:
     """The current UTC time, ISO 8601 to the second (what the inbox records)."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -229,7 +236,7 @@ class Inbox:
             raise BadRequest(
                 f"the contributor's name has {len(contributor)} characters; at most {MAX_CONTRIBUTOR_CHARS}"
             )
-        entry_id = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+        entry_id = new_id()
         received = now()
         with self._connect() as db:
             try:
@@ -259,7 +266,7 @@ class Inbox:
             except sqlite3.IntegrityError:
                 db.execute("ROLLBACK")
                 existing = self.find_sha256(sha256)
-                if existing is None:  # pragma: no cover - an id collision: 1 in 2**32 per day
+                if existing is None:  # pragma: no cover - an id collision: 1 in 2**128 per day
                     raise
                 raise Duplicate(existing) from None
         return self.get(entry_id)

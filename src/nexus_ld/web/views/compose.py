@@ -8,6 +8,11 @@
 - ``GET|POST /compose/source``: a new source (its text pasted; the server adds its SHA-256).
 - ``GET /compose/pending/<id>``: the text of a source still pending, to select passages from.
 
+A pending source is unreviewed text that anyone holding its contribution id can read: ids carry 128
+random bits (``inbox.new_id``), and every answer here (the claim form shows that text too) is
+``no-store`` (``web/caching.py``), ``X-Robots-Tag: noindex`` and ``Referrer-Policy: no-referrer``, so
+neither caches, search engines nor other sites' logs keep the text or its address.
+
 Validation and submission go through the views of ``contributions`` (same rate limit, quotas, time
 limit, validator); the Turtle comes from ``contributions/compose.py``.
 """
@@ -37,9 +42,19 @@ TURTLE = formats.RDF_FORMATS["turtle"]
 TEXT_FILE = "ontology#textFile"  # under the build's base
 
 
+# Every answer of these pages: unreviewed text and contribution ids stay out of indexes and Referers.
+PRIVATE = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+
+
 def init_app(app: Flask) -> None:
     """Register the views on ``app``, after ``contributions.init_app`` (its inbox and validator)."""
     app.register_blueprint(bp)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers.update(PRIVATE)
+    return response
 
 
 def _vocabulary() -> Vocabulary:
