@@ -16,6 +16,7 @@ from rdflib.namespace import DCTERMS, RDF
 from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
 from nexus_ld.contributions.digest import restatements
+from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import NX
@@ -174,3 +175,49 @@ def test_the_contribute_form_takes_the_contributors_name(project) -> None:
     assert entry_id is not None
     status = client.get(f"/contributions/{entry_id.group(1)}", headers={"Accept": "text/html"})
     assert "From Noor Khan (shown as “contributed by” once published)." in status.get_data(as_text=True)
+
+
+NX_ = "https://w3id.org/nexus-ld/ontology#"
+JSON = {"Accept": "application/json"}
+
+
+def test_a_source_is_accepted_once_with_its_own_contribution_or_with_a_claim_made_from_it(
+    bundled: Settings, tmp_path
+) -> None:
+    project = writable_copy(bundled, tmp_path / "project")
+    client = app_for(project).test_client()
+    text = "The Foo Front was founded in 1999.\nIt is alleged that Baz funds it."
+    fields = {"text": text, "title": "A pending report", "author": "Jane Doe", "action": "submit"}
+    source = client.post("/compose/source", data=fields, headers=JSON).get_json()
+    claim_fields = {
+        "pending": source["id"], "exact": "It is alleged that Baz funds it.",
+        "summary": "Baz is alleged to fund the Foo Front.",
+        "about_label": "Baz", "about_class": NX_ + "State",
+        "other_label": "Foo Front", "other_class": NX_ + "ArmedGroup",
+        "kind": NX_ + "Funding", "status": "allegation", "action": "submit",
+    }  # fmt: skip
+    claim = client.post("/compose/claim", data=claim_fields, headers=JSON).get_json()
+    assert claim["stored"] and "schema:text" in claim["turtle"]  # the claim carries the pending source
+    iri = next(Graph().parse(data=claim["turtle"], format="turtle").subjects(SCHEMA.text))
+
+    sign_in(client, name="Ayesha")
+    done = client.post(f"{PAGE}/{claim['id']}/accept", data={"csrf_token": csrf(client)})
+    assert done.status_code == 303
+    # The source's own contribution would describe the same source again: refused, by the page and the CLI.
+    refused = client.post(f"{PAGE}/{source['id']}/accept", data={"csrf_token": csrf(client)})
+    where = f"data/contributions/{claim['id']}.ttl"
+    assert refused.status_code == 409
+    assert f"it describes &lt;{iri}&gt; (in {where}) again" in refused.get_data(as_text=True)
+    settings = [("project_dir", str(project.project)), ("inbox_path", project.inbox_path)]
+    settings += [("build_dir", str(project.build))]
+    options = [word for name, value in settings for word in ("--setting", name, value)]
+    cli = CliRunner().invoke(main, [*options, "contributions", "accept", source["id"], "--by", "Karim"])
+    assert cli.exit_code == 2 and "a source is accepted once" in cli.output and str(iri) in cli.output
+    assert not (project.project / "data" / "contributions" / f"{source['id']}.ttl").exists()
+    assert client.get(f"/contributions/{source['id']}", headers=JSON).get_json()["status"] == "pending"
+    # What was accepted builds: the source once, with one text file.
+    result = build(project)
+    assert result.release["triples"] > 0
+    texts = list((project.project / "data" / "sources").glob("contribution-*.txt"))
+    assert [t.name.startswith(f"contribution-{claim['id']}-") for t in texts] == [True]
+    assert texts[0].read_text(encoding="utf-8") == text

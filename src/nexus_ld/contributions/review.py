@@ -25,10 +25,16 @@ from nexus_ld.contributions.inbox import Entry, Inbox, now
 from nexus_ld.contributions.report import to_text
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
-from nexus_ld.errors import BadRequest, Unprocessable
+from nexus_ld.errors import BadRequest, NexusError, Unprocessable
 from nexus_ld.namespaces import NX, PREFIXES
 
 FOLDER = "contributions"
+
+
+class DescribedTwice(NexusError):
+    """A source that shipped its text is already described by an accepted contribution."""
+
+    status, title = 409, "Source already accepted"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -59,6 +65,21 @@ def provenance_records(graph: Graph, base: str) -> list[str]:
     folder = str(record_iri(base, ""))
     typed = set(graph.subjects(RDF.type, NX.Contribution))
     return sorted({str(s) for s in graph.subjects() if s in typed or str(s).startswith(folder)})
+
+
+def accepted_elsewhere(folder: Path, graph: Graph) -> dict[str, str]:
+    """The sources ``graph`` ships with their text (``schema:text``) that an accepted contribution's
+    file in ``folder`` already describes: source IRI -> that file's name. A claim made from a pending
+    source carries the source (``compose.pending_source``); accepting it and the source's own
+    contribution would give the source two text files, two checksums and two of every field."""
+    shipped = {s for s in graph.subjects(SCHEMA.text) if isinstance(s, URIRef)}
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.ttl")) if shipped else []:
+        accepted = Graph().parse(path, format="turtle")
+        for source in sorted(shipped):
+            if str(source) not in found and (source, None, None) in accepted:
+                found[str(source)] = path.name
+    return found
 
 
 def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path, base: str) -> Graph:
@@ -101,6 +122,8 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
         NotPending: already decided.
         Unprocessable: it no longer conforms to the current build (the report says why), or it
             describes contribution records (``provenance_records``).
+        DescribedTwice: a source it ships is already described by an accepted contribution
+            (``accepted_elsewhere``).
     """
     entry = inbox.get(entry_id, with_body=True)
     if entry.status != "pending":
@@ -118,6 +141,13 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
             f"it describes contribution records ({', '.join(forged)}), which only accepting writes; reject it"
         )
     data_dir = validator.data_dir
+    twice = accepted_elsewhere(data_dir / FOLDER, outcome.parsed.graph)
+    if twice:
+        described = ", ".join(f"<{iri}> (in data/{FOLDER}/{name})" for iri, name in twice.items())
+        raise DescribedTwice(
+            f"it describes {described} again: a source is accepted once, with its own contribution or "
+            "with the claims made from it; reject this one (its claims can be sent again citing the source)"
+        )
     accepted = now()
     graph = accepted_graph(entry, outcome.parsed.graph, by, accepted, data_dir / "sources", validator.base)
     header = (
