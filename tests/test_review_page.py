@@ -203,11 +203,15 @@ def test_a_source_is_accepted_once_with_its_own_contribution_or_with_a_claim_mad
     sign_in(client, name="Ayesha")
     done = client.post(f"{PAGE}/{claim['id']}/accept", data={"csrf_token": csrf(client)})
     assert done.status_code == 303
-    # The source's own contribution would describe the same source again: refused, by the page and the CLI.
+    # The source's own contribution describes the source again: refused by the page, the API and the CLI.
     refused = client.post(f"{PAGE}/{source['id']}/accept", data={"csrf_token": csrf(client)})
     where = f"data/contributions/{claim['id']}.ttl"
     assert refused.status_code == 409
     assert f"it describes &lt;{iri}&gt; (in {where}) again" in refused.get_data(as_text=True)
+    bearer = {"Authorization": f"Bearer {TOKEN}"} | JSON
+    api = client.post(f"/contributions/{source['id']}/accept", headers=bearer)
+    assert api.status_code == 409
+    assert f"it describes <{iri}> (in {where}) again" in api.get_json()["error"]["message"]
     settings = [("project_dir", str(project.project)), ("inbox_path", project.inbox_path)]
     settings += [("build_dir", str(project.build))]
     options = [word for name, value in settings for word in ("--setting", name, value)]

@@ -157,3 +157,30 @@ def test_the_contributors_name_is_bounded(project) -> None:  # noqa: F811
         content_type="text/turtle",
     )
     assert response.status_code == 400 and "at most 200" in response.get_data(as_text=True)
+
+
+def test_the_token_is_one_shared_role_and_the_name_is_whatever_its_holder_types(project) -> None:  # noqa: F811
+    """docs/contributions.md, "What the maintainer token means": the name is a label, not an identity."""
+    app = app_for(project, inbox_path=str(project.project / "inbox-names.sqlite"), maintainer_name="the team")
+    first, second, third = (app.test_client() for _ in range(3))
+    ids = [submit(first, (GOOD / "new-claim.ttl").read_bytes() + f"\n# {n}\n".encode()) for n in range(3)]
+    sign_in(first, name="Ayesha Siddiqa")
+    sign_in(second, name="<b>Ayesha Siddiqa</b> " + "x" * 200)  # anyone with the token, any name
+    assert "Signed in as <strong>&lt;b&gt;Ayesha Siddiqa&lt;/b&gt; xxx" in second.get(PAGE).get_data(
+        as_text=True
+    )
+    reason = "a test of who decided"
+    for client, entry_id in zip((first, second), ids, strict=False):
+        response = client.post(
+            f"{PAGE}/{entry_id}/reject", data={"csrf_token": csrf(client), "reason": reason}
+        )
+        assert response.status_code == 303
+    api = third.post(
+        f"/contributions/{ids[2]}/reject?reason=api", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert api.status_code == 200
+    decided = [
+        first.get(f"/contributions/{i}", headers={"Accept": "application/json"}).get_json()["decided_by"]
+        for i in ids
+    ]
+    assert decided == ["Ayesha Siddiqa", "<b>Ayesha Siddiqa</b> " + "x" * 78, "the team"]  # 100 characters
