@@ -91,7 +91,9 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
         "proxy_cache_methods GET HEAD;",
         "proxy_cache_revalidate on;",
         "proxy_cache_lock on;",
-        "proxy_no_cache $nexus_ld_uncached;",
+        "proxy_ignore_headers Cache-Control Expires;",  # for nginx's own lifetime only
+        "proxy_cache_valid 200 303 1s;",
+        "proxy_no_cache $nexus_ld_uncached $nexus_ld_unstorable;",
         "add_header X-Cache-Status $upstream_cache_status always;",
     ):
         assert line in text, line
