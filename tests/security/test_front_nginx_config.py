@@ -90,6 +90,7 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
         'proxy_cache_key "$scheme$proxy_host$request_uri|$http_accept|$http_accept_encoding";',
         "proxy_cache_methods GET HEAD;",
         "proxy_cache_revalidate on;",
+        "proxy_cache_min_uses 2;",
         "proxy_cache_lock on;",
         "proxy_ignore_headers Cache-Control Expires;",  # for nginx's own lifetime only
         "proxy_cache_valid 200 303 1s;",
