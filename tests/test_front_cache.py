@@ -117,9 +117,10 @@ def test_posts_errors_and_the_inbox_never_come_from_the_cache(front):
     assert "Tehrik-e-Taliban Pakistan" in posts[1].text
     assert all(p.headers.get("X-Cache-Status", "") != "HIT" for p in posts)
     for path in ("/doc/group/no-such-group", "/contribute", "/readyz"):
-        answers = [get(front + path, Accept="text/html") for _ in range(2)]
-        assert answers[1].headers.get("X-Cache-Status") in ("MISS", "BYPASS"), (path, answers[1].headers)
-        assert answers[1].headers["Cache-Control"] == "no-store"
+        # Three: an answer nginx may store is stored on the second and a HIT on the third.
+        for answer in asked(front + path, 3, Accept="text/html"):
+            assert answer.headers.get("X-Cache-Status") in ("MISS", "BYPASS"), (path, answer.headers)
+            assert answer.headers["Cache-Control"] == "no-store"
 
 
 def ask_new_claim(front: str) -> requests.Response:
