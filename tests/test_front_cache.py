@@ -137,7 +137,7 @@ def test_a_new_release_shows_through_the_cache_within_seconds(project_dir, tmp_p
     env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"  # the polling below is one client asking every 0.1 s
     with production(settings.build, cached_commands(), free_port, env) as run:
         answers = [ask_new_claim(run.url) for _ in range(3)]
-        assert statuses(answers) == ["MISS", "MISS", "HIT"]
+        assert statuses(answers)[:2] == ["MISS", "MISS"] and statuses(answers)[2] in FROM_CACHE
         assert all(a.headers["Nexus-Release"] == first and a.json()["boolean"] is False for a in answers)
         time.sleep(2.5)  # past nginx's freshness: the app's 304 confirms the entry, which stays
         expired = ask_new_claim(run.url)
