@@ -6,13 +6,15 @@ first), and distinct ones (every request a cache miss: what the front costs when
     python bench/bench_front.py --build-dir build [--entity group/jua] [--seconds 3] [--rounds 3]
 
 The per-client limits are off on both nginx and the app (one load generator is one client); the
-oxigraph counterpart of ``/doc/<entity>`` is ``DESCRIBE`` of the same IRI. Prints requests per second
-(wrk when installed, else a Python thread pool). No asserts: numbers for the closing note.
+oxigraph counterpart of ``/doc/<entity>`` is ``DESCRIBE`` of the same IRI; nginx answering a fixed
+100 bytes shows the most any front reaches here. Prints requests per second (wrk when installed, else a
+Python thread pool) and the load average beside each row. No asserts: numbers for the closing note.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -66,6 +68,22 @@ def production(build: Path, project: Path, folder: Path) -> tuple[Server, Server
     return app, Server("nginx", argv, f"http://127.0.0.1:{front}", f"http://127.0.0.1:{front}/sparql")
 
 
+def ceiling(folder: Path) -> Server:
+    """nginx answering a fixed 100 bytes from memory, nothing else: the most any front can serve on this
+    machine with this load generator (not started)."""
+    port, prefix = free_port(), folder / "ceiling"
+    prefix.mkdir()
+    (prefix / "nginx.conf").write_text(
+        f"daemon off; worker_processes auto; pid {prefix}/nginx.pid; error_log {prefix}/error.log warn;\n"
+        "events { worker_connections 4096; }\n"
+        f"http {{ access_log off; server {{ listen 127.0.0.1:{port}; default_type text/plain;\n"
+        f"  location / {{ return 200 '{'x' * 100}'; }} }} }}\n"
+    )
+    argv = [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+            "-e", str(prefix / "error.log")]  # fmt: skip
+    return Server("nginx-ceiling", argv, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/sparql")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=ROOT / "build", type=Path)
@@ -78,6 +96,7 @@ def main() -> None:
     build, project = args.build_dir.resolve(), args.project_dir.resolve()
     folder = Path(tempfile.mkdtemp(prefix="nexus-ld-bench-front-"))
     app, nginx = production(build, project, folder)
+    bare = ceiling(folder)
     oxigraph = make("oxigraph", build, project)
     params = dataset_params()
     doc = f"/doc/{args.entity}"
@@ -101,6 +120,7 @@ def main() -> None:
             ("nginx cache", nginx.url, same(query_path("/sparql", SELECT)), RESULTS),
             ("gunicorn alone", app.url, same(query_path("/sparql", SELECT)), RESULTS),
             ("oxigraph", oxigraph.url, same(query_path("/query", SELECT, params)), RESULTS),
+            ("nginx return 200", bare.url, same("/"), "*/*"),
         ]),
         (f"distinct {doc}?n=... (all misses)", [
             ("nginx cache", nginx.url, misses(lambda k: f"{doc}?n={k}"), TURTLE),
@@ -112,15 +132,16 @@ def main() -> None:
         ]),
     ]  # fmt: skip
     try:
-        for server in (oxigraph, app, nginx):
+        for server in (oxigraph, app, nginx, bare):
             server.start(timeout=120)
-        # Each cache entry is filled once before the repeated runs: those measure hits.
+        # Each cache entry is stored (on its second request) before the repeated runs: those measure hits.
         for path, accept in ((doc, TURTLE), (query_path("/sparql", SELECT), RESULTS)):
-            requests.get(nginx.url + path, headers={"Accept": accept}, timeout=30).raise_for_status()
+            for _ in range(2):
+                requests.get(nginx.url + path, headers={"Accept": accept}, timeout=30).raise_for_status()
         print(f"requests/s (median of {args.rounds} alternating runs of {args.seconds:.0f} s, "
               f"{args.connections} connections), build {build}")  # fmt: skip
         for title, contenders in rows:
-            print(title)
+            print(f"{title}  (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
             runs: dict[str, list[float]] = {label: [] for label, *_ in contenders}
             failures: dict[str, int] = {label: 0 for label, *_ in contenders}
             for k in range(args.rounds):
@@ -133,7 +154,7 @@ def main() -> None:
                 failed = f"  ({failures[label]} failed)" if failures[label] else ""
                 print(f"  {label:20} {statistics.median(values):9.0f}{failed}")
     finally:
-        for server in (nginx, app, oxigraph):
+        for server in (bare, nginx, app, oxigraph):
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 

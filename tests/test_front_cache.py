@@ -1,11 +1,16 @@
 """The caching front (issue 15): the README's production commands, nginx's configuration rendered with
-``--cache-dir``, in front of gunicorn on loopback. A second GET is a cache HIT, a client's ETag gets a
-304 from nginx, POSTs, errors and the inbox never come from the cache, and each format and encoding
-asked is an entry of its own. Bounded: every request has a timeout and the processes stop after."""
+``--cache-dir``, in front of gunicorn on loopback. An answer asked twice is stored and then a cache
+HIT, a client's ETag gets a 304 from nginx, POSTs, errors and the inbox never come from the cache,
+each format and encoding asked is an entry of its own, and a release published by ``nexus-ld build``
+shows through the cache within seconds. Bounded: every request has a timeout and the processes stop
+after."""
 
 from __future__ import annotations
 
 import gzip
+import shutil
+import subprocess
+import sys
 import time
 from urllib.parse import urlencode
 
@@ -13,12 +18,18 @@ import pytest
 import requests
 
 from nexus_ld.config import Settings
+from nexus_ld.pipeline.publish import releases
 from tests.conftest import free_port
 from tests.security.front_attack import PREFIX, production, readme_commands
+from tests.test_releases import NEW_CLAIM, build_two
 
 pytestmark = pytest.mark.live
 
 SELECT = "SELECT ?label WHERE { group:ttp rdfs:label ?label }"
+# Answered by nginx from an entry: fresh (HIT), just confirmed by the app's 304 (REVALIDATED), or past
+# its freshness while another request revalidates it (UPDATING).
+FROM_CACHE = {"HIT", "REVALIDATED", "UPDATING"}
+NEW_RELEASE_WITHIN_S = 5.0  # nginx's freshness (1-2 s, in whole seconds) + release_check_s (1 s) + margin
 
 
 def cached_commands() -> list[str]:
@@ -45,35 +56,47 @@ def get(url: str, **headers: str) -> requests.Response:
     return requests.get(url, headers={"Accept-Encoding": "identity"} | headers, timeout=30)
 
 
-def test_a_second_get_is_a_cache_hit_and_an_etag_gets_a_304(front):
+def asked(url: str, times: int, **headers: str) -> list[requests.Response]:
+    return [get(url, **headers) for _ in range(times)]
+
+
+def statuses(answers: list[requests.Response]) -> list[str]:
+    return [a.headers["X-Cache-Status"] for a in answers]
+
+
+def test_an_answer_asked_twice_is_stored_then_a_hit_and_an_etag_gets_a_304(front):
     for path in ("/doc/group/ttp", "/sparql?" + urlencode({"query": SELECT})):
-        first = get(front + path, Accept="*/*")
-        assert first.status_code == 200 and first.headers["X-Cache-Status"] == "MISS"
-        second = get(front + path, Accept="*/*")
-        assert second.headers["X-Cache-Status"] == "HIT", path
-        assert second.content == first.content and second.headers["ETag"] == first.headers["ETag"]
+        first, second, third = asked(front + path, 3, Accept="*/*")
+        # Stored on its second request (proxy_cache_min_uses 2): an answer asked once is never written.
+        assert first.status_code == 200 and statuses([first, second]) == ["MISS", "MISS"], path
+        assert third.headers["X-Cache-Status"] in FROM_CACHE, path
+        assert third.content == first.content and third.headers["ETag"] == first.headers["ETag"]
+        # nginx keeps its copy a second; clients get the app's own lifetime.
+        assert third.headers["Cache-Control"] == "public, max-age=300"
         revalidated = get(front + path, Accept="*/*", **{"If-None-Match": first.headers["ETag"]})
         assert revalidated.status_code == 304 and revalidated.content == b""
-        assert revalidated.headers["X-Cache-Status"] == "HIT"  # answered by nginx, not the app
+        assert revalidated.headers["X-Cache-Status"] in FROM_CACHE  # answered by nginx, not the app
 
 
 def test_each_format_and_encoding_asked_is_its_own_entry(front):
     path = front + "/doc/group/jua"
-    turtle = [get(path, Accept="text/turtle") for _ in range(2)]
-    jsonld = [get(path, Accept="application/ld+json") for _ in range(2)]
-    assert [r.headers["X-Cache-Status"] for r in turtle + jsonld] == ["MISS", "HIT", "MISS", "HIT"]
-    assert turtle[1].headers["Content-Type"].startswith("text/turtle")
-    assert jsonld[1].headers["Content-Type"] == "application/ld+json"
-    assert turtle[1].headers["ETag"] != jsonld[1].headers["ETag"]
-    assert "Content-Encoding" not in jsonld[1].headers
+    turtle = asked(path, 3, Accept="text/turtle")
+    jsonld = asked(path, 3, Accept="application/ld+json")
+    assert statuses(turtle[:2]) == statuses(jsonld[:2]) == ["MISS", "MISS"]
+    assert {turtle[2].headers["X-Cache-Status"], jsonld[2].headers["X-Cache-Status"]} <= FROM_CACHE
+    assert turtle[2].headers["Content-Type"].startswith("text/turtle")
+    assert jsonld[2].headers["Content-Type"] == "application/ld+json"
+    assert turtle[2].headers["ETag"] != jsonld[2].headers["ETag"]
+    assert "Content-Encoding" not in jsonld[2].headers
     raw = requests.get(
         path, headers={"Accept": "application/ld+json", "Accept-Encoding": "gzip"}, stream=True, timeout=30
     )
     packed = raw.raw.read()
     assert raw.headers["Content-Encoding"] == "gzip" and raw.headers["X-Cache-Status"] == "MISS"
-    assert gzip.decompress(packed) == jsonld[1].content  # the identity entry was not sent compressed
-    again = get(path, Accept="application/ld+json", **{"Accept-Encoding": "gzip"})
-    assert again.headers["X-Cache-Status"] == "HIT" and again.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed) == jsonld[2].content  # the identity entry was not sent compressed
+    again = asked(path, 2, Accept="application/ld+json", **{"Accept-Encoding": "gzip"})
+    assert statuses(again)[0] == "MISS" and again[1].headers["X-Cache-Status"] in FROM_CACHE
+    assert again[1].headers["Content-Encoding"] == "gzip"
 
 
 def post_as_a_patient_client(url: str) -> requests.Response:
@@ -94,6 +117,49 @@ def test_posts_errors_and_the_inbox_never_come_from_the_cache(front):
     assert "Tehrik-e-Taliban Pakistan" in posts[1].text
     assert all(p.headers.get("X-Cache-Status", "") != "HIT" for p in posts)
     for path in ("/doc/group/no-such-group", "/contribute", "/readyz"):
-        answers = [get(front + path, Accept="text/html") for _ in range(2)]
-        assert answers[1].headers.get("X-Cache-Status") in ("MISS", "BYPASS"), (path, answers[1].headers)
-        assert answers[1].headers["Cache-Control"] == "no-store"
+        # Three: an answer nginx may store is stored on the second and a HIT on the third.
+        for answer in asked(front + path, 3, Accept="text/html"):
+            assert answer.headers.get("X-Cache-Status") in ("MISS", "BYPASS"), (path, answer.headers)
+            assert answer.headers["Cache-Control"] == "no-store"
+
+
+def ask_new_claim(front: str) -> requests.Response:
+    """Whether the claim that only release two has exists, through the front (a cacheable GET)."""
+    query = urlencode({"query": f"ASK {{ <{NEW_CLAIM}> ?p ?o }}"})
+    return get(f"{front}/sparql?{query}", Accept="application/sparql-results+json")
+
+
+def test_a_new_release_shows_through_the_cache_within_seconds(project_dir, tmp_path_factory):
+    settings, first, second = build_two(tmp_path_factory.mktemp("fresh"), project_dir)
+    releases.switch(settings.build, first)
+    shutil.rmtree(settings.build / "releases" / second)  # `nexus-ld build` below publishes it again
+    env = {"NEXUS_LD_INBOX_PATH": str(settings.inbox_path), "NEXUS_LD_PROJECT_DIR": str(settings.project)}
+    env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"  # the polling below is one client asking every 0.1 s
+    with production(settings.build, cached_commands(), free_port, env) as run:
+        answers = [ask_new_claim(run.url) for _ in range(3)]
+        assert statuses(answers)[:2] == ["MISS", "MISS"] and statuses(answers)[2] in FROM_CACHE
+        assert all(a.headers["Nexus-Release"] == first and a.json()["boolean"] is False for a in answers)
+        time.sleep(2.5)  # past nginx's freshness: the app's 304 confirms the entry, which stays
+        expired = ask_new_claim(run.url)
+        assert expired.headers["X-Cache-Status"] == "REVALIDATED"
+        assert expired.headers["Nexus-Release"] == first and expired.json()["boolean"] is False
+
+        argv = [sys.executable, "-m", "nexus_ld", "--setting", "project_dir", str(settings.project),
+                "--setting", "build_dir", str(settings.build), "--setting", "inference", "rules",
+                "build"]  # fmt: skip
+        built = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        assert built.returncode == 0, built.stderr[-2000:]
+        published = time.monotonic()
+        seen: list[tuple[float, str, bool, str]] = []
+        while time.monotonic() - published < NEW_RELEASE_WITHIN_S + 5.0:
+            answer = ask_new_claim(run.url)
+            assert answer.status_code == 200, answer.text[:300]
+            release, exists = answer.headers["Nexus-Release"], answer.json()["boolean"]
+            assert (release, exists) in ((first, False), (second, True))  # never a mix of releases
+            seen.append((time.monotonic() - published, release, exists, answer.headers["X-Cache-Status"]))
+            if release == second:
+                break
+            time.sleep(0.1)
+        print(f"new release through the cache {seen[-1][0]:.2f} s after the build returned: {seen[-3:]}")
+        assert seen[-1][1] == second, seen[-5:]
+        assert seen[-1][0] <= NEW_RELEASE_WITHIN_S, seen[-5:]

@@ -48,6 +48,7 @@ def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
         "server_tokens off;",
         "daemon off;",
         f"pid {tmp_path}/nginx.pid;",
+        f"access_log {tmp_path}/access.log combined buffer=64k flush=1s;",  # a log line at most 1 s late
         "proxy_set_header X-Forwarded-For $remote_addr;",
         "listen 127.0.0.1:8000;",
         "proxy_pass http://127.0.0.1:8001;",
@@ -90,8 +91,12 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
         'proxy_cache_key "$scheme$proxy_host$request_uri|$http_accept|$http_accept_encoding";',
         "proxy_cache_methods GET HEAD;",
         "proxy_cache_revalidate on;",
+        "proxy_cache_min_uses 2;",
+        "proxy_cache_use_stale updating;",
         "proxy_cache_lock on;",
-        "proxy_no_cache $nexus_ld_uncached;",
+        "proxy_ignore_headers Cache-Control Expires;",  # for nginx's own lifetime only
+        "proxy_cache_valid 200 303 1s;",
+        "proxy_no_cache $nexus_ld_uncached $nexus_ld_unstorable;",
         "add_header X-Cache-Status $upstream_cache_status always;",
     ):
         assert line in text, line

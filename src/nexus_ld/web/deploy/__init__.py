@@ -17,6 +17,9 @@ SAFE_PATH = re.compile(r"/[A-Za-z0-9._/+-]*")
 SIZE = re.compile(r"[0-9]{1,12}[kmg]?")  # nginx's size: bytes, or k, m, g
 CLIENT_TIMEOUT_S = 10  # to send the headers, or the next part of a body
 READ_MARGIN_S = 15  # beyond query_timeout_s: the app's own 503 must arrive before nginx gives up
+# How long nginx answers from an entry before asking the app again (a cheap 304 while the release is the
+# same): the front's delay in showing a new release, beyond the app's own release_check_s.
+CACHE_FRESH_S = 1
 
 
 def _checked(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -35,8 +38,8 @@ def nginx_config(
 ) -> str:
     """The nginx configuration for nexus-ld at ``upstream`` (gunicorn), listening on ``listen``, with
     its pid, logs and buffers under ``prefix`` (an absolute folder); limits follow ``settings``. With
-    ``cache_dir``, nginx caches published answers there (at most ``cache_max_size``) by the app's
-    Cache-Control and ETag.
+    ``cache_dir``, nginx caches published answers there (at most ``cache_max_size``), each fresh for
+    ``CACHE_FRESH_S`` and then revalidated by its ETag.
 
     :raises BadRequest: an address, folder or size that would not be a plain token in the file.
     """
@@ -53,4 +56,5 @@ def nginx_config(
         read_timeout_s=math.ceil(settings.query_timeout_s) + READ_MARGIN_S,
         cache_dir=_checked(cache_dir.rstrip("/") or "/", SAFE_PATH, "cache folder") if cache_dir else "",
         cache_max_size=_checked(cache_max_size, SIZE, "cache size"),
+        cache_fresh_s=CACHE_FRESH_S,
     )
