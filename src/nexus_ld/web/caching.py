@@ -34,8 +34,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from flask_compress import Compress
+from werkzeug.http import quote_etag
 
 from nexus_ld import __version__
 from nexus_ld.formats import RDF_FORMATS, RESULT_FORMATS
@@ -54,6 +55,9 @@ COMPRESSIBLE = sorted(
     {"text/html", "text/css", "text/plain", "text/javascript", "application/javascript", "application/json"}
     | {mt for f in (*RDF_FORMATS.values(), *RESULT_FORMATS.values()) for mt in f.media_types}
 )
+_COMPRESSIBLE = frozenset(COMPRESSIBLE)
+# The request headers that can turn an answer into a 304 or a 412 (``make_conditional``).
+CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
 SECRETS = {"maintainer_token"}
 EXTENSION = "nexus_ld.compress"
 _TOKEN = re.compile(r"[^A-Za-z0-9._-]")
@@ -101,41 +105,46 @@ def init_app(app: Flask) -> None:
         app.view_functions[endpoint] = _before_view(view)
 
 
-def _tag(media_type: str, flags: str) -> str:
+def _tag(req: Request, media_type: str, flags: str) -> str:
     """``<release>-<hash>[.<flags>]``: the hash of (release, code and settings, path, query string,
     chosen format: all known before the view runs) and of the flags, so that a client cannot alter them."""
     release = current_state().release or "dev"  # the release the request is answered from
     parts = (
         current_app.config["NEXUS_LD_ETAG_SALT"],
         release,
-        request.path,
-        request.query_string.decode("latin-1"),
+        req.path,
+        req.query_string.decode("latin-1"),
         media_type,
         flags,
     )
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:24]
-    key = f"{_TOKEN.sub('', release)[:40]}-{digest}"
+    key = f"{_token(release)}-{digest}"
     return f"{key}.{flags}" if flags else key
 
 
-def release_etag(response: Response) -> str:
-    """The opaque tag of a 200 (``_tag``), its flags read from the answer."""
-    flags = {VARY_FLAGS.get(name.lower(), (LATE,))[0] for name in response.vary}
-    if response.mimetype == "text/html":
+@functools.lru_cache(maxsize=16)
+def _token(release: str) -> str:
+    return _TOKEN.sub("", release)[:40]
+
+
+def _etag(req: Request, mimetype: str, vary: str) -> str:
+    """The opaque tag of a 200 (``_tag``), its flags read from the answer's type and Vary."""
+    flags = {VARY_FLAGS.get(name.strip().lower(), (LATE,))[0] for name in vary.split(",") if name.strip()}
+    if mimetype == "text/html":
         flags.add(PAGE)
-    return _tag(g.get("nexus_chosen", ""), "".join(sorted(flags)))  # chosen() sets it
+    return _tag(req, g.get("nexus_chosen", ""), "".join(sorted(flags)))  # chosen() sets it
 
 
-def _not_modified(media_type: str) -> Response | None:
+def _not_modified(req: Request, media_type: str) -> Response | None:
     """The 304 of this request when the client's If-None-Match holds the tag of its answer (with
     flags that do not need the rendered answer); ``media_type``: the chosen format's ('' if none)."""
-    tags = request.if_none_match
-    if not tags or tags.star_tag or not published():
+    tags = req.if_none_match
+    if not tags or tags.star_tag or not published(req):
         return None
     for tag in tags.as_set(include_weak=True):
         flags = tag.rpartition(".")[2]
         flags = flags if flags in EARLY_FLAGS else ""
-        if tag != _tag(media_type, flags):
+        if tag != _tag(req, media_type, flags):
             continue
         response = Response(status=304, mimetype="text/html" if PAGE in flags else media_type or DATA)
         response.set_etag(tag, weak=True)
@@ -151,7 +160,8 @@ def chosen(media_type: str) -> None:
         Unchanged: the client has this answer (If-None-Match): its 304, before the view goes on.
     """
     g.nexus_chosen = media_type
-    response = _not_modified(media_type) if "If-None-Match" in request.headers else None
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    response = _not_modified(req, media_type) if "HTTP_IF_NONE_MATCH" in req.environ else None
     if response is not None:
         raise Unchanged(response)
 
@@ -162,8 +172,9 @@ def _before_view(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def answer(**kwargs: Any) -> Any:
-        if "If-None-Match" in request.headers:
-            response = _not_modified("")
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        if "HTTP_IF_NONE_MATCH" in req.environ:
+            response = _not_modified(req, "")
             if response is not None:
                 return response
         return view(**kwargs)
@@ -171,35 +182,44 @@ def _before_view(view: Callable[..., Any]) -> Callable[..., Any]:
     return answer
 
 
-def published() -> bool:
+def published(req: Request) -> bool:
     """Whether this request's answer is release-derived (else it is never stored)."""
-    if request.method not in ("GET", "HEAD") or request.blueprint in UNSTORED:
+    if req.method not in ("GET", "HEAD") or req.blueprint in UNSTORED:
         return False
-    return request.endpoint is not None
+    return req.endpoint is not None
 
 
 def cache_headers(response: Response) -> Response:
-    """Cache-Control, ETag, compression and the 304 of one answer."""
-    if response.status_code >= 400 or not published():
-        response.headers["Cache-Control"] = NO_STORE
+    """Cache-Control, ETag, compression and the 304 of one answer.
+
+    It runs on every answer: the request proxy is looked up once, and the headers are read in one
+    pass (a werkzeug ``Headers`` look-up of a missing name raises and catches an exception)."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    headers = response.headers
+    if response.status_code >= 400 or not published(req):
+        headers["Cache-Control"] = NO_STORE
         return response
-    if request.endpoint in FIXED:
-        response.headers["Cache-Control"] = FIXED[request.endpoint]
-    response.headers.setdefault("Cache-Control", PUBLISHED)  # send_file's own max_age stays
+    present = {name.lower(): value for name, value in headers}
+    if req.endpoint in FIXED:
+        headers["Cache-Control"] = FIXED[req.endpoint]
+    elif "cache-control" not in present:  # send_file's own max_age stays
+        headers.add("Cache-Control", PUBLISHED)
     if response.status_code != 200:  # redirects (303 from /id/), 304s decided early or by send_file
         return response
-    if request.endpoint not in AS_STORED and _compressible(response):
+    mimetype = present.get("content-type", "").partition(";")[0].strip().lower()
+    length = present.get("content-length")
+    if (
+        req.endpoint not in AS_STORED
+        and mimetype in _COMPRESSIBLE
+        and (length is None or int(length) >= MIN_SIZE)
+    ):
         response = current_app.extensions[EXTENSION].after_request(response)
-    if response.get_etag()[0] is None:  # files keep their checksum tag
-        response.set_etag(release_etag(response), weak=True)
+        present["vary"] = response.headers.get("Vary", "")
+    if "etag" not in present:  # files keep their checksum tag
+        headers.add("ETag", quote_etag(_etag(req, mimetype, present.get("vary", "")), weak=True))
     # A file's 304, an ``If-None-Match: *``, a tag that needs the answer (flag LATE); every other
-    # match was answered before the view. Weak comparison.
-    response.make_conditional(request)
+    # match was answered before the view. Weak comparison. (Without a condition it would only add a
+    # Date, which the server sends.)
+    if any(name in req.environ for name in CONDITIONS):
+        response.make_conditional(req)
     return response
-
-
-def _compressible(response: Response) -> bool:
-    if response.mimetype not in current_app.config["COMPRESS_MIMETYPES"]:
-        return False
-    length = response.content_length
-    return length is None or length >= MIN_SIZE
