@@ -6,7 +6,9 @@ nexus-gunicorn,nexus-gthread,nexus-granian,oxigraph` measures the same within th
 
     python bench/bench_requests.py --size 10k --work DIR     # DIR/<size>/build (bench_queries.py makes it)
 
-Prints per shape and server the two p50s and their ratio; ``--json`` writes them. Asserts nothing.
+Prints per shape and server the two p50s and their ratio, and the 1-minute load average when each
+server's run ended (the machine may be shared: a ratio is worth only its load); ``--json`` writes them.
+Asserts nothing.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = servers.make("oxigraph", build, project)
     reference.start(timeout=60)
     found: dict[str, list[dict]] = {}
+    load: dict[str, float] = {}
     try:
         for name in args.servers.split(","):
             server = servers.make(name, build, project, workers=args.workers)
@@ -69,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
                 server.log.unlink(missing_ok=True)
             found[name] = [t.to_json() for t in timings]
+            load[name] = os.getloadavg()[0]
     finally:
         reference.stop()
         reference.log.unlink(missing_ok=True)
@@ -85,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             ratio = t["p50_ms"] / t["reference_p50_ms"]
             cells.append(f"{t['p50_ms']:.2f} / {t['reference_p50_ms']:.2f} ({ratio:.2f}×) n={t['n']}")
         print(f"| {shape.name} | " + " | ".join(cells) + " |")
+    print("| load average (1 min) | " + " | ".join(f"{load[name]:.2f}" for name in found) + " |")
     if args.json:
-        args.json.write_text(json.dumps({"build": str(build), "servers": found}, indent=1))
+        args.json.write_text(json.dumps({"build": str(build), "servers": found, "load": load}, indent=1))
     return 0
 
 
