@@ -349,3 +349,19 @@ def test_a_tag_whose_flags_were_altered_is_not_answered_before_the_view(app, mon
         queries, response = counted.during(lambda a=altered: client.get(path, headers={"If-None-Match": a}))
         assert response.status_code == 200 and queries == 1, altered
         assert response.headers["ETag"] == etag and response.headers["Vary"] == "Accept"
+
+
+def test_a_long_if_none_match_costs_one_hash_per_tag_of_this_release(app, monkeypatch):
+    """Tags of other releases (or none) are passed over unhashed: a client cannot make the server
+    hash thousands of tags per request; the answer's own tag among them still gets the 304."""
+    from nexus_ld.web import caching
+
+    client = app.test_client()
+    etag = client.get("/doc/group/ttp.ttl").headers["ETag"]
+    hashed = []
+    tag = caching._tag
+    monkeypatch.setattr(caching, "_tag", lambda *args: hashed.append(args) or tag(*args))
+    junk = ", ".join(f'W/"other-{i}"' for i in range(2000))
+    response = client.get("/doc/group/ttp.ttl", headers={"If-None-Match": f"{junk}, {etag}"})
+    assert response.status_code == 304 and response.headers["ETag"] == etag
+    assert len(hashed) <= 2  # the answer's tag (and none of the 2,000 others)

@@ -108,7 +108,7 @@ def init_app(app: Flask) -> None:
 def _tag(req: Request, media_type: str, flags: str) -> str:
     """``<release>-<hash>[.<flags>]``: the hash of (release, code and settings, path, query string,
     chosen format: all known before the view runs) and of the flags, so that a client cannot alter them."""
-    release = current_state().release or "dev"  # the release the request is answered from
+    release = _release()
     parts = (
         current_app.config["NEXUS_LD_ETAG_SALT"],
         release,
@@ -120,6 +120,10 @@ def _tag(req: Request, media_type: str, flags: str) -> str:
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:24]
     key = f"{_token(release)}-{digest}"
     return f"{key}.{flags}" if flags else key
+
+
+def _release() -> str:
+    return current_state().release or "dev"  # the release the request is answered from
 
 
 @functools.lru_cache(maxsize=16)
@@ -141,7 +145,10 @@ def _not_modified(req: Request, media_type: str) -> Response | None:
     tags = req.if_none_match
     if not tags or tags.star_tag or not published(req):
         return None
+    ours = _token(_release()) + "-"  # only this release's tags are hashed: a long list costs no more
     for tag in tags.as_set(include_weak=True):
+        if not tag.startswith(ours):
+            continue
         flags = tag.rpartition(".")[2]
         flags = flags if flags in EARLY_FLAGS else ""
         if tag != _tag(req, media_type, flags):
