@@ -365,3 +365,25 @@ def test_a_long_if_none_match_costs_one_hash_per_tag_of_this_release(app, monkey
     response = client.get("/doc/group/ttp.ttl", headers={"If-None-Match": f"{junk}, {etag}"})
     assert response.status_code == 304 and response.headers["ETag"] == etag
     assert len(hashed) <= 2  # the answer's tag (and none of the 2,000 others)
+
+
+def test_an_answer_that_varies_on_what_no_flag_says_is_matched_only_after_its_view(built):
+    """A Vary the flags cannot carry (here Cookie) marks the tag ``x``: its 304 is decided after the
+    view, by the rendered answer, so that it repeats that Vary."""
+    from flask import Response
+
+    from nexus_ld.web import caching
+
+    app = make_app(built)
+    calls = []
+
+    def varies() -> Response:
+        calls.append(1)
+        return Response("an answer that depends on a cookie", headers={"Vary": "Cookie"})
+
+    app.add_url_rule("/varies", "varies", caching._before_view(varies))  # as init_app wraps every view
+    client = app.test_client()
+    first = client.get("/varies")
+    assert first.headers["ETag"].endswith('.hx"'), first.headers["ETag"]
+    again = client.get("/varies", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Vary"] == "Cookie" and len(calls) == 2
