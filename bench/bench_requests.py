@@ -5,8 +5,15 @@ on five small shapes where the HTTP stack is most of the time. `bench/run --serv
 nexus-gunicorn,nexus-gthread,nexus-granian,oxigraph` measures the same within the full benchmark.
 
     python bench/bench_requests.py --size 10k --work DIR     # DIR/<size>/build (bench_queries.py makes it)
+    git archive COMMIT src | tar -x -C OLD && python bench/bench_requests.py ... --against OLD/src
 
-Prints per shape and server the two p50s and their ratio; ``--json`` writes them. Asserts nothing.
+``--against`` pairs each server with the same server on another version of the code (its ``src/``
+first on PYTHONPATH) instead of ``oxigraph serve``: a before/after of nexus-ld's own cost that the
+load of a shared machine does not blur (both answer each query in turn).
+
+Prints per shape and server the two p50s and their ratio, and the 1-minute load average when each
+server's run ended (the machine may be shared: a ratio is worth only its load); ``--json`` writes them.
+Asserts nothing.
 """
 
 from __future__ import annotations
@@ -43,19 +50,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=400, help="paired requests per shape and server")
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per shape and server at most")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--against", type=Path, metavar="SRC", help="pair with the same server on SRC's code")
     args = parser.parse_args(argv)
     here = args.work / generate.size_label(generate.parse_size(args.size))
     build, project = args.build or here / "build", args.project or here / "project"
     every = workload.shapes(project, with_search=False, with_examples=False)
     shape_list = [s for s in every if s.name in SHAPES]
-    reference = servers.make("oxigraph", build, project)
-    reference.start(timeout=60)
+    reference = None if args.against else servers.make("oxigraph", build, project)
+    if reference is not None:
+        reference.start(timeout=60)
     found: dict[str, list[dict]] = {}
+    load: dict[str, float] = {}
     try:
         for name in args.servers.split(","):
             server = servers.make(name, build, project, workers=args.workers)
-            server.start(timeout=60)
+            beside = reference or servers.make(name, build, project, workers=args.workers)
             try:
+                if args.against:
+                    beside.env = {**(beside.env or os.environ), "PYTHONPATH": str(args.against)}
+                    beside.log = beside.log.with_name(f"{beside.log.stem}-against.log")
+                    beside.start(timeout=60)
+                server.start(timeout=60)
                 timings = workload.http_latency(
                     server.endpoint,
                     server.url,
@@ -63,16 +78,20 @@ def main(argv: list[str] | None = None) -> int:
                     args.reps,
                     args.budget,
                     timeout=30,
-                    reference=(reference.endpoint, reference.params),
+                    reference=(beside.endpoint, beside.params),
                 )
             finally:
-                server.stop()
-                server.log.unlink(missing_ok=True)
+                for done in (server, beside) if args.against else (server,):
+                    done.stop()
+                    done.log.unlink(missing_ok=True)
             found[name] = [t.to_json() for t in timings]
+            load[name] = os.getloadavg()[0]
     finally:
-        reference.stop()
-        reference.log.unlink(missing_ok=True)
-    print(f"build {build}; p50 ms of the server / of oxigraph serve beside it (ratio), n pairs\n")
+        if reference is not None:
+            reference.stop()
+            reference.log.unlink(missing_ok=True)
+    other = f"the same server on {args.against}" if args.against else "oxigraph serve"
+    print(f"build {build}; p50 ms of the server / of {other} beside it (ratio), n pairs\n")
     print("| shape | " + " | ".join(found) + " |")
     print("|---|" + "---|" * len(found))
     for i, shape in enumerate(shape_list):
@@ -85,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             ratio = t["p50_ms"] / t["reference_p50_ms"]
             cells.append(f"{t['p50_ms']:.2f} / {t['reference_p50_ms']:.2f} ({ratio:.2f}×) n={t['n']}")
         print(f"| {shape.name} | " + " | ".join(cells) + " |")
+    print("| load average (1 min) | " + " | ".join(f"{load[name]:.2f}" for name in found) + " |")
     if args.json:
-        args.json.write_text(json.dumps({"build": str(build), "servers": found}, indent=1))
+        args.json.write_text(json.dumps({"build": str(build), "servers": found, "load": load}, indent=1))
     return 0
 
 

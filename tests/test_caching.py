@@ -256,3 +256,134 @@ def test_only_caching_py_sets_tags_and_cache_control() -> None:
             if isinstance(node, ast.Constant) and node.value in ("ETag", "Cache-Control"):
                 found.append(f"{path.name}:{node.lineno} {node.value}")
     assert found == []
+
+
+class Counted:
+    """Counts the queries that reach the real store through its one door (``evaluate``) and the jobs
+    the endpoint's executor runs: what a view does before it answers."""
+
+    def __init__(self, app, monkeypatch) -> None:
+        from nexus_ld.web.sparql.endpoint import EXTENSION
+
+        self.queries = 0
+        state = app.extensions["nexus_ld"].state
+        store, executor = state.store, app.extensions[EXTENSION].executor_for(state)
+        evaluate, call = store.evaluate, executor.call
+
+        def counted_evaluate(*args, **kwargs):
+            self.queries += 1
+            return evaluate(*args, **kwargs)
+
+        def counted_call(task, *args, **kwargs):
+            self.queries += task.__name__ == "query_task"
+            return call(task, *args, **kwargs)
+
+        monkeypatch.setattr(store, "evaluate", counted_evaluate)
+        monkeypatch.setattr(executor, "call", counted_call)
+
+    def during(self, send) -> tuple[int, object]:
+        before = self.queries
+        response = send()
+        return self.queries - before, response
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/doc/group/ttp", "text/html"),  # negotiated: 304 from choose, before describe()
+        ("/doc/group/ttp", "text/turtle"),
+        ("/doc/group/ttp.jsonld", "*/*"),  # a suffix: chosen too
+        ("/groups", "text/html"),  # not negotiated: 304 before the view is called
+        ("/sparql?" + urlencode({"query": SELECT}), "application/sparql-results+json"),
+    ],
+)
+def test_a_matching_conditional_get_is_answered_before_the_view_queries(app, monkeypatch, path, accept):
+    counted = Counted(app, monkeypatch)
+    client = app.test_client()
+    queries, first = counted.during(lambda: client.get(path, headers={"Accept": accept}))
+    assert first.status_code == 200 and queries > 0  # rendering it queries the store
+    etag = first.headers["ETag"]
+    for method in ("GET", "HEAD"):
+        queries, again = counted.during(
+            lambda m=method: client.open(path, method=m, headers={"Accept": accept, "If-None-Match": etag})
+        )
+        assert (again.status_code, again.data, queries) == (304, b"", 0), method
+        # What a cache updates its copy with is what the 200 said (RFC 9111 §4.3.4).
+        for name in ("ETag", "Cache-Control", "Vary", "Content-Security-Policy", "Nexus-Release"):
+            assert again.headers.get(name) == first.headers.get(name), (method, name)
+        assert "Content-Type" not in again.headers and "Content-Length" not in again.headers
+    # A tag that is not this answer's (another release's, another format's, made up): rendered.
+    others = [etag.replace('W/"', 'W/"old-release-'), 'W/"nothing"', etag.replace('"', '"x', 1)]
+    for other in others:
+        queries, fresh = counted.during(
+            lambda o=other: client.get(path, headers={"Accept": accept, "If-None-Match": o})
+        )
+        assert fresh.status_code == 200 and fresh.data == first.data and queries > 0, other
+        assert fresh.headers["ETag"] == etag
+    head = client.head(path, headers={"Accept": accept, "If-None-Match": 'W/"nothing"'})
+    assert head.status_code == 200 and head.headers["ETag"] == etag
+    # "*" matches any answer there is: whether there is one, only the view can tell.
+    queries, star = counted.during(lambda: client.get(path, headers={"Accept": accept, "If-None-Match": "*"}))
+    assert star.status_code == 304 and star.headers["ETag"] == etag and queries > 0
+
+
+def test_another_format_of_the_answer_is_not_a_match_before_the_view(app, monkeypatch):
+    counted = Counted(app, monkeypatch)
+    client = app.test_client()
+    turtle = client.get("/doc/group/ttp", headers={"Accept": "text/turtle"}).headers["ETag"]
+    queries, html = counted.during(
+        lambda: client.get("/doc/group/ttp", headers={"Accept": "text/html", "If-None-Match": turtle})
+    )
+    assert html.status_code == 200 and html.mimetype == "text/html" and queries > 0
+
+
+def test_a_tag_whose_flags_were_altered_is_not_answered_before_the_view(app, monkeypatch):
+    """The flags after the key say what the 304 repeats; a client cannot make one say more: a flag
+    the 200 did not carry is not this answer's tag (and an unknown flag waits for the rendered one)."""
+    counted = Counted(app, monkeypatch)
+    client = app.test_client()
+    path = "/sparql?" + urlencode({"query": ASK})  # small: Vary Accept only, flag "a"
+    etag = client.get(path).headers["ETag"]
+    assert etag.endswith('.a"'), etag
+    for altered in (etag.replace('.a"', '.ae"'), etag.replace('.a"', '.aq"'), etag.replace('.a"', '.aa"')):
+        queries, response = counted.during(lambda a=altered: client.get(path, headers={"If-None-Match": a}))
+        assert response.status_code == 200 and queries == 1, altered
+        assert response.headers["ETag"] == etag and response.headers["Vary"] == "Accept"
+
+
+def test_a_long_if_none_match_costs_one_hash_per_tag_of_this_release(app, monkeypatch):
+    """Tags of other releases (or none) are passed over unhashed: a client cannot make the server
+    hash thousands of tags per request; the answer's own tag among them still gets the 304."""
+    from nexus_ld.web import caching
+
+    client = app.test_client()
+    etag = client.get("/doc/group/ttp.ttl").headers["ETag"]
+    hashed = []
+    tag = caching._tag
+    monkeypatch.setattr(caching, "_tag", lambda *args: hashed.append(args) or tag(*args))
+    junk = ", ".join(f'W/"other-{i}"' for i in range(2000))
+    response = client.get("/doc/group/ttp.ttl", headers={"If-None-Match": f"{junk}, {etag}"})
+    assert response.status_code == 304 and response.headers["ETag"] == etag
+    assert len(hashed) <= 2  # the answer's tag (and none of the 2,000 others)
+
+
+def test_an_answer_that_varies_on_what_no_flag_says_is_matched_only_after_its_view(built):
+    """A Vary the flags cannot carry (here Cookie) marks the tag ``x``: its 304 is decided after the
+    view, by the rendered answer, so that it repeats that Vary."""
+    from flask import Response
+
+    from nexus_ld.web import caching
+
+    app = make_app(built)
+    calls = []
+
+    def varies() -> Response:
+        calls.append(1)
+        return Response("an answer that depends on a cookie", headers={"Vary": "Cookie"})
+
+    app.add_url_rule("/varies", "varies", caching._before_view(varies))  # as init_app wraps every view
+    client = app.test_client()
+    first = client.get("/varies")
+    assert first.headers["ETag"].endswith('.hx"'), first.headers["ETag"]
+    again = client.get("/varies", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Vary"] == "Cookie" and len(calls) == 2

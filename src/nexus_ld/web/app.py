@@ -3,7 +3,7 @@ is published, ``state.py``), blueprints, error handlers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response
@@ -47,6 +47,21 @@ SECURITY_HEADERS = {
 }
 
 
+class App(Flask):
+    """Flask, asking once per hook and view whether it is a coroutine: Flask asks ``inspect`` again
+    for each of them on every request (ten per ``/sparql`` query), and ours never change."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync.get(func)
+        if sync is None:
+            sync = self._sync[func] = super().ensure_sync(func)
+        return sync
+
+
 def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Create the Flask app for a built store (or a remote one, per ``store_url``).
 
@@ -55,7 +70,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     """
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
-    app = Flask(__name__)
+    app = App(__name__)
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False
     # The served release (a remote SPARQL server as the store, docs/scaling.md, else the embedded
@@ -79,15 +94,21 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 
 
 def security_headers(response: Response) -> Response:
-    """Headers every answer carries (pages, errors, data, static files, the watchdog's 503).
+    """Headers every answer carries (pages, errors, data, static files, the watchdog's 503), unless
+    it has its own.
 
     A hook of a dozen lines rather than flask-talisman: its defaults (HTTPS redirects, HSTS) belong
-    to the TLS front, and it gives JSON the CSP of a page.
+    to the TLS front, and it gives JSON the CSP of a page. It runs on every answer: the names present
+    are read in one pass (a werkzeug ``Headers`` look-up of a missing name raises and catches).
     """
-    page = response.mimetype in ("text/html", "application/xhtml+xml")
-    response.headers.setdefault("Content-Security-Policy", PAGE_CSP if page else DATA_CSP)
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    if "content-security-policy" not in present:
+        page = response.mimetype in ("text/html", "application/xhtml+xml")
+        headers.add("Content-Security-Policy", PAGE_CSP if page else DATA_CSP)
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

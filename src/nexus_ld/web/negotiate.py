@@ -14,6 +14,7 @@ from werkzeug.http import parse_accept_header
 
 from nexus_ld.errors import BadRequest, NotAcceptable
 from nexus_ld.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format, lookup
+from nexus_ld.web import caching
 
 # Every format some view offers: a ``format`` name none of them knows is a 400, a known one that this
 # view does not offer a 406.
@@ -69,11 +70,26 @@ def choose(
     graphs). An Accept header that lists only those gets ``default`` rather than a 406, as Fuseki
     does: clients such as rdflib's ``SPARQLStore`` send one Accept for every query form (issue 14).
 
+    With the format known, so is the answer's ETag: a client that has the answer gets its 304 here,
+    before the view runs its queries (``caching.chosen``).
+
     Raises:
         BadRequest: a ``format`` parameter names no format at all (the message lists the offers).
         NotAcceptable: it names a format not offered here, or nothing offered is acceptable.
+        caching.Unchanged: the 304, when If-None-Match holds this answer's tag.
     """
-    offers = tuple(offers)
+    fmt = _choose(tuple(offers), default, asked, suffix, siblings)
+    caching.chosen(fmt.media_type)
+    return fmt
+
+
+def _choose(
+    offers: tuple[Format, ...],
+    default: Format,
+    asked: Sequence[str] | None,
+    suffix: Format | None,
+    siblings: Iterable[Format],
+) -> Format:
     if suffix is not None:
         return suffix
     wanted = request.args.getlist("format") if asked is None else asked

@@ -126,9 +126,8 @@ class Releases:
 
 def current_state() -> State:
     """The State of this request (taken when it started), or the newest one outside a request."""
-    if has_request_context() and "nexus_state" in g:
-        return g.nexus_state
-    return releases_of(current_app).state
+    state: State | None = g.get("nexus_state") if has_request_context() else None
+    return state if state is not None else releases_of(current_app).state
 
 
 def releases_of(app: Flask) -> Releases:
