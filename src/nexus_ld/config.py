@@ -92,6 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
         "store_update_url", "", "The remote store's update / Graph Store Protocol base (default: store_url)."
     ),
     Setting("page_size", 50, "Rows per page on listings, claims and incoming links."),
+    Setting("timeline_page_size", 200, "Events per page of the timeline."),
     Setting(
         "max_body_bytes",
         2_000_000,
