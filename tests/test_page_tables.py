@@ -14,6 +14,7 @@ import pytest
 from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.counts import listing_row
 from nexus_ld.pipeline.publish.tables import FOLDER, LISTED, QUERIES, listing_name, plain_rows, read_table
+from nexus_ld.web.models.network import filtered, load_network
 from nexus_ld.web.models.timeline import events_of, with_statuses
 from tests.conftest import make_app
 
@@ -79,7 +80,7 @@ def test_a_timeline_page_past_the_first_holds_the_next_events(built, store):
     """With 10 events a page, page 2 shows the 11th to 20th event of the whole ordered timeline (as
     the timeline query orders them), with pager links; a status filter pages its own events and the
     pager keeps the filter."""
-    client = make_app(built, timeline_page_size=10).test_client()
+    client = make_app(built, picture_page_size=10).test_client()
     whole = events_of(plain_rows(store.named("timeline")))
     ids = [e.iri.rsplit("/", 1)[-1] for e in whole]
     assert len(ids) > 20
@@ -146,3 +147,27 @@ def test_tables_sit_in_the_release_folder(built):
         [*QUERIES, *(listing_name(k) for k in LISTED)]
     )
     assert Path(folder / "release.json").is_file()
+
+
+def test_the_network_table_is_paged_and_its_links_keep_the_choice(built, store):
+    """The table under the picture: with 10 links a page, page 2 lists the 11th to 20th link of the
+    network as of the year for the chosen statuses; the pager keeps year, statuses and undated."""
+    client = make_app(built, picture_page_size=10).test_client()
+    network = load_network(store.prefixes, releases.served_folder(built.build))
+    statuses = list(network.statuses)
+    shown = [e.iri[len(BASE + "id/") :] for e in filtered(network, 2014, statuses, True).edges]
+    assert len(shown) > 20
+    query = "year=2014&" + "&".join("status=" + s for s in statuses)
+    first, second = page(client, f"/network?{query}"), page(client, f"/network?{query}&page=2")
+
+    def table(text: str) -> list[str]:
+        body = text[text.index('<details class="network-table"') :]
+        return re.findall(r"<tr>\s*<td>.*?</td>\s*<td><a href=\"/doc/([^\"]+)\">", body, re.S)
+
+    assert table(first) == shown[:10] and table(second) == shown[10:20]
+    assert f"as a table ({len(shown)} links)" in second and '<details class="network-table" open>' in second
+    assert f'<a rel="next" href="/network?{query.replace("&", "&amp;")}&amp;page=3">' in second
+    r = client.get(f"/network?{query}&page={-(-len(shown) // 10) + 1}", headers={"Accept": "text/plain"})
+    assert r.status_code == 400 and "past the last page" in r.get_data(as_text=True)
+    dated = page(client, f"/network?{query}&undated=0")  # fewer links: one page, no pager
+    assert 'rel="next"' not in dated and len(table(dated)) < len(shown)

@@ -92,7 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
         "store_update_url", "", "The remote store's update / Graph Store Protocol base (default: store_url)."
     ),
     Setting("page_size", 50, "Rows per page on listings, claims and incoming links."),
-    Setting("timeline_page_size", 200, "Events per page of the timeline."),
+    Setting(
+        "picture_page_size", 100, "Events per page of the timeline; links per page of the network's table."
+    ),
     Setting(
         "max_body_bytes",
         2_000_000,

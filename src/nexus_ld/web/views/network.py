@@ -75,6 +75,12 @@ def _events() -> list[Event]:
     return state.once("timeline", lambda: events_of(read_table(state.folder, "timeline")))
 
 
+def _of_statuses(statuses: list[str]) -> tuple[list[Event], tuple[str, str] | None]:
+    """The timeline's events with claims of ``statuses`` and the agent who makes most of them."""
+    events = with_statuses(_events(), statuses)
+    return events, usual_speaker(c.agents.items() for e in events for c in e.claims.values())
+
+
 @bp.get("/network.json")
 def network_json() -> Response:
     """The network as JSON: ``?year=`` (as of that year; absent: all years), ``?status=``
@@ -110,10 +116,12 @@ def network_page() -> str:
     shown = filtered(network, year, statuses, undated)
     counts = {s: sum(1 for e in network.edges if s in e.statuses) for s in network.statuses}
     present = {n.category for n in network.nodes.values()}
+    page, pages, size = page_of(len(shown.edges), current_state().settings.picture_page_size)
     return render_template(
         "network.html", title="The network", network=network, shown=shown, year=year, span=span,
         statuses=statuses, undated=undated, counts=counts,
         categories=[entry for entry in LEGEND if entry[0] in present],
+        rows=shown.edges[(page - 1) * size : page * size], page=page, pages=pages,
     )  # fmt: skip
 
 
@@ -121,10 +129,14 @@ def network_page() -> str:
 def timeline() -> str:
     """Events by year with the status of each claim and who makes it; undated events apart (after
     the dated ones), a page of events at a time."""
-    known = {s["slug"]: s["label"] for s in claim_statuses(current_state().store)}
+    state = current_state()
+    known = {s["slug"]: s["label"] for s in claim_statuses(state.store)}
     statuses = status_param(known, known)
-    events = with_statuses(_events(), statuses)
-    page, pages, size = page_of(len(events), current_state().settings.timeline_page_size)
+    # Kept per choice of statuses (at most one per subset of the known ones): a page only cuts them.
+    events, speaker = state.once(
+        "timeline:" + ",".join(sorted(set(statuses))), lambda: _of_statuses(statuses)
+    )
+    page, pages, size = page_of(len(events), state.settings.picture_page_size)
     shown = events[(page - 1) * size : page * size]
     years: dict[int, list[Event]] = {}
     for e in shown:
@@ -135,6 +147,5 @@ def timeline() -> str:
         "timeline.html", title="Timeline of events", years=years, undated=undated,
         known=known, statuses=statuses, total=len(events), page=page, pages=pages,
         # the statuses in the pager's links: none when every one is shown (the default)
-        chosen=statuses if set(statuses) != set(known) else None,
-        speaker=usual_speaker(c.agents.items() for e in events for c in e.claims.values()),
+        chosen=statuses if set(statuses) != set(known) else None, speaker=speaker,
     )  # fmt: skip
