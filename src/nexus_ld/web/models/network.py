@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ class Edge:
     def dated(self) -> bool:
         return any(y is not None for y in (self.begin, self.end, self.inside))
 
-    @property
+    @cached_property  # read per edge and per status by the page and the JSON: worked out once
     def statuses(self) -> list[str]:
         present = {c.status for c in self.claims}
         return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))

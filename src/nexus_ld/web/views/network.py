@@ -114,7 +114,9 @@ def network_page() -> str:
     statuses = status_param(network.statuses, DEFAULT_STATUSES)
     undated = undated_param()
     shown = filtered(network, year, statuses, undated)
-    counts = {s: sum(1 for e in network.edges if s in e.statuses) for s in network.statuses}
+    counts = current_state().once(
+        "network:counts", lambda: {s: sum(s in e.statuses for e in network.edges) for s in network.statuses}
+    )
     present = {n.category for n in network.nodes.values()}
     page, pages, size = page_of(len(shown.edges), current_state().settings.picture_page_size)
     return render_template(

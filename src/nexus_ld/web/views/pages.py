@@ -193,11 +193,12 @@ def _claim_rows() -> list[dict[str, Any]]:
 @bp.get("/claims")
 def claims() -> str:
     """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``)."""
-    store, urls = _store(), _urls()
-    statuses = claim_statuses(store)
-    agents = [_facet(r["agent"], r["label"], int(r["claims"])) for r in table("claim-agents")]
+    state, urls = current_state(), _urls()
+    statuses = claim_statuses(state.store)
+    agents = state.once("claims:agents", partial(_agents, urls))
     rows = _claim_rows()
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
+    chosen = status  # the filter as checked values: a status slug, then an agent IRI
     if status:
         if status not in {s["slug"] for s in statuses}:
             raise BadRequest(
@@ -206,16 +207,26 @@ def claims() -> str:
         rows = [r for r in rows if r["slug"] == status]
     if agent:
         iri = urls.iri(agent)
-        if iri not in {a["iri"] for a in agents}:
+        if not any(a["iri"] == iri for a in agents):
             raise BadRequest(f"no claims are attributed to {agent!r}; pick an agent from the list")
+        chosen += " " + iri
         # Each claim said by that agent, naming that agent only (as the filter's query did).
         rows = [r | {"agents": said} for r in rows if (said := [a for a in r["agents"] if a[0] == iri])]
     page, pages, size = page_of(len(rows))
     return render_template(
         "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
-        speaker=usual_speaker(r["agents"] for r in rows),
+        # Kept per filter (at most one per status and agent): it reads every claim the filter keeps.
+        speaker=state.once("claims:speaker:" + chosen, lambda: usual_speaker(r["agents"] for r in rows)),
     )  # fmt: skip
+
+
+def _agents(urls: Urls) -> list[dict[str, Any]]:
+    """The claims filter's agents (the build's ``claim-agents`` table), each with its ``?agent=`` key."""
+    return [
+        _facet(r["agent"], r["label"], int(r["claims"])) | {"key": (urls.local_part(r["agent"]) or "")[3:]}
+        for r in table("claim-agents")
+    ]
 
 
 # --- descriptions as HTML -----------------------------------------------------------------------
