@@ -9,14 +9,13 @@ place (the web page's script only draws the answer of /network.json).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from nexus_ld.pipeline.publish.tables import read_table
-from nexus_ld.web.urls import Urls
 
 # Which status colours an edge drawn from claims of several statuses (the first one present).
 STATUS_ORDER = (
@@ -228,22 +227,23 @@ def filtered(network: Network, year: int | None, statuses: Iterable[str], undate
     return Network({k: v for k, v in network.nodes.items() if k in ends}, edges, network.statuses)
 
 
-def to_json(network: Network, urls: Urls) -> dict[str, Any]:
-    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link."""
+def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, Any]:
+    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link
+    (``href``: ``Urls.href``, or a memo of it)."""
     return {
         "nodes": [
-            {"id": n.iri, "label": n.label, "category": n.category, "href": urls.href(n.iri),
+            {"id": n.iri, "label": n.label, "category": n.category, "href": href(n.iri),
              "begin": n.begin, "end": n.end}
             for n in sorted(network.nodes.values(), key=lambda n: n.label.lower())
         ],
         "edges": [
             {"id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
-             "label": e.label, "href": urls.href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
+             "label": e.label, "href": href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
              "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
              "claims": [
-                 {"id": c.iri, "href": urls.href(c.iri), "status": c.status, "statusLabel": c.status_label,
+                 {"id": c.iri, "href": href(c.iri), "status": c.status, "statusLabel": c.status_label,
                   "summary": c.summary, "hedged": c.hedged,
-                  "agents": [{"id": a.iri, "label": a.label, "href": urls.href(a.iri)} for a in c.agents]}
+                  "agents": [{"id": a.iri, "label": a.label, "href": href(a.iri)} for a in c.agents]}
                  for c in e.claims
              ]}
             for e in network.edges

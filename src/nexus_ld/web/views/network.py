@@ -6,7 +6,8 @@ parameters and renders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
@@ -69,6 +70,13 @@ def _network() -> Network:
     return state.once("network", lambda: load_network(state.store.prefixes, state.folder))
 
 
+def _href() -> Callable[[str], str | None]:
+    """``Urls.href`` remembered for the release served: /network.json links every node, edge, claim
+    and agent of the network (50,000 links at 1M), the same ones on every request."""
+    state = current_state()
+    return state.once("network:href", lambda: cache(Urls(state.store.base).href))
+
+
 def _events() -> list[Event]:
     """Every event of the timeline of the release served, in order, made from its table on first use."""
     state = current_state()
@@ -86,7 +94,6 @@ def network_json() -> Response:
     """The network as JSON: ``?year=`` (as of that year; absent: all years), ``?status=``
     (statuses whose claims draw an edge; default reported-fact, ``all`` for every one) and
     ``?undated=0`` (leave out edges the data do not date)."""
-    store = current_state().store
     network = _network()
     year = year_param(network, None)
     statuses = status_param(network.statuses, DEFAULT_STATUSES)
@@ -98,7 +105,7 @@ def network_json() -> Response:
         "undated": undated,
         "years": {"min": span[0], "max": span[1]} if span else None,
         "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
-        **to_json(filtered(network, year, statuses, undated), Urls(store.base)),
+        **to_json(filtered(network, year, statuses, undated), _href()),
     }
     response = jsonify(body)
     response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
