@@ -21,7 +21,7 @@ from nexus_ld.pipeline.publish.tables import LISTED, listing_name, read_table
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
-from nexus_ld.web.models.claims import claims_of, usual_speaker
+from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import contribution_notes
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
@@ -171,32 +171,13 @@ def listing(kind: str) -> str:
     )  # fmt: skip
 
 
-def _claim_rows() -> list[dict[str, Any]]:
-    """Every claim of the release served, one row each with its agents, in the order of the claims
-    table (first passage, then IRI): grouped once per release."""
-
-    def group() -> list[dict[str, Any]]:
-        grouped: dict[str, dict[str, Any]] = {}
-        for r in table("claims"):
-            row = grouped.setdefault(
-                r["claim"],
-                {"iri": r["claim"], "summary": r["summary"], "status": r["status"],
-                 "slug": r["status"].rsplit("/", 1)[-1], "status_label": r["statusLabel"] or "",
-                 "hedged": r["hedged"] == "true", "agents": []},
-            )  # fmt: skip
-            row["agents"].append((r["agent"], r["agentLabel"] or r["agent"]))
-        return list(grouped.values())
-
-    return current_state().once("claims", group)
-
-
 @bp.get("/claims")
 def claims() -> str:
     """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``)."""
     state, urls = current_state(), _urls()
     statuses = claim_statuses(state.store)
     agents = state.once("claims:agents", partial(_agents, urls))
-    rows = _claim_rows()
+    rows = state.once("claims", lambda: listed_claims(table("claims")))  # grouped once per release
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
     chosen = status  # the filter as checked values: a status slug, then an agent IRI
     if status:
