@@ -222,7 +222,7 @@ def filtered(network: Network, year: int | None, statuses: Iterable[str], undate
         if not kept or not (undated or edge.dated):
             continue
         if year is None or holds_in(edge, year, network.nodes):
-            edges.append(replace(edge, claims=kept))
+            edges.append(edge if len(kept) == len(edge.claims) else replace(edge, claims=kept))
     ends = {iri for e in edges for iri in (e.source, e.target)}
     return Network({k: v for k, v in network.nodes.items() if k in ends}, edges, network.statuses)
 
