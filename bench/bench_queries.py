@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Time every example query (``queries/*.rq``) and every query the pages run on a generated build,
-in process with pyoxigraph (no HTTP): p50 of a few runs, each answer read to its end.
+in process with pyoxigraph (no HTTP): p50 of a few runs, each answer read to its end. The queries
+``build`` runs into release.json and the page tables (``build:``) are timed too, and the pages that
+read those tables (``page:``, through Flask's test client: the whole request, rendering included).
 
 The generated project and its build are cached under ``--work`` (``<work>/<size>/project`` and
 ``build``, the layout ``bench/run`` uses), so a second run only times the queries:
@@ -80,28 +82,26 @@ def drain(result: Any) -> int:
 
 
 def cases(store: Any, project: Path) -> list[Case]:
-    """Every example query, then every named query a page runs, with parameters from the data."""
-    from nexus_ld.config import load_settings
+    """Every example query, then every named query a page or the build runs, with parameters from
+    the data."""
     from nexus_ld.web.views.pages import LISTINGS, expand
 
     texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))}
     found = [Case("example:" + k, lambda t=t: drain(store.query(t))) for k, t in texts.items()]
     group = workload.parameters(project)["group"][0]
     source = next(iter(store.query("SELECT ?s WHERE { ?s a nx:Source } LIMIT 1")))["s"].value
-    status = store.prefixes["status"] + "allegation"
-    agent = next(iter(store.named("claim-agents")))["agent"].value
     here = "http://127.0.0.1/sparql"
+    # "build": run by build into release.json (site) or the page tables (pipeline/publish/tables.py),
+    # never per request; the pages read their answers (the page: cases).
     named: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
-        ("build", "class-counts", {}, {}),  # run by build into release.json (site), not per request
+        ("build", "class-counts", {}, {}),
         ("build", "claim-statuses", {}, {}),
-        ("claims", "claim-agents", {}, {}),
-        ("claims", "claims", {}, {}),
-        ("claims?status", "claims", {"status": status}, {}),
-        ("claims?agent", "claims", {"agent": agent}, {}),
-        ("timeline", "timeline", {}, {}),
-        ("network", "network-edges", {}, {}),
-        ("network", "network-nodes", {}, {}),
-        ("network", "network-lifespans", {}, {}),
+        ("build", "claim-agents", {}, {}),
+        ("build", "claims", {}, {}),
+        ("build", "timeline", {}, {}),
+        ("build", "network-edges", {}, {}),
+        ("build", "network-nodes", {}, {}),
+        ("build", "network-lifespans", {}, {}),
         ("doc", "incoming", {"r": group}, {"limit": 50}),
         ("doc", "exists", {"r": group}, {}),
         ("doc source", "passages", {"r": source}, {}),
@@ -111,9 +111,8 @@ def cases(store: Any, project: Path) -> list[Case]:
         ("ontology", "ontology-graph", {}, {}),
         ("sparql", "service-description", {"service": here, "dataset": here + "#d"}, {}),
     ]
-    # A listing page: the first page_size members (the sort runs over all of them whatever the page).
-    size = {"limit": load_settings({}, environ={}).page_size, "offset": 0}
-    named += [(kind, "listing", {"class": expand(store, c)}, size) for kind, (_, c, _) in LISTINGS.items()]
+    # A listing's whole order, into its page table.
+    named += [("build", "listing", {"class": expand(store, c)}, {}) for _, c, _ in LISTINGS.values()]
     for page, name, subs, kwargs in named:
         label = f"{page}:{name}" + (f"({next(iter(subs.values())).rsplit('/', 1)[-1]})" if subs else "")
         found.append(Case(label, lambda n=name, s=subs, k=kwargs: drain(store.named(n, s or None, **k))))
@@ -121,6 +120,44 @@ def cases(store: Any, project: Path) -> list[Case]:
     short = group.rsplit("/", 1)[-1]
     found.append(Case(f"doc:describe({short})", lambda: len(store.describe(group).triples)))
     return found
+
+
+def page_cases(store: Any, build: Path, project: Path) -> list[Case]:
+    """The pages that read the page tables, each a whole GET through Flask's test client (rendering
+    included; the tables are read on the warm-up run, once per release), and that first read itself."""
+    from nexus_ld.config import load_settings
+    from nexus_ld.pipeline.publish import releases
+    from nexus_ld.pipeline.publish.tables import LISTED, QUERIES, listing_name, read_table
+    from nexus_ld.web.app import create_app
+    from nexus_ld.web.models.network import load_network
+    from nexus_ld.web.models.timeline import events_of
+
+    settings = {"build_dir": str(build), "project_dir": str(project), "rate_limit_per_minute": 0}
+    settings["inbox_path"] = str(build.parent / "inbox.sqlite")  # the app opens one; never the checkout's
+    client = create_app(load_settings(settings, environ={})).test_client()
+    agent = next(iter(store.named("claim-agents")))["agent"].value[len(store.base + "id/") :]
+    events = store.release["site"]["members"].get(store.prefixes["nx"] + "Event", 0)
+    last = max(1, -(-events // load_settings({}, environ={}).page_size))
+    paths = ["/", "/timeline", "/claims", "/claims?status=allegation", f"/claims?agent={agent}"]
+    paths += ["/network", "/network.json", *(f"/{kind}" for kind in LISTED), f"/events?page={last}"]
+
+    def get(path: str) -> int:
+        accept = "application/json" if path.endswith(".json") else "text/html"
+        r = client.get(path, headers={"Accept": accept})
+        if r.status_code != 200:
+            raise RuntimeError(f"{path}: {r.status_code} {r.get_data(as_text=True)[:200]}")
+        return len(r.get_data())
+
+    def load() -> int:
+        folder = releases.served_folder(build)
+        tables = [read_table(folder, n) for n in (*QUERIES, *(listing_name(k) for k in LISTED))]
+        events_of(read_table(folder, "timeline"))
+        load_network(store.prefixes, folder)
+        return sum(len(t) for t in tables)
+
+    return [Case("load:page tables (once per release)", load)] + [
+        Case("page:" + p, lambda p=p: get(p)) for p in paths
+    ]
 
 
 def time_case(case: Case, reps: int, budget_s: float) -> dict[str, Any]:
@@ -158,7 +195,8 @@ def measure(
     from nexus_ld.store.embedded import Store
 
     store = Store.open(build)
-    chosen = [c for c in cases(store, project) if c.name.startswith(only)]
+    everything = cases(store, project) + page_cases(store, build, project)
+    chosen = [c for c in everything if c.name.startswith(only)]
     return [time_case(c, reps, budget_s) for c in chosen if examples or not c.name.startswith("example:")]
 
 

@@ -111,7 +111,7 @@ def fast_build(project: Path, build: Path) -> dict:
     )
     started = time.perf_counter()
     run = Run.start(settings, build)
-    stages = {name: run_stage(run, name) for name in ("load", "infer", "derive")}
+    stages = {name: run_stage(run, name) for name in ("load", "infer", "derive", "tables")}
     t0 = time.perf_counter()
     counts = graph_counts(run.store)
     (build / "dumps").mkdir()

@@ -165,10 +165,11 @@ def test_runner_smoke_writes_results(tmp_path):
     timed = {q["query"]: q for q in result["queries"]}
     described = next(q for name, q in timed.items() if name.startswith("doc:describe("))
     assert described["n"] >= 1 and described["results"] > 0
-    assert {"build:class-counts", "timeline:timeline", "network:network-edges", "claims:claims"} <= set(timed)
+    assert {"build:class-counts", "build:timeline", "build:network-edges", "build:claims"} <= set(timed)
+    assert {"page:/timeline", "page:/claims", "page:/network.json"} <= set(timed)  # read the page tables
     assert not any(name.startswith("example:") for name in timed)  # --no-examples
     markdown = (out / "tiny.md").read_text(encoding="utf-8")
-    assert "## Example and page queries, in process" in markdown and "| timeline:timeline |" in markdown
+    assert "## Example and page queries, in process" in markdown and "| build:timeline |" in markdown
     assert "## Latency per query shape over HTTP" in markdown and "| entity-description |" in markdown
     assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")
 
@@ -196,4 +197,4 @@ def test_bench_queries_times_every_page_query_on_a_cached_build(tmp_path):
         timed["build:claim-statuses"]["results"] > 0
         and timed["example:09-claims-by-status-and-source"]["results"] > 0
     )
-    assert "| timeline:timeline |" in done.stdout
+    assert "| build:timeline |" in done.stdout and timed["page:/timeline"]["results"] > 0

@@ -96,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("page_size", 50, "Rows per page on listings, claims and incoming links."),
     Setting(
+        "picture_page_size", 100, "Events per page of the timeline; links per page of the network's table."
+    ),
+    Setting(
         "max_body_bytes",
         2_000_000,
         "Largest contribution or validation body accepted, in bytes (413 beyond).",

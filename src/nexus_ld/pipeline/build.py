@@ -46,6 +46,8 @@ from nexus_ld.pipeline.publish.counts import site_counts
 from nexus_ld.pipeline.publish.dumps import copy_source_texts, write_dumps
 from nexus_ld.pipeline.publish.search import INDEX_FILE as SEARCH_INDEX
 from nexus_ld.pipeline.publish.search import write_index
+from nexus_ld.pipeline.publish.tables import FOLDER as TABLES
+from nexus_ld.pipeline.publish.tables import write_tables
 from nexus_ld.pipeline.publish.void import write_void
 from nexus_ld.store.embedded import RELEASE_FILE, STORE_DIR, Store
 
@@ -217,6 +219,12 @@ def _describe(run: Run) -> str:
     return "release"
 
 
+def _tables(run: Run) -> str:
+    run.progress("writing the page tables")
+    run.release["tables"] = write_tables(run.store, run.staging / TABLES)
+    return f"page tables: {sum(run.release['tables'].values())} rows"
+
+
 def _publish(run: Run) -> str:
     run.progress("writing dumps")
     dumps = run.staging / "dumps"
@@ -244,6 +252,7 @@ STAGES: dict[str, Callable[[Run], str]] = {
     "derive": _derive,
     "truthy": _check_truthy,
     "release": _describe,
+    "tables": _tables,  # what the pages would sort or read in full per request (publish/tables.py)
     "dumps": _publish,
     "search": _index,
     "optimize": _optimize,

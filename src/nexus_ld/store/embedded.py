@@ -9,7 +9,6 @@ same ``.rq`` files work whatever the canonical base is.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -81,19 +80,12 @@ def from_rdflib(term: Any) -> Term:
     return ox.Literal(term)
 
 
-PAGE_MARK = re.compile(r"^[ \t]*#page[ \t]*$", re.M)  # a line of a query: where its LIMIT/OFFSET go
-
-
 def paged(text: str, limit: int | None, offset: int = 0) -> str:
-    """``text`` with ``LIMIT``/``OFFSET`` on its ``#page`` line if it has one (the sub-select that picks
-    the page, so that only its rows are looked up further), else appended (the query must then end with
-    its solution modifiers); without ``limit``, the whole answer."""
+    """``text`` with ``LIMIT``/``OFFSET`` appended (the query must end with its solution modifiers);
+    without ``limit``, the whole answer."""
     if limit is None:
         return text
-    cut = f"LIMIT {int(limit)} OFFSET {int(offset)}"  # int(): only numbers go in
-    if PAGE_MARK.search(text):
-        return PAGE_MARK.sub(cut, text, count=1)
-    return f"{text.rstrip()}\n{cut}\n"
+    return f"{text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"  # int(): only numbers go in
 
 
 class ReadStore(Protocol):

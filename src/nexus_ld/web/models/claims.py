@@ -1,5 +1,6 @@
-"""Structured views of a description (format-neutral; the HTML page draws them): the claims about a
-resource with their status, agents, quotes and time, read from ``store.describe.Description``."""
+"""Structured views of claims (format-neutral; the HTML pages draw them): the claims about a resource
+with their status, agents, quotes and time, read from ``store.describe.Description``; the claims list
+of /claims, from the build's ``claims`` table."""
 
 from __future__ import annotations
 
@@ -151,6 +152,21 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
         )
     out.sort(key=lambda c: (c.first_offset, c.iri))
     return out
+
+
+def listed_claims(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The claims of the ``claims`` table's rows (one per claim and agent), one each with its agents,
+    in the table's order (first passage, then IRI)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        row = grouped.setdefault(
+            r["claim"],
+            {"iri": r["claim"], "summary": r["summary"], "status": r["status"],
+             "slug": r["status"].rsplit("/", 1)[-1], "status_label": r["statusLabel"] or "",
+             "hedged": r["hedged"] == "true", "agents": []},
+        )  # fmt: skip
+        row["agents"].append((r["agent"], r["agentLabel"] or r["agent"]))
+    return list(grouped.values())
 
 
 def usual_speaker(claims_agents: Iterable[Iterable[tuple[str, str]]]) -> tuple[str, str] | None:

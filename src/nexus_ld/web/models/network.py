@@ -1,19 +1,21 @@
 """The network of groups, people and bodies that the claims draw: nodes, edges (relationships and
 memberships, each with the claims behind it), and the network as of a year and for some statuses.
 
-Built from three named queries (``network-edges``, ``network-nodes``, ``network-lifespans``); the
-filtering by year and status happens here, in one place (the web page's script only draws the
-answer of /network.json).
+Built from the answers of three named queries (``network-edges``, ``network-nodes``,
+``network-lifespans``), which build keeps as the release's page tables (pipeline/publish/tables.py):
+made once per release, never per request. The filtering by year and status happens here, in one
+place (the web page's script only draws the answer of /network.json).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from nexus_ld.store.embedded import Store
-from nexus_ld.web.urls import Urls
+from nexus_ld.pipeline.publish.tables import read_table
 
 # Which status colours an edge drawn from claims of several statuses (the first one present).
 STATUS_ORDER = (
@@ -68,7 +70,7 @@ class Edge:
     def dated(self) -> bool:
         return any(y is not None for y in (self.begin, self.end, self.inside))
 
-    @property
+    @cached_property  # read per edge and per status by the page and the JSON: worked out once
     def statuses(self) -> list[str]:
         present = {c.status for c in self.claims}
         return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
@@ -110,58 +112,51 @@ def slug(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def text(term: Any) -> str | None:
-    """The lexical value of a term, or None when unbound."""
-    return term.value if term is not None else None
+def year_of(value: str | None) -> int | None:
+    """An integer year from a table's value, or None."""
+    return int(value) if value is not None else None
 
 
-def year_of(term: Any) -> int | None:
-    """An integer year from a bound term, or None."""
-    return int(term.value) if term is not None else None
-
-
-def _expand(store: Store, curie: str) -> str:
-    prefix, local = curie.split(":", 1)
-    return store.prefixes[prefix] + local
-
-
-def _edge_fields(r: Any) -> dict[str, Any]:
+def _edge_fields(r: dict[str, Any]) -> dict[str, Any]:
     """The fields of an Edge, but its claims, from a row of network-edges.rq."""
-    kind = slug(r["kind"].value) if r["kind"] is not None else "member"
+    kind = slug(r["kind"]) if r["kind"] is not None else "member"
     return {
-        "source": r["source"].value,
-        "target": r["target"].value,
+        "source": r["source"],
+        "target": r["target"],
         "kind": kind,
-        "kind_label": text(r["kindLabel"]) or kind.replace("-", " "),
-        "label": text(r["edgeLabel"]) or slug(r["edge"].value),
+        "kind_label": r["kindLabel"] or kind.replace("-", " "),
+        "label": r["edgeLabel"] or slug(r["edge"]),
         "begin": year_of(r["begin"]),
         "end": year_of(r["end"]),
         "inside": year_of(r["inside"]),
     }
 
 
-def load_network(store: Store) -> Network:
-    """The whole network (every year, every status) from the store."""
+def load_network(prefixes: Mapping[str, str], release_folder: Path) -> Network:
+    """The whole network (every year, every status) from the page tables of the release in
+    ``release_folder`` (class CURIEs expanded by ``prefixes``).
+
+    Raises:
+        StoreUnavailable: the release has no page tables (built before them).
+    """
     fields: dict[str, dict[str, Any]] = {}
     claims: dict[str, dict[str, ClaimRef]] = {}  # edge -> claim -> claim
     statuses: dict[str, str] = {}
-    for r in store.named("network-edges"):
-        iri, claim_iri = r["edge"].value, r["claim"].value
+    for r in read_table(release_folder, "network-edges"):
+        iri, claim_iri = r["edge"], r["claim"]
         fields.setdefault(iri, _edge_fields(r))
-        status = slug(r["status"].value)
-        statuses[status] = text(r["statusLabel"]) or status.replace("-", " ")
-        agent = Agent(r["agent"].value, text(r["agentLabel"]) or slug(r["agent"].value))
+        status = slug(r["status"])
+        statuses[status] = r["statusLabel"] or status.replace("-", " ")
+        agent = Agent(r["agent"], r["agentLabel"] or slug(r["agent"]))
         of_edge = claims.setdefault(iri, {})
         known = of_edge.get(claim_iri)
         if known is None:
-            hedged = text(r["hedged"]) == "true"
-            of_edge[claim_iri] = ClaimRef(
-                claim_iri, status, statuses[status], r["summary"].value, hedged, (agent,)
-            )
+            hedged = r["hedged"] == "true"
+            of_edge[claim_iri] = ClaimRef(claim_iri, status, statuses[status], r["summary"], hedged, (agent,))
         elif agent not in known.agents:
             of_edge[claim_iri] = replace(known, agents=(*known.agents, agent))
     edges = [Edge(iri, **f, claims=tuple(claims[iri].values())) for iri, f in fields.items()]
-    nodes = _nodes(store)
+    nodes = _nodes(prefixes, release_folder)
     for e in edges:  # an endpoint the node query missed still gets drawn
         for iri in (e.source, e.target):
             nodes.setdefault(iri, Node(iri, slug(iri), OTHER))
@@ -172,20 +167,25 @@ def _status_rank(slug: str) -> int:
     return STATUS_ORDER.index(slug) if slug in STATUS_ORDER else len(STATUS_ORDER)
 
 
-def _nodes(store: Store) -> dict[str, Node]:
+def _expand(prefixes: Mapping[str, str], curie: str) -> str:
+    prefix, local = curie.split(":", 1)
+    return prefixes[prefix] + local
+
+
+def _nodes(prefixes: Mapping[str, str], release_folder: Path) -> dict[str, Node]:
     category_of = {
-        _expand(store, c): (rank, name) for rank, (name, _, cs, _) in enumerate(CATEGORIES) for c in cs
+        _expand(prefixes, c): (rank, name) for rank, (name, _, cs, _) in enumerate(CATEGORIES) for c in cs
     }
     found: dict[str, tuple[str, tuple[int, str]]] = {}
-    for r in store.named("network-nodes"):
-        iri = r["node"].value
-        label = text(r["label"]) or slug(iri)
-        cat = category_of.get(r["class"].value if r["class"] is not None else "", (len(CATEGORIES), OTHER))
+    for r in read_table(release_folder, "network-nodes"):
+        iri = r["node"]
+        label = r["label"] or slug(iri)
+        cat = category_of.get(r["class"] or "", (len(CATEGORIES), OTHER))
         if iri not in found or cat < found[iri][1]:
             found[iri] = (label, cat)
     spans: dict[str, dict[str, int]] = {}
-    for r in store.named("network-lifespans"):
-        spans.setdefault(r["node"].value, {})[r["edge"].value] = int(r["year"].value)
+    for r in read_table(release_folder, "network-lifespans"):
+        spans.setdefault(r["node"], {})[r["edge"]] = int(r["year"])
     return {
         iri: Node(iri, label, cat[1], spans.get(iri, {}).get("begin"), spans.get(iri, {}).get("end"))
         for iri, (label, cat) in found.items()
@@ -222,27 +222,28 @@ def filtered(network: Network, year: int | None, statuses: Iterable[str], undate
         if not kept or not (undated or edge.dated):
             continue
         if year is None or holds_in(edge, year, network.nodes):
-            edges.append(replace(edge, claims=kept))
+            edges.append(edge if len(kept) == len(edge.claims) else replace(edge, claims=kept))
     ends = {iri for e in edges for iri in (e.source, e.target)}
     return Network({k: v for k, v in network.nodes.items() if k in ends}, edges, network.statuses)
 
 
-def to_json(network: Network, urls: Urls) -> dict[str, Any]:
-    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link."""
+def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, Any]:
+    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link
+    (``href``: ``Urls.href``, or a memo of it)."""
     return {
         "nodes": [
-            {"id": n.iri, "label": n.label, "category": n.category, "href": urls.href(n.iri),
+            {"id": n.iri, "label": n.label, "category": n.category, "href": href(n.iri),
              "begin": n.begin, "end": n.end}
             for n in sorted(network.nodes.values(), key=lambda n: n.label.lower())
         ],
         "edges": [
             {"id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
-             "label": e.label, "href": urls.href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
+             "label": e.label, "href": href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
              "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
              "claims": [
-                 {"id": c.iri, "href": urls.href(c.iri), "status": c.status, "statusLabel": c.status_label,
+                 {"id": c.iri, "href": href(c.iri), "status": c.status, "statusLabel": c.status_label,
                   "summary": c.summary, "hedged": c.hedged,
-                  "agents": [{"id": a.iri, "label": a.label, "href": urls.href(a.iri)} for a in c.agents]}
+                  "agents": [{"id": a.iri, "label": a.label, "href": href(a.iri)} for a in c.agents]}
                  for c in e.claims
              ]}
             for e in network.edges

@@ -1,22 +1,24 @@
 """Pictures of the data: the network of groups and people (/network, drawn by cytoscape.js from
 /network.json) and the timeline of events (/timeline, server-rendered, readable without JavaScript).
-The data come from ``nexus_ld.web.models.network`` and ``nexus_ld.web.models.timeline``; this module
-reads the request parameters and renders."""
+The data come from ``nexus_ld.web.models.network`` and ``nexus_ld.web.models.timeline``, made from
+the release's page tables once per release (``State.once``); this module reads the request
+parameters and renders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.store.embedded import Store
+from nexus_ld.pipeline.publish.tables import read_table
 from nexus_ld.web.models.claims import usual_speaker
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, to_json
-from nexus_ld.web.models.timeline import Event, load_events
+from nexus_ld.web.models.timeline import Event, events_of, with_statuses
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
-from nexus_ld.web.views.pages import claim_statuses
+from nexus_ld.web.views.pages import claim_statuses, page_of
 
 bp = Blueprint("network", __name__)
 
@@ -62,8 +64,23 @@ def undated_param() -> bool:
 
 
 # --- views --------------------------------------------------------------------------------------
-def _store() -> Store:
-    return current_state().store
+def _network() -> Network:
+    """The whole network of the release served, made from its page tables on first use."""
+    state = current_state()
+    return state.once("network", lambda: load_network(state.store.prefixes, state.folder))
+
+
+def _href() -> Callable[[str], str | None]:
+    """``Urls.href`` remembered for the release served: /network.json links every node, edge, claim
+    and agent of the network (50,000 links at 1M), the same ones on every request."""
+    state = current_state()
+    return state.once("network:href", lambda: cache(Urls(state.store.base).href))
+
+
+def _events() -> list[Event]:
+    """Every event of the timeline of the release served, in order, made from its table on first use."""
+    state = current_state()
+    return state.once("timeline", lambda: events_of(read_table(state.folder, "timeline")))
 
 
 @bp.get("/network.json")
@@ -71,8 +88,7 @@ def network_json() -> Response:
     """The network as JSON: ``?year=`` (as of that year; absent: all years), ``?status=``
     (statuses whose claims draw an edge; default reported-fact, ``all`` for every one) and
     ``?undated=0`` (leave out edges the data do not date)."""
-    store = _store()
-    network = load_network(store)
+    network = _network()
     year = year_param(network, None)
     statuses = status_param(network.statuses, DEFAULT_STATUSES)
     undated = undated_param()
@@ -83,7 +99,7 @@ def network_json() -> Response:
         "undated": undated,
         "years": {"min": span[0], "max": span[1]} if span else None,
         "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
-        **to_json(filtered(network, year, statuses, undated), Urls(store.base)),
+        **to_json(filtered(network, year, statuses, undated), _href()),
     }
     response = jsonify(body)
     response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
@@ -93,35 +109,48 @@ def network_json() -> Response:
 @bp.get("/network")
 def network_page() -> str:
     """The network view; the form and the table below the picture work without JavaScript."""
-    network = load_network(_store())
+    network = _network()
     span = network.years
     year = year_param(network, span[1] if span else None)
     statuses = status_param(network.statuses, DEFAULT_STATUSES)
     undated = undated_param()
     shown = filtered(network, year, statuses, undated)
-    counts = {s: sum(1 for e in network.edges if s in e.statuses) for s in network.statuses}
+    counts = current_state().once(
+        "network:counts", lambda: {s: sum(s in e.statuses for e in network.edges) for s in network.statuses}
+    )
     present = {n.category for n in network.nodes.values()}
+    page, pages, size = page_of(len(shown.edges), current_state().settings.picture_page_size)
     return render_template(
         "network.html", title="The network", network=network, shown=shown, year=year, span=span,
         statuses=statuses, undated=undated, counts=counts,
         categories=[entry for entry in LEGEND if entry[0] in present],
+        rows=shown.edges[(page - 1) * size : page * size], page=page, pages=pages,
     )  # fmt: skip
 
 
 @bp.get("/timeline")
 def timeline() -> str:
-    """Events by year with the status of each claim and who makes it; undated events apart."""
-    store = _store()
-    known = {s["slug"]: s["label"] for s in claim_statuses(store)}
+    """Events by year with the status of each claim and who makes it; undated events apart (after
+    the dated ones), a page of events at a time."""
+    state = current_state()
+    known = {s["slug"]: s["label"] for s in claim_statuses(state.store)}
     statuses = status_param(known, known)
-    events = load_events(store, statuses)
+    events = with_statuses(_events(), statuses)  # 10–20 ms at 1M
+    # Kept per choice of statuses (one small tuple per subset of the known ones): it reads every claim.
+    speaker = state.once(
+        "timeline:speaker:" + ",".join(sorted(set(statuses))),
+        lambda: usual_speaker(c.agents.items() for e in events for c in e.claims.values()),
+    )
+    page, pages, size = page_of(len(events), state.settings.picture_page_size)
+    shown = events[(page - 1) * size : page * size]
     years: dict[int, list[Event]] = {}
-    for e in events:
+    for e in shown:
         if e.year is not None:
             years.setdefault(e.year, []).append(e)
-    undated = [e for e in events if e.year is None]
+    undated = [e for e in shown if e.year is None]
     return render_template(
-        "timeline.html", title="Timeline of events", years=years, undated=undated, known=known,
-        statuses=statuses, total=len(events),
-        speaker=usual_speaker(c["agents"].items() for e in events for c in e.claims.values()),
+        "timeline.html", title="Timeline of events", years=years, undated=undated,
+        known=known, statuses=statuses, total=len(events), page=page, pages=pages,
+        # the statuses in the pager's links: none when every one is shown (the default)
+        chosen=statuses if set(statuses) != set(known) else None, speaker=speaker,
     )  # fmt: skip

@@ -17,11 +17,11 @@ from flask import Blueprint, render_template, request
 
 from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
-from nexus_ld.pipeline.publish.counts import listing_row
+from nexus_ld.pipeline.publish.tables import LISTED, listing_name, read_table
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
-from nexus_ld.web.models.claims import claims_of, usual_speaker
+from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import contribution_notes
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
@@ -30,15 +30,17 @@ from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
 
-# path -> (title, class as CURIE, one line on what it lists)
-LISTINGS: dict[str, tuple[str, str, str]] = {
-    "groups": ("Armed groups", "nx:ArmedGroup", "Militant organisations, their branches and factions."),
-    "people": ("People", "schema:Person", "Leaders, officials and others the sources name."),
-    "events": ("Events", "nx:Event", "Foundings, attacks, deaths, splits and other events, by time."),
-    "relationships": ("Relationships", "nx:Relationship", "Alliances, support, rivalry, splinters …"),
-    "places": ("Places", "schema:Place", "Countries, provinces, districts and sites."),
-    "sources": ("Sources", "nx:Source", "The documents every claim quotes."),
+# path -> (title, one line on what it lists); the class of each is the build's (tables.LISTED)
+TITLES: dict[str, tuple[str, str]] = {
+    "groups": ("Armed groups", "Militant organisations, their branches and factions."),
+    "people": ("People", "Leaders, officials and others the sources name."),
+    "events": ("Events", "Foundings, attacks, deaths, splits and other events, by time."),
+    "relationships": ("Relationships", "Alliances, support, rivalry, splinters …"),
+    "places": ("Places", "Countries, provinces, districts and sites."),
+    "sources": ("Sources", "The documents every claim quotes."),
 }
+# path -> (title, class as CURIE, one line on what it lists)
+LISTINGS: dict[str, tuple[str, str, str]] = {k: (t, LISTED[k], blurb) for k, (t, blurb) in TITLES.items()}
 SKIP_PROPERTIES = {RDF + "type", RDFS + "label", SKOS + "altLabel", SKOS + "prefLabel"}
 SOURCE_TEXTS = "sources"  # folder of the build (and of data/) holding the source texts
 
@@ -139,9 +141,17 @@ def _page_number(name: str = "page") -> int:
     return int(raw)
 
 
-def _page(total: int) -> tuple[int, int, int]:
-    """The requested page of ``total`` rows: (page, pages, page size); past the last page is a 400."""
-    size = current_state().settings.page_size
+def table(name: str) -> Any:
+    """The rows of page table ``name`` of the release served (pipeline/publish/tables.py), read on
+    first use and kept with the release: a page cuts its slice of them, no query sorts per request."""
+    state = current_state()
+    return state.once("table:" + name, lambda: read_table(state.folder, name))
+
+
+def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
+    """The requested page of ``total`` rows, ``size`` a page (default: the setting ``page_size``):
+    (page, pages, page size); past the last page is a 400."""
+    size = size or current_state().settings.page_size
     page, pages = _page_number(), max(1, -(-total // size))
     if page > pages:
         raise BadRequest(f"page {page} is past the last page ({pages})")
@@ -150,57 +160,54 @@ def _page(total: int) -> tuple[int, int, int]:
 
 @bp.get("/<any(groups, people, events, relationships, places, sources):kind>")
 def listing(kind: str) -> str:
-    """One page of a class's members, in the order of their years, then names (paged in the query)."""
+    """One page of a class's members, in the order of their years, then names (the build's table)."""
     title, class_curie, blurb = LISTINGS[kind]
     store = _store()
-    iri = expand(store, class_curie)
-    total = _site(store)["members"].get(iri, 0)
-    page, pages, size = _page(total)
-    found = store.named("listing", {"class": ox.NamedNode(iri)}, limit=size, offset=(page - 1) * size)
+    total = _site(store)["members"].get(expand(store, class_curie), 0)
+    page, pages, size = page_of(total)
     return render_template(
-        "listing.html", kind=kind, title=title, blurb=blurb, rows=[listing_row(r) for r in found],
-        total=total, page=page, pages=pages,
+        "listing.html", kind=kind, title=title, blurb=blurb,
+        rows=table(listing_name(kind))[(page - 1) * size : page * size], total=total, page=page, pages=pages,
     )  # fmt: skip
 
 
 @bp.get("/claims")
 def claims() -> str:
     """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``)."""
-    store, urls = _store(), _urls()
-    statuses = claim_statuses(store)
-    agents = [
-        _facet(r["agent"].value, _value(r["label"]), int(r["claims"].value))
-        for r in store.named("claim-agents")
-    ]
-    subs: dict[str, ox.NamedNode] = {}
+    state, urls = current_state(), _urls()
+    statuses = claim_statuses(state.store)
+    agents = state.once("claims:agents", partial(_agents, urls))
+    rows = state.once("claims", lambda: listed_claims(table("claims")))  # grouped once per release
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
+    chosen = status  # the filter as checked values: a status slug, then an agent IRI
     if status:
         if status not in {s["slug"] for s in statuses}:
             raise BadRequest(
                 f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}"
             )
-        subs["status"] = ox.NamedNode(urls.iri("status/" + status))
+        rows = [r for r in rows if r["slug"] == status]
     if agent:
         iri = urls.iri(agent)
-        if iri not in {a["iri"] for a in agents}:
+        if not any(a["iri"] == iri for a in agents):
             raise BadRequest(f"no claims are attributed to {agent!r}; pick an agent from the list")
-        subs["agent"] = ox.NamedNode(iri)
-    grouped: dict[str, dict[str, Any]] = {}
-    for r in store.named("claims", subs):
-        row = grouped.setdefault(
-            r["claim"].value,
-            {"iri": r["claim"].value, "summary": r["summary"].value, "status": r["status"].value,
-             "slug": r["status"].value.rsplit("/", 1)[-1], "status_label": _value(r["statusLabel"]) or "",
-             "hedged": _value(r["hedged"]) == "true", "agents": []},
-        )  # fmt: skip
-        row["agents"].append((r["agent"].value, _value(r["agentLabel"]) or r["agent"].value))
-    rows = list(grouped.values())
-    page, pages, size = _page(len(rows))
+        chosen += " " + iri
+        # Each claim said by that agent, naming that agent only (as the filter's query did).
+        rows = [r | {"agents": said} for r in rows if (said := [a for a in r["agents"] if a[0] == iri])]
+    page, pages, size = page_of(len(rows))
     return render_template(
         "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
-        speaker=usual_speaker(r["agents"] for r in rows),
+        # Kept per filter (at most one per status and agent): it reads every claim the filter keeps.
+        speaker=state.once("claims:speaker:" + chosen, lambda: usual_speaker(r["agents"] for r in rows)),
     )  # fmt: skip
+
+
+def _agents(urls: Urls) -> list[dict[str, Any]]:
+    """The claims filter's agents (the build's ``claim-agents`` table), each with its ``?agent=`` key."""
+    return [
+        _facet(r["agent"], r["label"], int(r["claims"])) | {"key": (urls.local_part(r["agent"]) or "")[3:]}
+        for r in table("claim-agents")
+    ]
 
 
 # --- descriptions as HTML -----------------------------------------------------------------------

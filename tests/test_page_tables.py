@@ -1,0 +1,173 @@
+"""The page tables (pipeline/publish/tables.py): build writes what the pages would otherwise sort or
+read in full per request; the timeline, claims, listings and network read them, a page at a time."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from nexus_ld.pipeline.publish import releases
+from nexus_ld.pipeline.publish.counts import listing_row
+from nexus_ld.pipeline.publish.tables import FOLDER, LISTED, QUERIES, listing_name, plain_rows, read_table
+from nexus_ld.web.models.network import filtered, load_network
+from nexus_ld.web.models.timeline import events_of, with_statuses
+from tests.conftest import make_app
+
+BASE = "https://w3id.org/nexus-ld/"
+BROWSER = {"Accept": "text/html"}
+
+
+def page(client, path: str) -> str:
+    r = client.get(path, headers=BROWSER)
+    assert r.status_code == 200, (path, r.status_code, r.get_data(as_text=True)[:300])
+    return r.get_data(as_text=True)
+
+
+def event_ids(text: str) -> list[str]:
+    return re.findall(r'<li class="event" id="([^"]+)"', text)
+
+
+def claim_ids(text: str) -> list[str]:
+    """The claims of a /claims page, in its order (the link in each row's summary cell)."""
+    return re.findall(r'<tr><td><span class="badge.*?</td>\s*<td><a href="/doc/([^"]+)"', text, re.S)
+
+
+def claims_in_order(store, subs: dict | None = None) -> list[str]:
+    """The claims as claims.rq orders them (one row per agent: the first of each claim counts)."""
+    found = dict.fromkeys(r["claim"].value for r in store.named("claims", subs))
+    return [iri[len(BASE + "id/") :] for iri in found]
+
+
+def test_build_writes_each_table_as_its_query_answers(built, store):
+    """Each table holds its query's whole answer on the release, in the query's order; each listing's
+    table holds listing.rq's whole answer for its class; release.json counts their rows."""
+    folder = releases.served_folder(built.build)
+    described = json.loads((folder / "release.json").read_text(encoding="utf-8"))["tables"]
+    for name in QUERIES:
+        rows = read_table(folder, name)
+        assert rows and rows == plain_rows(store.named(name)), name
+        assert described[name] == len(rows), name
+    for kind, curie in LISTED.items():
+        prefix, local = curie.split(":", 1)
+        members = store.named("listing", {"class": ox.NamedNode(store.prefixes[prefix] + local)})
+        rows = read_table(folder, listing_name(kind))
+        assert rows and rows == [listing_row(r) for r in members], kind
+        assert described[listing_name(kind)] == len(rows), kind
+
+
+def test_a_release_without_its_tables_is_a_503_naming_the_fix(built, tmp_path):
+    """The pages read the tables, not the store: without them, a message (not a 500, not a scan)."""
+    copy = tmp_path / "build"
+    shutil.copytree(built.build, copy, symlinks=True)
+    tables = releases.served_folder(copy) / FOLDER
+    assert copy in tables.resolve().parents  # the copy's, never the session build's
+    shutil.rmtree(tables)
+    client = make_app(built, build_dir=str(copy)).test_client()
+    for path in ("/timeline", "/claims", "/network", "/network.json", "/groups", "/events?page=2"):
+        r = client.get(path, headers={"Accept": "text/plain"})
+        assert r.status_code == 503, path
+        message = r.get_data(as_text=True)
+        assert "has no page table" in message and "rebuild it with nexus-ld build" in message, path
+    assert client.get("/doc/group/ttp", headers=BROWSER).status_code == 200  # descriptions still work
+
+
+def test_a_timeline_page_past_the_first_holds_the_next_events(built, store):
+    """With 10 events a page, page 2 shows the 11th to 20th event of the whole ordered timeline (as
+    the timeline query orders them), with pager links; a status filter pages its own events and the
+    pager keeps the filter."""
+    client = make_app(built, picture_page_size=10).test_client()
+    whole = events_of(plain_rows(store.named("timeline")))
+    ids = [e.iri.rsplit("/", 1)[-1] for e in whole]
+    assert len(ids) > 20
+    first, second = page(client, "/timeline"), page(client, "/timeline?page=2")
+    assert event_ids(first) == ids[:10] and event_ids(second) == ids[10:20]
+    assert f"{len(ids)} events the claims assert" in second
+    assert '<a rel="prev" href="/timeline">' in second and '<a rel="next" href="/timeline?page=3">' in second
+    last = -(-len(ids) // 10)
+    assert event_ids(page(client, f"/timeline?page={last}")) == ids[10 * (last - 1) :]
+    r = client.get(f"/timeline?page={last + 1}", headers={"Accept": "text/plain"})
+    assert r.status_code == 400 and f"past the last page ({last})" in r.get_data(as_text=True)
+
+    chosen = ["official-statement", "forecast", "claim-of-responsibility"]
+    shown = [e.iri.rsplit("/", 1)[-1] for e in with_statuses(whole, chosen)]
+    assert 10 < len(shown) < len(ids)
+    query = "&".join("status=" + s for s in chosen)
+    filtered = page(client, "/timeline?" + query)
+    assert event_ids(filtered) == shown[:10]
+    assert f'<a rel="next" href="/timeline?{query.replace("&", "&amp;")}&amp;page=2">' in filtered
+    again = page(client, f"/timeline?{query}&page=2")
+    assert event_ids(again) == shown[10:20]
+    badges = set(re.findall(r'<span class="badge status-([a-z-]+)">', again.split('<nav class="years"')[1]))
+    assert badges <= set(chosen)
+
+
+@pytest.mark.parametrize("subs", [{}, {"status": "allegation"}, {"agent": "person/daniel-benjamin"}])
+def test_claims_pages_list_what_the_claims_query_answers_in_its_order(built, store, subs):
+    """Every page of /claims (filtered or not) together lists the claims query's answer, in order."""
+    client = make_app(built, page_size=20).test_client()
+    bound = {k: ox.NamedNode(BASE + ("id/" if k == "agent" else "id/status/") + v) for k, v in subs.items()}
+    expected = claims_in_order(store, bound)
+    assert len(expected) > 20 or subs
+    query = "&".join(f"{k}={v}" for k, v in subs.items())
+    listed: list[str] = []
+    for n in range(1, -(-len(expected) // 20) + 1):
+        listed += claim_ids(page(client, f"/claims?{query}&page={n}"))
+    assert listed == expected
+
+
+def test_an_agent_filter_names_that_agent_only(built, store):
+    """A claim said by several agents, filtered by one of them, names that one (as the filter's query did)."""
+    both = next(
+        iter(
+            store.query(
+                "SELECT ?c ?a ?b WHERE { GRAPH graph:data { ?c a nx:Claim ; prov:wasAttributedTo ?a, ?b } "
+                "FILTER(STR(?a) < STR(?b)) } LIMIT 1"
+            )
+        ),
+        None,
+    )
+    if both is None:
+        pytest.fail("the bundled data has no claim attributed to two agents: this test needs one")
+    claim, agent, other = (both[k].value[len(BASE + "id/") :] for k in ("c", "a", "b"))
+    client = make_app(built, page_size=1000).test_client()
+    text = page(client, f"/claims?agent={agent}")
+    row = next(r for r in text.split("<tr>") if f'href="/doc/{claim}"' in r)
+    assert f'href="/doc/{other}"' not in row
+
+
+def test_tables_sit_in_the_release_folder(built):
+    """Beside release.json, so a server over a remote store reads the same tables (serve --store URL)."""
+    folder = releases.served_folder(built.build)
+    assert sorted(p.stem for p in (folder / FOLDER).glob("*.json")) == sorted(
+        [*QUERIES, *(listing_name(k) for k in LISTED)]
+    )
+    assert Path(folder / "release.json").is_file()
+
+
+def test_the_network_table_is_paged_and_its_links_keep_the_choice(built, store):
+    """The table under the picture: with 10 links a page, page 2 lists the 11th to 20th link of the
+    network as of the year for the chosen statuses; the pager keeps year, statuses and undated."""
+    client = make_app(built, picture_page_size=10).test_client()
+    network = load_network(store.prefixes, releases.served_folder(built.build))
+    statuses = list(network.statuses)
+    shown = [e.iri[len(BASE + "id/") :] for e in filtered(network, 2014, statuses, True).edges]
+    assert len(shown) > 20
+    query = "year=2014&" + "&".join("status=" + s for s in statuses)
+    first, second = page(client, f"/network?{query}"), page(client, f"/network?{query}&page=2")
+
+    def table(text: str) -> list[str]:
+        body = text[text.index('<details class="network-table"') :]
+        return re.findall(r"<tr>\s*<td>.*?</td>\s*<td><a href=\"/doc/([^\"]+)\">", body, re.S)
+
+    assert table(first) == shown[:10] and table(second) == shown[10:20]
+    assert f"as a table ({len(shown)} links)" in second and '<details class="network-table" open>' in second
+    assert f'<a rel="next" href="/network?{query.replace("&", "&amp;")}&amp;page=3">' in second
+    r = client.get(f"/network?{query}&page={-(-len(shown) // 10) + 1}", headers={"Accept": "text/plain"})
+    assert r.status_code == 400 and "past the last page" in r.get_data(as_text=True)
+    dated = page(client, f"/network?{query}&undated=0")  # fewer links: one page, no pager
+    assert 'rel="next"' not in dated and len(table(dated)) < len(shown)
