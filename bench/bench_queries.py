@@ -38,8 +38,6 @@ import generate  # noqa: E402
 import servers  # noqa: E402
 import workload  # noqa: E402
 
-# Queries another part owns (rewritten for portability elsewhere): timed, marked, not ours to change.
-ELSEWHERE = ("03-", "12-", "13-")
 TARGET_MS = 100.0
 
 
@@ -182,8 +180,6 @@ def table(rows: list[dict[str, Any]]) -> str:
     out = ["| query | p50 (ms) | runs | rows / triples | < 100 ms |", "|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: -r["p50_ms"]):
         mark = "yes" if r["p50_ms"] < TARGET_MS else "**no**"
-        if r["query"].startswith(tuple("example:" + p for p in ELSEWHERE)):
-            mark += " (portability rewrite, another part)"
         out.append(f"| {r['query']} | {r['p50_ms']:,.1f} | {r['n']} | {r['results']:,} | {mark} |")
     return "\n".join(out)
 
@@ -200,9 +196,9 @@ def measure(
     return [time_case(c, reps, budget_s) for c in chosen if examples or not c.name.startswith("example:")]
 
 
-def against(build: Path, project: Path, rev: str, reps: int) -> str:
+def against(build: Path, project: Path, rev: str, reps: int) -> list[dict[str, Any]]:
     """Each query file changed since git ``rev`` (``queries/``, ``src/nexus_ld/store/queries/``), its old
-    and its new text timed alternately on the same store (paired: a loaded machine drifts), as a table.
+    and its new text timed alternately on the same store (paired: a loaded machine drifts).
     Named queries are run with ``?r`` bound to a generated group; those needing other bindings are left."""
     from nexus_ld.store.embedded import Store
 
@@ -215,7 +211,7 @@ def against(build: Path, project: Path, rev: str, reps: int) -> str:
         text=True,
         check=True,
     ).stdout.split()
-    out = ["| query | before (ms) | after (ms) | rows before / after |", "|---|---|---|---|"]
+    found = []
     for name in sorted(n for n in changed if n.endswith(".rq") and (ROOT / n).exists()):
         git_show = ["git", "-C", str(ROOT), "show", f"{rev}:{name}"]
         old = subprocess.run(git_show, capture_output=True, text=True)
@@ -230,9 +226,24 @@ def against(build: Path, project: Path, rev: str, reps: int) -> str:
                 t0 = time.perf_counter()
                 rows[key] = drain(store.query(text, subs or None))
                 times[key].append((time.perf_counter() - t0) * 1000)
-        before, after = statistics.median(times["old"]), statistics.median(times["new"])
-        counts = f"{rows['old']:,} / {rows['new']:,}"
-        out.append(f"| {Path(name).stem} | {before:,.1f} | {after:,.1f} | {counts} |")
+        found.append(
+            {
+                "query": Path(name).stem,
+                "before_ms": statistics.median(times["old"]),
+                "after_ms": statistics.median(times["new"]),
+                "n": reps,
+                "results_before": rows["old"],
+                "results_after": rows["new"],
+            }
+        )
+    return found
+
+
+def paired_table(rows: list[dict[str, Any]]) -> str:
+    out = ["| query | before (ms) | after (ms) | rows before / after |", "|---|---|---|---|"]
+    for r in rows:
+        counts = f"{r['results_before']:,} / {r['results_after']:,}"
+        out.append(f"| {r['query']} | {r['before_ms']:,.1f} | {r['after_ms']:,.1f} | {counts} |")
     return "\n".join(out)
 
 
@@ -254,15 +265,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", metavar="REV", help="old vs new query files since REV")
     args = parser.parse_args(argv)
     build = ensure_build(args.size, args.work, args.fast_build, args.build_timeout)
-    if args.against:
-        print(against(build, build.parent / "project", args.against, min(args.reps, 3)))
-        return 0
-    rows = measure(build, build.parent / "project", args.only, args.reps, args.budget)
     release = json.loads((build / "release.json").read_text(encoding="utf-8"))
     print(f"{args.size}: {release.get('triples', '?'):,} quads, build {build}\n")
-    print(table(rows))
+    if args.against:
+        rows = against(build, build.parent / "project", args.against, min(args.reps, 3))
+        print(paired_table(rows))
+    else:
+        rows = measure(build, build.parent / "project", args.only, args.reps, args.budget)
+        print(table(rows))
     if args.json:
-        numbers = {"size": args.size, "quads": release.get("triples"), "queries": rows}
+        numbers = {
+            "size": args.size,
+            "quads": release.get("triples"),
+            "against": args.against,
+            "queries": rows,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(numbers, indent=1))
     return 0
 

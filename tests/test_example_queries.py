@@ -155,6 +155,13 @@ def test_conflicting_claims_include_the_afghan_taliban_denial(store):
     assert any(r["statusA"] == "denial" and r["byA"] == "Afghan Taliban spokesman (unnamed)" for r in result)
 
 
+def test_conflicting_claims_are_listed_both_ways(store):
+    # nx:conflictsWith is symmetric and its reverse is entailed (graph:inferred): a query that reads it in
+    # graph:data alone, as the rest of 10-conflicting-claims.rq is read, would list each pair once.
+    pairs = {(r["summaryA"], r["summaryB"]) for r in rows(store, "10-conflicting-claims.rq")}
+    assert pairs and pairs == {(b, a) for a, b in pairs}
+
+
 def test_forecasts_in_source_order(store):
     result = rows(store, "11-forecasts.rq")
     offsets = [SOURCE_TEXT.find(r["quote"]) for r in result]
