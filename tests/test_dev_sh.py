@@ -18,7 +18,7 @@ import pytest
 from nexus_ld import __version__
 from nexus_ld.config import PROJECT_ROOT
 
-pytestmark = pytest.mark.live  # dev.sh, pip and nexus-ld as processes
+pytestmark = [pytest.mark.live, pytest.mark.serial]  # dev.sh, pip and nexus-ld as processes; pip reinstalls
 
 STAMP = Path(sys.prefix) / ".nexus-ld-setup-serve"
 
