@@ -205,10 +205,16 @@ def shacl_engine(request: pytest.FixtureRequest) -> Iterator[str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test on the session's real HTTP server joins the live lane (modules of live tests say
     ``pytestmark = pytest.mark.live``); the fast lane, ``-m "not live"``, is unit tests and Flask's
-    in-process test client."""
+    in-process test client.
+
+    Modules with live tests run first, each in its own order: they are the long ones, mostly waiting
+    on servers, and pytest-xdist hands out modules in this order, so the many short modules of the
+    fast lane come last and even out the workers' ends."""
     for item in items:
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
+    live_modules = {item.module for item in items if item.get_closest_marker("live")}
+    items.sort(key=lambda item: item.module not in live_modules)
 
 
 # Tests never write to the checkout: its inputs, build and inbox are the same after the session.
