@@ -11,6 +11,7 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
+PYTEST_WORKERS=${PYTEST_WORKERS:-2}  # pytest-xdist workers of the whole suite's two lanes
 
 setup() {  # $1: pip extras
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -47,6 +48,13 @@ need_debian() {  # $1: program, $2: Debian package, $3: what needs it; installed
     fi
 }
 
+pytest_run() {  # pytest with these options; its exit 5 (no test ran) is a failure, not a pass
+    local status=0
+    "$VENV/bin/python" -m pytest "$@" || status=$?
+    [ "$status" = 5 ] && { echo "no tests ran" >&2; exit 1; }
+    [ "$status" = 0 ] || exit "$status"
+}
+
 case "${1:-}" in
     serve)
         shift
@@ -68,16 +76,16 @@ case "${1:-}" in
         "$VENV/bin/ruff" check src tests bench
         "$VENV/bin/ruff" format --check src tests bench
         "$VENV/bin/mypy"  # the type hints of src/ ([tool.mypy] in pyproject.toml)
-        set +e
-        "$VENV/bin/python" -m pytest "$@"
-        status=$?
-        set -e
-        # pytest's exit 5 means no test ran: that is a failure, not a pass.
-        [ "$status" = 5 ] && { echo "no tests ran" >&2; exit 1; }
-        [ "$status" = 0 ] || exit "$status"
-        # The benchmark's 10k smoke run, with the whole suite only (pytest options choose a part of it):
+        if [ $# != 0 ]; then  # pytest options choose the tests (and how they run): no smoke run
+            pytest_run "$@"
+            exit 0
+        fi
+        # The whole suite on pytest-xdist workers, a module's tests on one worker (its servers and
+        # builds are made once), while the other worker runs another module; then the tests marked
+        # serial (they reinstall into this venv) alone; then the benchmark's 10k smoke run:
         # everything runs once and writes results; no time is asserted.
-        [ $# = 0 ] || exit 0
+        pytest_run -m "not serial" -n "$PYTEST_WORKERS" --dist loadscope
+        pytest_run -m serial
         exec "$VENV/bin/python" bench/run --smoke --out "${TMPDIR:-/tmp}/nexus-ld-bench-smoke"
         ;;
     *)

@@ -35,8 +35,9 @@ SOURCE_TEXT = (ROOT / "data" / "sources" / "ttp-aq-isis-nexus.txt").read_text(en
 
 
 INPUTS = ("ontology", "shapes", "data", "queries")
-# Builds whose subject is not inference compute the OWL 2 RL entailments as SPARQL rules: the same
-# entailments as owlrl (test_infer.py), 30-100x faster; the session build keeps owlrl, the default.
+# Builds whose subject is not inference, the session build too, compute the OWL 2 RL entailments as
+# SPARQL rules: the same entailments as owlrl, the default, 30-100x faster. test_infer.py makes the one
+# owlrl build and shows that its graphs are the session build's.
 QUICK_BUILD = {"inference": "rules"}
 
 
@@ -80,9 +81,10 @@ def owlrl_entailed(project: Project) -> Graph:
 
 @pytest.fixture(scope="session")
 def built(project_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of a fresh build of the bundled data (built once per session), default limits."""
+    """Settings of a fresh build of the bundled data (built once per session, entailments by the
+    rules), default limits."""
     inbox = tmp_path_factory.mktemp("inbox") / "contributions.sqlite"
-    values = {"project_dir": str(project_dir), "build_dir": str(project_dir / "build")}
+    values = {"project_dir": str(project_dir), "build_dir": str(project_dir / "build"), **QUICK_BUILD}
     settings = load_settings(values | {"inbox_path": str(inbox)}, environ={})
     build(settings)
     return settings
@@ -203,10 +205,16 @@ def shacl_engine(request: pytest.FixtureRequest) -> Iterator[str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test on the session's real HTTP server joins the live lane (modules of live tests say
     ``pytestmark = pytest.mark.live``); the fast lane, ``-m "not live"``, is unit tests and Flask's
-    in-process test client."""
+    in-process test client.
+
+    Modules with live tests run first, each in its own order: they are the long ones, mostly waiting
+    on servers, and pytest-xdist hands out modules in this order, so the many short modules of the
+    fast lane come last and even out the workers' ends."""
     for item in items:
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
+    live_modules = {item.module for item in items if item.get_closest_marker("live")}
+    items.sort(key=lambda item: item.module not in live_modules)
 
 
 # Tests never write to the checkout: its inputs, build and inbox are the same after the session.

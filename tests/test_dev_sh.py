@@ -18,7 +18,7 @@ import pytest
 from nexus_ld import __version__
 from nexus_ld.config import PROJECT_ROOT
 
-pytestmark = pytest.mark.live  # dev.sh, pip and nexus-ld as processes
+pytestmark = [pytest.mark.live, pytest.mark.serial]  # dev.sh, pip and nexus-ld as processes; pip reinstalls
 
 STAMP = Path(sys.prefix) / ".nexus-ld-setup-serve"
 
@@ -53,3 +53,11 @@ def test_a_changed_set_up_runs_pip_and_says_how_to_run_nexus_ld() -> None:
     assert redone.returncode == 0, redone.stderr
     assert f"{sys.prefix}/bin/nexus-ld COMMAND" in redone.stderr
     assert f"source {sys.prefix}/bin/activate" in redone.stderr
+
+
+def test_a_test_run_that_selects_no_test_fails() -> None:
+    # pytest's exit 5 (nothing ran) must not pass as a green run, e.g. after a typo in -k or -m.
+    done = dev("test", "-k", "no_test_has_this_name", "-p", "no:cacheprovider")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "no tests ran" in done.stderr
+    assert "deselected" in done.stdout
