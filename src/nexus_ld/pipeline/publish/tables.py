@@ -22,7 +22,15 @@ from nexus_ld.store.embedded import Store
 
 FOLDER = "tables"
 # The named queries whose whole answer a page reads: their rows, as plain values, in the query's order.
-QUERIES = ("timeline", "claims", "claim-agents", "network-edges", "network-nodes", "network-lifespans")
+QUERIES = (
+    "timeline",
+    "claims",
+    "claim-agents",
+    "network-edges",
+    "network-nodes",
+    "network-lifespans",
+    "contribution-notes",
+)
 # The listing pages (path -> class as a CURIE): each one's members in the listing's order (listing.rq).
 LISTED = {
     "groups": "nx:ArmedGroup",

@@ -1,13 +1,10 @@
 """Who contributed a published claim and who accepted it: the ``nx:Contribution`` records written when a
-maintainer accepts a contribution (``contributions/review.py``), read for a page in one query."""
+maintainer accepts a contribution (``contributions/review.py``), read from a page table made at build."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pyoxigraph as ox
-
-from nexus_ld.store.embedded import ReadStore
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,23 +19,19 @@ class ContributionNote:
     accepted: str
 
 
-def contribution_notes(store: ReadStore, iri: str) -> dict[str, list[ContributionNote]]:
-    """The contribution records of the claims the page of ``iri`` shows, by claim IRI
-    (``queries/contribution-notes.rq``)."""
+def notes_by_claim(rows: list[dict[str, Any]]) -> dict[str, list[ContributionNote]]:
+    """The contribution records by claim IRI, from the release's ``contribution-notes`` page table
+    (``store/queries/contribution-notes.rq``, run by ``build``)."""
     notes: dict[str, list[ContributionNote]] = {}
-    for row in store.named("contribution-notes", {"r": ox.NamedNode(iri)}):
-        notes.setdefault(row["claim"].value, []).append(
+    for row in rows:
+        notes.setdefault(row["claim"], []).append(
             ContributionNote(
-                record=row["record"].value,
-                id=row["id"].value,
-                contributor=_text(row["contributor"]),
-                editor=row["editor"].value,
-                submitted=_text(row["submitted"]),
-                accepted=row["accepted"].value,
+                record=row["record"],
+                id=row["id"],
+                contributor=row["contributor"] or "",
+                editor=row["editor"],
+                submitted=row["submitted"] or "",
+                accepted=row["accepted"],
             )
         )
     return notes
-
-
-def _text(term: ox.Literal | None) -> str:
-    return term.value if term is not None else ""

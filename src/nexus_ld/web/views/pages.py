@@ -23,7 +23,7 @@ from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
 from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
-from nexus_ld.web.models.provenance import contribution_notes
+from nexus_ld.web.models.provenance import ContributionNote, notes_by_claim
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
@@ -146,6 +146,10 @@ def table(name: str) -> Any:
     first use and kept with the release: a page cuts its slice of them, no query sorts per request."""
     state = current_state()
     return state.once("table:" + name, lambda: read_table(state.folder, name))
+
+
+def _contribution_notes() -> dict[str, list[ContributionNote]]:
+    return current_state().once("contribution-notes", lambda: notes_by_claim(table("contribution-notes")))
 
 
 def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
@@ -273,7 +277,7 @@ def render_description(desc: Description, urls: Urls, store: Store, dataset: str
         "relations": relations(desc, others, store.base, partial(curie, store)),
         "incoming": dict(incoming),
         "jsonld": _jsonld(desc),
-        "contributions": contribution_notes(store, desc.iri),  # "contributed by …, accepted by …"
+        "contributions": _contribution_notes(),  # "contributed by …, accepted by …", by claim
     }
     if expand(store, "nx:Source") in [t["iri"] for t in types]:
         context |= _source_context(desc, store)
