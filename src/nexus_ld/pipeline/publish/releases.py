@@ -28,8 +28,9 @@ from nexus_ld.store.embedded import RELEASE_FILE, Store
 
 RELEASES_DIR = "releases"
 CURRENT = "current"
-# What the top of the build folder held before releases were kept; now links into ``current``.
-TOP_LEVEL = ("store", "dumps", "search.sqlite", RELEASE_FILE, "sources")
+# What the top of the build folder held before releases were kept, and the page tables: links into
+# ``current``, so a copy that follows the links (``cp -rL``) is a whole release at its top.
+TOP_LEVEL = ("store", "dumps", "search.sqlite", RELEASE_FILE, "sources", "tables")
 # A release id is a path segment of URLs and of the folder: letters, digits, '.', '_', '-'.
 RELEASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_LISTED = 1000  # claim IRIs listed per kind of change in release.json (the counts are complete)
