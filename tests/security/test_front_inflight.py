@@ -9,6 +9,8 @@ import time
 import pytest
 import requests
 
+from nexus_ld.errors import TooManyRequests
+from nexus_ld.web.ratelimit import InflightCap
 from tests.conftest import LiveServer, make_app
 from tests.security.front_attack import CROSS_JOIN, NORMAL
 
@@ -95,3 +97,19 @@ def test_x_forwarded_for_is_believed_only_behind_a_trusted_proxy(built):
         # Only the last entry (the one the trusted proxy appended) counts; earlier ones are the client's.
         spoofed = ask(live, f"{B}, {A}")
         assert spoofed.status_code == 429 and A in spoofed.json()["error"]["message"]
+
+
+def test_a_slot_given_back_within_the_grace_is_taken_not_refused():
+    """A client that asks again as soon as it has its answer can reach another thread before the
+    answered request's teardown gave its slot back: it waits for the slot instead of a 429 (the race
+    behind stop 18's flaky front tests). A slot still held after the grace is refused, per client."""
+    cap = InflightCap(1, grace_s=10.0)
+    cap.acquire(A)
+    threading.Timer(0.1, cap.release, [A]).start()
+    cap.acquire(A)  # without the grace: TooManyRequests at once
+    cap.release(A)
+    short = InflightCap(1, grace_s=0.05)
+    short.acquire(A)
+    with pytest.raises(TooManyRequests, match="max_inflight_per_client"):
+        short.acquire(A)
+    short.acquire(B)  # another client is not held up by A

@@ -69,34 +69,40 @@ class RateLimiter:
 
 
 class InflightCap:
-    """Counts the requests each client has running; refuses one past ``limit`` (429)."""
+    """Counts the requests each client has running; refuses one past ``limit`` (429).
 
-    def __init__(self, limit: int) -> None:
+    A request past the limit waits up to ``grace_s`` for a slot first: a client that asks again as soon
+    as it has its answer can reach another thread before the answered request's teardown gave its slot
+    back (the answer is sent before teardown runs), and must not be refused for it.
+    """
+
+    def __init__(self, limit: int, grace_s: float = 0.5) -> None:
         self.limit = limit
+        self.grace_s = grace_s
         self._running: dict[str, int] = {}  # only clients with requests running: bounded by threads
-        self._lock = threading.Lock()
+        self._free = threading.Condition()
 
     def acquire(self, key: str) -> None:
         """Count one more running request of ``key``.
 
         Raises:
-            TooManyRequests: when ``key`` already has ``limit`` requests running.
+            TooManyRequests: when ``key`` still has ``limit`` requests running after ``grace_s``.
         """
-        with self._lock:
-            running = self._running.get(key, 0)
-            if running >= self.limit:
+        with self._free:
+            if not self._free.wait_for(lambda: self._running.get(key, 0) < self.limit, self.grace_s):
                 raise TooManyRequests(
-                    f"{key} already has {running} request(s) running here, the most one client may have "
-                    "(setting max_inflight_per_client); wait for an answer, then retry",
+                    f"{key} already has {self._running[key]} request(s) running here, the most one client "
+                    "may have (setting max_inflight_per_client); wait for an answer, then retry",
                     headers={"Retry-After": "1"},
                 )
-            self._running[key] = running + 1
+            self._running[key] = self._running.get(key, 0) + 1
 
     def release(self, key: str) -> None:
-        with self._lock:
+        with self._free:
             running = self._running.pop(key) - 1
             if running:
                 self._running[key] = running
+            self._free.notify_all()
 
 
 def _capped() -> bool:
