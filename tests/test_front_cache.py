@@ -47,7 +47,11 @@ def cached_commands() -> list[str]:
 @pytest.fixture(scope="module")
 def front(built: Settings, tmp_path_factory: pytest.TempPathFactory):
     inbox = tmp_path_factory.mktemp("inbox") / "contributions.sqlite"
-    with production(built.build, cached_commands(), free_port, {"NEXUS_LD_INBOX_PATH": str(inbox)}) as run:
+    # The per-client in-flight cap is raised: this module asks one request after another from one
+    # address, and under load a request can reach nginx or the app a moment before the previous one's
+    # slot is given back. The cap is tested where it is the subject (tests/security/test_front_*.py).
+    settings = {"NEXUS_LD_INBOX_PATH": str(inbox), "NEXUS_LD_MAX_INFLIGHT_PER_CLIENT": "4"}
+    with production(built.build, cached_commands(), free_port, settings) as run:
         yield run.url
 
 
@@ -99,20 +103,11 @@ def test_each_format_and_encoding_asked_is_its_own_entry(front):
     assert again[1].headers["Content-Encoding"] == "gzip"
 
 
-def post_as_a_patient_client(url: str) -> requests.Response:
-    """POST the SELECT; on a 429 wait as Retry-After says and ask again (at most 3 times). Two POSTs
-    in a row can meet the per-client in-flight cap while the first one's slot is still being released
-    (a race of the cap, noted in the closing note of stop 18); the cache is what this test is about."""
-    for _ in range(3):
-        answer = requests.post(url, data={"query": SELECT}, headers={"Accept": "text/csv"}, timeout=30)
-        if answer.status_code != 429:
-            return answer
-        time.sleep(min(float(answer.headers.get("Retry-After", "1")), 1.0))
-    return answer
-
-
 def test_posts_errors_and_the_inbox_never_come_from_the_cache(front):
-    posts = [post_as_a_patient_client(front + "/sparql") for _ in range(2)]
+    posts = [
+        requests.post(front + "/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"}, timeout=30)
+        for _ in range(2)
+    ]
     assert [p.status_code for p in posts] == [200, 200]
     assert "Tehrik-e-Taliban Pakistan" in posts[1].text
     assert all(p.headers.get("X-Cache-Status", "") != "HIT" for p in posts)
