@@ -12,13 +12,12 @@ from functools import cache
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.pipeline.publish.tables import read_table
 from nexus_ld.web.models.claims import usual_speaker
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, to_json
 from nexus_ld.web.models.timeline import Event, events_of, with_statuses
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
-from nexus_ld.web.views.pages import claim_statuses, page_of
+from nexus_ld.web.views.pages import claim_statuses, kept, paged
 
 bp = Blueprint("network", __name__)
 
@@ -79,8 +78,7 @@ def _href() -> Callable[[str], str | None]:
 
 def _events() -> list[Event]:
     """Every event of the timeline of the release served, in order, made from its table on first use."""
-    state = current_state()
-    return state.once("timeline", lambda: events_of(read_table(state.folder, "timeline")))
+    return kept("timeline", events_of)
 
 
 @bp.get("/network.json")
@@ -119,12 +117,12 @@ def network_page() -> str:
         "network:counts", lambda: {s: sum(s in e.statuses for e in network.edges) for s in network.statuses}
     )
     present = {n.category for n in network.nodes.values()}
-    page, pages, size = page_of(len(shown.edges), current_state().settings.picture_page_size)
+    rows, page, pages = paged(shown.edges, current_state().settings.picture_page_size)
     return render_template(
         "network.html", title="The network", network=network, shown=shown, year=year, span=span,
         statuses=statuses, undated=undated, counts=counts,
         categories=[entry for entry in LEGEND if entry[0] in present],
-        rows=shown.edges[(page - 1) * size : page * size], page=page, pages=pages,
+        rows=rows, page=page, pages=pages,
     )  # fmt: skip
 
 
@@ -141,8 +139,7 @@ def timeline() -> str:
         "timeline:speaker:" + ",".join(sorted(set(statuses))),
         lambda: usual_speaker(c.agents.items() for e in events for c in e.claims.values()),
     )
-    page, pages, size = page_of(len(events), state.settings.picture_page_size)
-    shown = events[(page - 1) * size : page * size]
+    shown, page, pages = paged(events, state.settings.picture_page_size)
     years: dict[int, list[Event]] = {}
     for e in shown:
         if e.year is not None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from flask import Blueprint, render_template, request
@@ -29,6 +30,7 @@ from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
+T = TypeVar("T")
 
 # path -> (title, one line on what it lists); the class of each is the build's (tables.LISTED)
 TITLES: dict[str, tuple[str, str]] = {
@@ -148,8 +150,15 @@ def table(name: str) -> Any:
     return state.once("table:" + name, lambda: read_table(state.folder, name))
 
 
+def kept(name: str, make: Callable[[list[dict[str, Any]]], T]) -> T:
+    """What ``make`` makes of page table ``name`` of the release served, kept with the release in
+    place of the table's rows (they are read once, then dropped)."""
+    state = current_state()
+    return state.once(name, lambda: make(read_table(state.folder, name)))
+
+
 def _contribution_notes() -> dict[str, list[ContributionNote]]:
-    return current_state().once("contribution-notes", lambda: notes_by_claim(table("contribution-notes")))
+    return kept("contribution-notes", notes_by_claim)
 
 
 def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
@@ -160,6 +169,12 @@ def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
     if page > pages:
         raise BadRequest(f"page {page} is past the last page ({pages})")
     return page, pages, size
+
+
+def paged(rows: Sequence[T], size: int | None = None) -> tuple[Sequence[T], int, int]:
+    """The requested page of ``rows`` (``page_of``): (its rows, page, pages)."""
+    page, pages, size = page_of(len(rows), size)
+    return rows[(page - 1) * size : page * size], page, pages
 
 
 @bp.get("/<any(groups, people, events, relationships, places, sources):kind>")
@@ -180,8 +195,8 @@ def claims() -> str:
     """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``)."""
     state, urls = current_state(), _urls()
     statuses = claim_statuses(state.store)
-    agents = state.once("claims:agents", partial(_agents, urls))
-    rows = state.once("claims", lambda: listed_claims(table("claims")))  # grouped once per release
+    agents = kept("claim-agents", partial(_agents, urls))
+    rows = kept("claims", listed_claims)  # grouped once per release
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
     chosen = status  # the filter as checked values: a status slug, then an agent IRI
     if status:
@@ -197,20 +212,20 @@ def claims() -> str:
         chosen += " " + iri
         # Each claim said by that agent, naming that agent only (as the filter's query did).
         rows = [r | {"agents": said} for r in rows if (said := [a for a in r["agents"] if a[0] == iri])]
-    page, pages, size = page_of(len(rows))
+    shown, page, pages = paged(rows)
     return render_template(
-        "claims.html", rows=rows[(page - 1) * size : page * size], total=len(rows), page=page, pages=pages,
+        "claims.html", rows=shown, total=len(rows), page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
         # Kept per filter (at most one per status and agent): it reads every claim the filter keeps.
         speaker=state.once("claims:speaker:" + chosen, lambda: usual_speaker(r["agents"] for r in rows)),
     )  # fmt: skip
 
 
-def _agents(urls: Urls) -> list[dict[str, Any]]:
+def _agents(urls: Urls, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The claims filter's agents (the build's ``claim-agents`` table), each with its ``?agent=`` key."""
     return [
         _facet(r["agent"], r["label"], int(r["claims"])) | {"key": (urls.local_part(r["agent"]) or "")[3:]}
-        for r in table("claim-agents")
+        for r in rows
     ]
 
 
