@@ -15,9 +15,10 @@ from nexus_ld.errors import BadRequest
 from nexus_ld.web.models.claims import usual_speaker
 from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, to_json
 from nexus_ld.web.models.timeline import Event, events_of, with_statuses
+from nexus_ld.web.paging import kept, paged
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
-from nexus_ld.web.views.pages import claim_statuses, kept, paged
+from nexus_ld.web.views.pages import claim_statuses
 
 bp = Blueprint("network", __name__)
 

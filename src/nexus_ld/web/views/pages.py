@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, render_template, request
 
 from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
-from nexus_ld.pipeline.publish.tables import LISTED, listing_name, read_table
+from nexus_ld.pipeline.publish.tables import LISTED, listing_name
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
@@ -26,11 +25,11 @@ from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import ContributionNote, notes_by_claim
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
+from nexus_ld.web.paging import kept, page_of, paged, table
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
-T = TypeVar("T")
 
 # path -> (title, one line on what it lists); the class of each is the build's (tables.LISTED)
 TITLES: dict[str, tuple[str, str]] = {
@@ -136,45 +135,8 @@ def claim_statuses(store: Store) -> list[dict[str, Any]]:
     return [_facet(s["status"], s["label"], s["claims"]) for s in _site(store)["statuses"]]
 
 
-def _page_number(name: str = "page") -> int:
-    raw = request.args.get(name, "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadRequest(f"{name} must be a page number (1, 2, …), not {raw!r}")
-    return int(raw)
-
-
-def table(name: str) -> Any:
-    """The rows of page table ``name`` of the release served (pipeline/publish/tables.py), read on
-    first use and kept with the release: a page cuts its slice of them, no query sorts per request."""
-    state = current_state()
-    return state.once("table:" + name, lambda: read_table(state.folder, name))
-
-
-def kept(name: str, make: Callable[[list[dict[str, Any]]], T]) -> T:
-    """What ``make`` makes of page table ``name`` of the release served, kept with the release in
-    place of the table's rows (they are read once, then dropped)."""
-    state = current_state()
-    return state.once(name, lambda: make(read_table(state.folder, name)))
-
-
 def _contribution_notes() -> dict[str, list[ContributionNote]]:
     return kept("contribution-notes", notes_by_claim)
-
-
-def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
-    """The requested page of ``total`` rows, ``size`` a page (default: the setting ``page_size``):
-    (page, pages, page size); past the last page is a 400."""
-    size = size or current_state().settings.page_size
-    page, pages = _page_number(), max(1, -(-total // size))
-    if page > pages:
-        raise BadRequest(f"page {page} is past the last page ({pages})")
-    return page, pages, size
-
-
-def paged(rows: Sequence[T], size: int | None = None) -> tuple[Sequence[T], int, int]:
-    """The requested page of ``rows`` (``page_of``): (its rows, page, pages)."""
-    page, pages, size = page_of(len(rows), size)
-    return rows[(page - 1) * size : page * size], page, pages
 
 
 @bp.get("/<any(groups, people, events, relationships, places, sources):kind>")

@@ -1,0 +1,53 @@
+"""The page tables of the release served, as the pages read them (``table``, ``kept``), and the page of
+rows a request asks for (``?page=``: ``page_of``, ``paged``). The tables are written by ``build``
+(pipeline/publish/tables.py) so that no page sorts or reads everything per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from flask import request
+
+from nexus_ld.errors import BadRequest
+from nexus_ld.pipeline.publish.tables import read_table
+from nexus_ld.web.state import current_state
+
+T = TypeVar("T")
+
+
+def _page_number(name: str = "page") -> int:
+    raw = request.args.get(name, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"{name} must be a page number (1, 2, …), not {raw!r}")
+    return int(raw)
+
+
+def table(name: str) -> Any:
+    """The rows of page table ``name`` of the release served (pipeline/publish/tables.py), read on
+    first use and kept with the release: a page cuts its slice of them, no query sorts per request."""
+    state = current_state()
+    return state.once("table:" + name, lambda: read_table(state.folder, name))
+
+
+def kept(name: str, make: Callable[[list[dict[str, Any]]], T]) -> T:
+    """What ``make`` makes of page table ``name`` of the release served, kept with the release in
+    place of the table's rows (they are read once, then dropped)."""
+    state = current_state()
+    return state.once(name, lambda: make(read_table(state.folder, name)))
+
+
+def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
+    """The requested page of ``total`` rows, ``size`` a page (default: the setting ``page_size``):
+    (page, pages, page size); past the last page is a 400."""
+    size = size or current_state().settings.page_size
+    page, pages = _page_number(), max(1, -(-total // size))
+    if page > pages:
+        raise BadRequest(f"page {page} is past the last page ({pages})")
+    return page, pages, size
+
+
+def paged(rows: Sequence[T], size: int | None = None) -> tuple[Sequence[T], int, int]:
+    """The requested page of ``rows`` (``page_of``): (its rows, page, pages)."""
+    page, pages, size = page_of(len(rows), size)
+    return rows[(page - 1) * size : page * size], page, pages
