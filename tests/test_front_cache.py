@@ -111,7 +111,7 @@ def test_posts_errors_and_the_inbox_never_come_from_the_cache(front):
     assert [p.status_code for p in posts] == [200, 200]
     assert "Tehrik-e-Taliban Pakistan" in posts[1].text
     assert all(p.headers.get("X-Cache-Status", "") != "HIT" for p in posts)
-    for path in ("/doc/group/no-such-group", "/contribute", "/readyz"):
+    for path in ("/doc/group/no-such-group", "/contribute", "/compose/source", "/readyz"):
         # Three: an answer nginx may store is stored on the second and a HIT on the third.
         for answer in asked(front + path, 3, Accept="text/html"):
             assert answer.headers.get("X-Cache-Status") in ("MISS", "BYPASS"), (path, answer.headers)

@@ -97,6 +97,8 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
         "proxy_ignore_headers Cache-Control Expires;",  # for nginx's own lifetime only
         "proxy_cache_valid 200 303 1s;",
         "proxy_no_cache $nexus_ld_uncached $nexus_ld_unstorable;",
+        # the inbox, review and forms never stored, whatever the app says (a second layer to its no-store)
+        '"~^/(contributions|contribute|validate|compose)(/|$)" 1;',
         "add_header X-Cache-Status $upstream_cache_status always;",
     ):
         assert line in text, line
