@@ -144,15 +144,22 @@ def show(ctx: click.Context, entry_id: str, as_json: bool, body: bool) -> None:
 @click.option(
     "--by", default="maintainer", show_default=True, help="Who accepts (written into the provenance)."
 )
+@click.option(
+    "--same-entity",
+    is_flag=True,
+    help="A new IRI another accepted contribution minted (not yet built) describes the same entity.",
+)
 @click.pass_context
-def accept(ctx: click.Context, entry_id: str, by: str) -> None:
+def accept(ctx: click.Context, entry_id: str, by: str, same_entity: bool) -> None:
     """Accept: re-validate, write data/contributions/ID.ttl with its provenance; `build` publishes it."""
     from nexus_ld.contributions import review
     from nexus_ld.contributions.service import Validator
 
     settings = _settings(ctx)
     try:
-        entry = review.accept(_inbox(ctx), Validator.from_settings(settings), entry_id, by)
+        entry = review.accept(
+            _inbox(ctx), Validator.from_settings(settings), entry_id, by, same_entity=same_entity
+        )
     except NexusError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_VIOLATIONS if exc.status == 422 else EXIT_UNREADABLE)

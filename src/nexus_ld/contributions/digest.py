@@ -21,8 +21,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from nexus_ld import formats
-from nexus_ld.contributions.inbox import Entry
-from nexus_ld.contributions.review import provenance_records
+from nexus_ld.contributions.inbox import Entry, Inbox
+from nexus_ld.contributions.review import minted_elsewhere, provenance_records
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
 from nexus_ld.errors import NexusError
@@ -76,11 +76,15 @@ class Digest:
     sources: list[Entity] = field(default_factory=list)
     restatements: list[Restatement] = field(default_factory=list)
     forged: list[str] = field(default_factory=list)  # contribution records it carries (accept refuses)
+    # New IRIs another accepted contribution (not yet built) minted: (IRI, its id, its file); accepting
+    # is refused unless the maintainer says both describe the same entity.
+    minted: list[tuple[str, str, str]] = field(default_factory=list)
     error: str = ""
 
 
-def digest(validator: Validator, entry: Entry) -> Digest:
-    """The digest of ``entry`` (read with its body), against the validator's published store."""
+def digest(validator: Validator, entry: Entry, inbox: Inbox) -> Digest:
+    """The digest of ``entry`` (read with its body), against the validator's published store and the
+    contributions accepted in ``inbox``."""
     try:
         graph = validator.parse(entry.body, formats.RDF_FORMATS[entry.format], entry.id).graph
     except NexusError as exc:  # it parsed when submitted; a stricter limit since then may refuse it
@@ -99,6 +103,7 @@ def digest(validator: Validator, entry: Entry) -> Digest:
         sources=[_entity(graph, store, s) for s in sorted(sources, key=str)],
         restatements=[r for c in claims for r in restatements(store, graph, URIRef(c.iri))],
         forged=provenance_records(graph, validator.base),
+        minted=[(iri, *hit) for iri, hit in minted_elsewhere(inbox, validator, graph, entry.id).items()],
     )
 
 

@@ -9,6 +9,12 @@ SHA-256, format, the submitter's note and the validation report. A body already 
 A ``Quota`` bounds what waits for review: pending contributions in all (507), from one client address
 (429) and their bytes (507), checked in the transaction that stores a new one. The client address is
 kept only while a contribution is pending (the quota needs it); deciding it forgets the address.
+
+The *described* index (``described``) holds, for each accepted contribution, the IRIs its file describes
+(as subjects): accepting asks it which of a contribution's IRIs another accepted one already describes,
+one indexed lookup per IRI, instead of reading every accepted file. Accepting writes its rows in the
+transaction that marks the contribution accepted; an inbox without the index (made before it, or copied
+without it) has it rebuilt from the files (``contributions.review.described_index``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +54,15 @@ CREATE TABLE IF NOT EXISTS contributions (
     contributor TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS contributions_status ON contributions (status, received);
+CREATE TABLE IF NOT EXISTS described (
+    iri         TEXT NOT NULL,
+    entry       TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    PRIMARY KEY (iri, entry)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS built (name TEXT PRIMARY KEY);
 """
+DESCRIBED_INDEX = "described"  # its row in ``built``: the index is complete
 # Inboxes made before the quota lack the client column; before the review page, the contributor.
 MIGRATIONS = {
     "client": "ALTER TABLE contributions ADD COLUMN client TEXT NOT NULL DEFAULT ''",
@@ -300,9 +314,17 @@ class Inbox:
             return [_entry(row, False) for row in rows.fetchall()]
 
     def decide(
-        self, entry_id: str, status: str, by: str, *, reason: str = "", file: str | None = None
+        self,
+        entry_id: str,
+        status: str,
+        by: str,
+        *,
+        reason: str = "",
+        file: str | None = None,
+        described: Iterable[str] = (),
     ) -> Entry:
-        """Mark a pending contribution accepted or rejected (atomically; only once).
+        """Mark a pending contribution accepted or rejected (atomically; only once); an accepted one's
+        ``file`` describes the IRIs ``described`` (kept in the described index, in the same transaction).
 
         Raises:
             NotFound: no such contribution.
@@ -317,11 +339,45 @@ class Inbox:
                 "client = '' WHERE id = ? AND status = 'pending'",
                 (status, now(), by, reason, file, entry_id),
             ).rowcount
+            if changed and file:
+                rows = [(iri, entry_id, file) for iri in described]
+                db.executemany("INSERT OR IGNORE INTO described VALUES (?, ?, ?)", rows)
             db.execute("COMMIT")
         if not changed:
             entry = self.get(entry_id)
             raise NotPending(f"contribution {entry_id} was already {entry.status} ({entry.decided})")
         return self.get(entry_id)
+
+    def index_built(self) -> bool:
+        """Whether the described index is complete (``rebuild_index`` ran, or the inbox was made with it)."""
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM built WHERE name = ?", (DESCRIBED_INDEX,)).fetchone() is not None
+
+    def rebuild_index(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Replace the described index by ``rows`` (IRI, contribution id, file), in one transaction."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM described")
+            db.executemany("INSERT OR IGNORE INTO described VALUES (?, ?, ?)", rows)
+            db.execute("INSERT OR IGNORE INTO built VALUES (?)", (DESCRIBED_INDEX,))
+            db.execute("COMMIT")
+
+    def described_by(
+        self, iris: Iterable[str], *, besides: str = ""
+    ) -> dict[str, tuple[tuple[str, str], ...]]:
+        """The accepted contributions (but ``besides``) whose files describe each of ``iris``: IRI ->
+        ((contribution id, file), …), first accepted first; IRIs no other describes are left out."""
+        found: dict[str, tuple[tuple[str, str], ...]] = {}
+        with self._connect() as db:
+            for iri in sorted(set(iris)):
+                rows = db.execute(
+                    "SELECT d.entry, d.file FROM described d LEFT JOIN contributions c ON c.id = d.entry "
+                    "WHERE d.iri = ? AND d.entry != ? ORDER BY coalesce(c.decided, ''), d.entry",
+                    (iri, besides),
+                ).fetchall()
+                if rows:
+                    found[iri] = tuple((row["entry"], row["file"]) for row in rows)
+        return found
 
     def count(self) -> int:
         with self._connect() as db:

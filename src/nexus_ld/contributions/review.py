@@ -37,6 +37,12 @@ class DescribedTwice(NexusError):
     status, title = 409, "Source already accepted"
 
 
+class MintedTwice(NexusError):
+    """A new IRI of the contribution was already minted by another accepted contribution (not yet built)."""
+
+    status, title = 409, "IRI already minted"
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file, fsync and rename (all or nothing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,19 +73,50 @@ def provenance_records(graph: Graph, base: str) -> list[str]:
     return sorted({str(s) for s in graph.subjects() if s in typed or str(s).startswith(folder)})
 
 
-def accepted_elsewhere(folder: Path, graph: Graph) -> dict[str, str]:
-    """The sources ``graph`` ships with their text (``schema:text``) that an accepted contribution's
-    file in ``folder`` already describes: source IRI -> that file's name. A claim made from a pending
-    source carries the source (``compose.pending_source``); accepting it and the source's own
-    contribution would give the source two text files, two checksums and two of every field."""
-    shipped = {s for s in graph.subjects(SCHEMA.text) if isinstance(s, URIRef)}
-    found: dict[str, str] = {}
-    for path in sorted(folder.glob("*.ttl")) if shipped else []:
-        accepted = Graph().parse(path, format="turtle")
-        for source in sorted(shipped):
-            if str(source) not in found and (source, None, None) in accepted:
-                found[str(source)] = path.name
+def described_iris(graph: Graph, base: str) -> list[str]:
+    """The IRIs ``graph`` describes (its IRI subjects), but contribution records (``record_iri``)."""
+    folder = str(record_iri(base, ""))
+    return sorted(
+        {str(s) for s in graph.subjects() if isinstance(s, URIRef) and not str(s).startswith(folder)}
+    )
+
+
+def described_index(inbox: Inbox, data_dir: Path, base: str) -> None:
+    """Make the inbox's described index complete: rebuilt from the accepted files (``data/contributions/``)
+    when the inbox has none; kept up to date by ``accept`` from then on."""
+    if inbox.index_built():
+        return
+    rows = [
+        (iri, path.stem, f"{data_dir.name}/{FOLDER}/{path.name}")
+        for path in sorted((data_dir / FOLDER).glob("*.ttl"))
+        for iri in described_iris(Graph().parse(path, format="turtle"), base)
+    ]
+    inbox.rebuild_index(rows)
+
+
+def accepted_elsewhere(
+    inbox: Inbox, data_dir: Path, iris: set[str], entry_id: str
+) -> dict[str, tuple[str, str]]:
+    """Which of ``iris`` an accepted contribution other than ``entry_id`` already describes: IRI -> (its
+    id, its file), the first accepted; from the described index (one lookup per IRI, no file read), a
+    file since removed from ``data/`` not counted."""
+    found: dict[str, tuple[str, str]] = {}
+    for iri, hits in inbox.described_by(iris, besides=entry_id).items():
+        there = [(other, file) for other, file in hits if (data_dir.parent / file).is_file()]
+        if there:
+            found[iri] = there[0]
     return found
+
+
+def minted_elsewhere(
+    inbox: Inbox, validator: Validator, graph: Graph, entry_id: str
+) -> dict[str, tuple[str, str]]:
+    """The new IRIs of ``graph`` (described, not in the published store) that another accepted, not yet
+    built contribution already minted: IRI -> (its id, its file). Both files would describe one
+    resource in the build, their labels and classes merged."""
+    described_index(inbox, validator.data_dir, validator.base)
+    new = {iri for iri in described_iris(graph, validator.base) if not validator.store.exists(iri)}
+    return accepted_elsewhere(inbox, validator.data_dir, new, entry_id)
 
 
 def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path, base: str) -> Graph:
@@ -114,16 +151,21 @@ def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_d
     return out
 
 
-def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
+def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str, *, same_entity: bool = False) -> Entry:
     """Accept a pending contribution: re-validate, write its file, mark it accepted.
+
+    ``same_entity``: the maintainer has read that a new IRI of it was already minted by another accepted
+    contribution (``MintedTwice``) and says both describe the same entity.
 
     Raises:
         NotFound: no such contribution.
         NotPending: already decided.
         Unprocessable: it no longer conforms to the current build (the report says why), or it
             describes contribution records (``provenance_records``).
-        DescribedTwice: a source it ships is already described by an accepted contribution
-            (``accepted_elsewhere``).
+        DescribedTwice: a source it ships is already described by an accepted contribution: a source
+            is accepted once, with its own contribution or with the claims made from it.
+        MintedTwice: a new IRI it describes was minted by another accepted contribution not yet built
+            (``minted_elsewhere``), unless ``same_entity``.
     """
     entry = inbox.get(entry_id, with_body=True)
     if entry.status != "pending":
@@ -141,12 +183,26 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
             f"it describes contribution records ({', '.join(forged)}), which only accepting writes; reject it"
         )
     data_dir = validator.data_dir
-    twice = accepted_elsewhere(data_dir / FOLDER, outcome.parsed.graph)
+    described_index(inbox, data_dir, validator.base)
+    shipped = {str(s) for s in outcome.parsed.graph.subjects(SCHEMA.text) if isinstance(s, URIRef)}
+    twice = accepted_elsewhere(inbox, data_dir, shipped, entry_id)
     if twice:
-        described = ", ".join(f"<{iri}> (in data/{FOLDER}/{name})" for iri, name in twice.items())
+        described = ", ".join(f"<{iri}> (in {file})" for iri, (_, file) in twice.items())
         raise DescribedTwice(
             f"it describes {described} again: a source is accepted once, with its own contribution or "
             "with the claims made from it; reject this one (its claims can be sent again citing the source)"
+        )
+    minted = minted_elsewhere(inbox, validator, outcome.parsed.graph, entry_id)
+    if minted and not same_entity:
+        which = ", ".join(
+            f"<{iri}>, already minted by contribution {other} ({file})"
+            for iri, (other, file) in minted.items()
+        )
+        raise MintedTwice(
+            f"it mints {which}, accepted and not yet built: the build would merge both descriptions "
+            "(labels, classes) into one resource. If both describe the same entity, accept it stating so "
+            '(the review page\'s "describes the same entity" box, `--same-entity`, same_entity=1); '
+            "otherwise reject it and ask for another IRI"
         )
     accepted = now()
     graph = accepted_graph(entry, outcome.parsed.graph, by, accepted, data_dir / "sources", validator.base)
@@ -156,7 +212,8 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str) -> Entry:
     )
     path = data_dir / FOLDER / f"{entry.id}.ttl"
     write_atomically(path, header.encode("utf-8") + graph.serialize(format="turtle", encoding="utf-8"))
-    return inbox.decide(entry_id, "accepted", by, file=str(path.relative_to(data_dir.parent)))
+    file = str(path.relative_to(data_dir.parent))
+    return inbox.decide(entry_id, "accepted", by, file=file, described=described_iris(graph, validator.base))
 
 
 def reject(inbox: Inbox, entry_id: str, by: str, reason: str) -> Entry:

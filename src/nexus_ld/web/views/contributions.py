@@ -233,12 +233,21 @@ def check_maintainer_token(token: str | None) -> str:
     return settings.maintainer_name
 
 
+def same_entity() -> bool:
+    """The maintainer's ``same_entity`` (form field or query): a new IRI minted again describes the
+    entity another accepted contribution minted (``review.MintedTwice``)."""
+    value = request.values.get("same_entity", "")
+    if value not in ("", "0", "1", "on"):
+        raise BadRequest(f"same_entity is 1 (or on) or 0, not {value[:20]!r}")
+    return value in ("1", "on")
+
+
 @bp.post("/contributions/<entry_id>/accept")
 def accept(entry_id: str) -> Response:
     """Accept: write data/contributions/<id>.ttl (published by the next build)."""
     by = _maintainer()
     state = _state()
-    entry = review.accept(state.inbox, state.validator, entry_id, by)
+    entry = review.accept(state.inbox, state.validator, entry_id, by, same_entity=same_entity())
     return jsonify(entry.summary())
 
 

@@ -41,7 +41,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from nexus_ld.contributions import review
 from nexus_ld.contributions.digest import digest
 from nexus_ld.errors import BadRequest, Forbidden, NexusError, Unauthorized
-from nexus_ld.web.views.contributions import _state, check_maintainer_token
+from nexus_ld.web.views.contributions import _state, check_maintainer_token, same_entity
 
 bp = Blueprint("review", __name__)
 
@@ -112,7 +112,10 @@ def _page(status: int = 200, *, error: NexusError | None = None) -> Response:
         context |= {
             "maintainer": name,
             "total": len(pending),
-            "items": [(e, digest(state.validator, state.inbox.get(e.id, with_body=True))) for e in shown],
+            "items": [
+                (e, digest(state.validator, state.inbox.get(e.id, with_body=True), state.inbox))
+                for e in shown
+            ],
         }
     response = Response(render_template("review.html", **context), status=status)
     if error is not None and "Retry-After" in error.headers:
@@ -168,7 +171,7 @@ def accept(entry_id: str) -> BaseResponse:
     by = _maintainer()
     state = _state()
     try:
-        entry = review.accept(state.inbox, state.validator, entry_id, by)
+        entry = review.accept(state.inbox, state.validator, entry_id, by, same_entity=same_entity())
     except NexusError as error:
         return _page(error.status, error=error)
     return _done(f"Accepted {entry.id} into {entry.file}; `nexus-ld build` publishes it.")
