@@ -1,0 +1,125 @@
+"""Two contributions minting one new IRI: the second accept names the first and is refused (409) unless
+the maintainer says both describe the same entity; the described index that finds it (kept in the
+inbox, rebuilt from data/contributions/ when missing, no accepted file read per accept)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+from contributions_support import writable_copy
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+from test_review_page import JSON, PAGE, TOKEN, app_for, csrf, sign_in, submit
+
+from nexus_ld.cli import main
+from nexus_ld.config import Settings
+from nexus_ld.contributions import review
+from nexus_ld.contributions.inbox import Inbox
+from nexus_ld.contributions.service import Validator
+from nexus_ld.namespaces import NX
+from nexus_ld.pipeline.build import build
+from nexus_ld.store.embedded import Store
+
+IRI = "https://w3id.org/nexus-ld/id/group/test-front"  # a test's own entity, in its own project copy
+MINT = """@prefix nx: <https://w3id.org/nexus-ld/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<{iri}> a nx:{kind} ; rdfs:label "{label}"@{lang} .
+"""
+
+
+def mint(kind: str, label: str, lang: str = "en") -> bytes:
+    return MINT.format(iri=IRI, kind=kind, label=label, lang=lang).encode()
+
+
+def test_a_new_iri_minted_twice_is_refused_unless_the_maintainer_says_same_entity(
+    bundled: Settings, tmp_path
+) -> None:
+    project = writable_copy(bundled, tmp_path / "project")
+    client = app_for(project).test_client()
+    first = submit(client, mint("ArmedGroup", "Test Front"))
+    # Pending while the first is: another class, another name (in another language: two English labels
+    # would fail the build's shapes once merged; classes and other languages' labels merge unseen).
+    second = submit(client, mint("MediaOrganisation", "Front des médias", "fr"))
+    sign_in(client, name="Ayesha")
+    assert client.post(f"{PAGE}/{first}/accept", data={"csrf_token": csrf(client)}).status_code == 303
+
+    # The review page says so before the maintainer decides, and offers the choice.
+    page = client.get(PAGE).get_data(as_text=True)
+    assert (
+        "Already minted" in page
+        and f">{first}</a> (accepted, in <code>data/contributions/{first}.ttl" in page
+    )
+    assert 'name="same_entity"' in page
+    # Accepting it as it stands is refused, by the page, the API and the CLI, naming the first.
+    said = f"it mints <{IRI}>, already minted by contribution {first} (data/contributions/{first}.ttl)"
+    refused = client.post(f"{PAGE}/{second}/accept", data={"csrf_token": csrf(client)})
+    assert refused.status_code == 409
+    assert said.replace("<", "&lt;").replace(">", "&gt;") in refused.get_data(as_text=True)
+    bearer = {"Authorization": f"Bearer {TOKEN}"} | JSON
+    api = client.post(f"/contributions/{second}/accept", headers=bearer)
+    assert api.status_code == 409 and api.get_json()["error"]["title"] == "IRI already minted"
+    assert said in api.get_json()["error"]["message"]
+    bad = client.post(f"/contributions/{second}/accept?same_entity=maybe", headers=bearer)
+    assert bad.status_code == 400 and "same_entity is 1" in bad.get_json()["error"]["message"]
+    options = [
+        "--setting",
+        "project_dir",
+        str(project.project),
+        "--setting",
+        "inbox_path",
+        project.inbox_path,
+    ]
+    options += ["--setting", "build_dir", str(project.build)]
+    cli = CliRunner().invoke(main, [*options, "contributions", "accept", second, "--by", "Karim"])
+    assert cli.exit_code == 2 and said in cli.output and "--same-entity" in cli.output
+    assert not (project.project / "data" / "contributions" / f"{second}.ttl").exists()
+    assert client.get(f"/contributions/{second}", headers=JSON).get_json()["status"] == "pending"
+
+    # The maintainer says both describe one entity: accepted, and the build publishes both descriptions.
+    same = client.post(f"{PAGE}/{second}/accept", data={"csrf_token": csrf(client), "same_entity": "1"})
+    assert same.status_code == 303
+    build(project)
+    store = Store.open(project.build)
+    names = store.query(
+        f"SELECT ?l WHERE {{ GRAPH graph:data {{ <{IRI}> ?p ?l FILTER isLiteral(?l) }} }} ORDER BY ?l"
+    )
+    assert [row["l"].value for row in names] == ["Front des médias", "Test Front"]
+    # Built, the IRI is published: a third contribution adds to it like to any published entity.
+    third = submit(app_for(project).test_client(), mint("ArmedGroup", "Testfront", "de"))
+    validator = Validator.from_settings(project)
+    assert review.accept(Inbox(project.inbox_path), validator, third, "Karim").status == "accepted"
+
+
+def test_the_described_index_is_rebuilt_when_missing_and_no_accepted_file_is_read_per_accept(
+    bundled: Settings, tmp_path
+) -> None:
+    project = writable_copy(bundled, tmp_path / "project")
+    client = app_for(project).test_client()
+    ids = [submit(client, mint("ArmedGroup", f"Test Front {n}")) for n in range(3)]
+    inbox, validator = Inbox(project.inbox_path), Validator.from_settings(project)
+    review.accept(inbox, validator, ids[0], "Ayesha")
+    assert inbox.index_built()
+    assert inbox.described_by([IRI]) == {IRI: ((ids[0], f"data/contributions/{ids[0]}.ttl"),)}
+
+    # An inbox without the index (made before it): the next accept rebuilds it from the files and refuses.
+    with sqlite3.connect(project.inbox_path) as db:
+        db.execute("DELETE FROM described")
+        db.execute("DELETE FROM built")
+    assert not inbox.index_built()
+    with pytest.raises(review.MintedTwice, match=f"already minted by contribution {ids[0]}"):
+        review.accept(inbox, validator, ids[1], "Ayesha")
+    assert inbox.index_built() and IRI in inbox.described_by([IRI])
+
+    # With the index built, accepting reads no accepted file: an unreadable one changes nothing.
+    (project.project / "data" / "contributions" / "unreadable.ttl").write_text("this is { not turtle")
+    with pytest.raises(review.MintedTwice, match=f"already minted by contribution {ids[0]}"):
+        review.accept(inbox, validator, ids[2], "Ayesha")
+    # A file removed from data/ (a maintainer's revert) no longer counts.
+    (project.project / "data" / "contributions" / f"{ids[0]}.ttl").unlink()
+    accepted = review.accept(inbox, validator, ids[2], "Ayesha")
+    assert accepted.status == "accepted"
+    written = project.project / accepted.file  # type: ignore[operator]
+    assert (URIRef(IRI), RDF.type, NX.ArmedGroup) in review.Graph().parse(written)
+    assert (URIRef(IRI), RDFS.label, Literal("Test Front 2", lang="en")) in review.Graph().parse(written)
