@@ -13,6 +13,7 @@ decides. Both queries run on the published store with the claim's values bound, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -22,7 +23,12 @@ from rdflib.term import Node
 
 from nexus_ld import formats
 from nexus_ld.contributions.inbox import Entry, Inbox
-from nexus_ld.contributions.review import minted_elsewhere, provenance_records
+from nexus_ld.contributions.review import (
+    accepted_elsewhere,
+    described_index,
+    described_iris,
+    provenance_records,
+)
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
 from nexus_ld.errors import NexusError
@@ -76,20 +82,32 @@ class Digest:
     sources: list[Entity] = field(default_factory=list)
     restatements: list[Restatement] = field(default_factory=list)
     forged: list[str] = field(default_factory=list)  # contribution records it carries (accept refuses)
-    # New IRIs another accepted contribution (not yet built) minted: (IRI, its id, its file); accepting
-    # is refused unless the maintainer says both describe the same entity.
+    new: list[str] = field(default_factory=list)  # the IRIs it describes that the store does not have
+    # Those another accepted contribution (not yet built) minted too: (IRI, its id, its file); accepting
+    # is refused unless the maintainer says both describe the same entity (``digests`` fills it in).
     minted: list[tuple[str, str, str]] = field(default_factory=list)
     error: str = ""
 
 
-def digest(validator: Validator, entry: Entry, inbox: Inbox) -> Digest:
-    """The digest of ``entry`` (read with its body), against the validator's published store and the
-    contributions accepted in ``inbox``."""
+def digests(validator: Validator, inbox: Inbox, entries: Sequence[Entry]) -> list[Digest]:
+    """The digests of ``entries`` (read with their bodies), with the new IRIs that contributions accepted
+    in ``inbox`` minted too: the described index is asked once for them all."""
+    described_index(inbox, validator.data_dir, validator.base)
+    found = [digest(validator, entry) for entry in entries]
+    minted = accepted_elsewhere(inbox, validator.data_dir, {iri for d in found for iri in d.new}, "")
+    for d in found:
+        d.minted = [(iri, *minted[iri]) for iri in d.new if iri in minted]
+    return found
+
+
+def digest(validator: Validator, entry: Entry) -> Digest:
+    """The digest of ``entry`` (read with its body), against the validator's published store."""
     try:
         graph = validator.parse(entry.body, formats.RDF_FORMATS[entry.format], entry.id).graph
     except NexusError as exc:  # it parsed when submitted; a stricter limit since then may refuse it
         return Digest(error=exc.message)
     store = validator.store
+    published = {iri: store.exists(iri) for iri in described_iris(graph, validator.base)}
     claims = [_claim(graph, c) for c in sorted(set(graph.subjects(RDF.type, NX.Claim)), key=str)]
     sources = {s for s in graph.subjects(RDF.type, NX.Source) if isinstance(s, URIRef)}
     others = {
@@ -98,12 +116,12 @@ def digest(validator: Validator, entry: Entry, inbox: Inbox) -> Digest:
         if isinstance(s, URIRef) and s not in sources and (s, RDF.type, NX.Claim) not in graph
     }
     return Digest(
-        entities=[_entity(graph, store, s) for s in sorted(others, key=str)],
+        entities=[_entity(graph, s, published.get(str(s), True)) for s in sorted(others, key=str)],
         claims=claims,
-        sources=[_entity(graph, store, s) for s in sorted(sources, key=str)],
+        sources=[_entity(graph, s, published.get(str(s), True)) for s in sorted(sources, key=str)],
         restatements=[r for c in claims for r in restatements(store, graph, URIRef(c.iri))],
         forged=provenance_records(graph, validator.base),
-        minted=[(iri, *hit) for iri, hit in minted_elsewhere(inbox, validator, graph, entry.id).items()],
+        new=[iri for iri, there in published.items() if not there],
     )
 
 
@@ -151,14 +169,14 @@ def _claim(graph: Graph, claim: Node) -> ClaimDigest:
     )
 
 
-def _entity(graph: Graph, store: Store, node: URIRef) -> Entity:
+def _entity(graph: Graph, node: URIRef, published: bool) -> Entity:
     labels = [
         str(o)
         for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SCHEMA.name, DCTERMS.title)
         for o in graph.objects(node, p)
     ]
     classes = sorted(str(o) for o in graph.objects(node, RDF.type))
-    return Entity(str(node), labels, classes, store.exists(str(node)))
+    return Entity(str(node), labels, classes, published)
 
 
 def _term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

@@ -313,6 +313,16 @@ class Inbox:
                 rows = db.execute("SELECT * FROM contributions ORDER BY received, id")
             return [_entry(row, False) for row in rows.fetchall()]
 
+    def pending(self, limit: int) -> tuple[int, tuple[Entry, ...]]:
+        """How many contributions are pending, and the oldest ``limit`` of them with their bodies: one
+        connection for the review page (each connection costs about 0.7 ms)."""
+        with self._connect() as db:
+            total = db.execute("SELECT count(*) FROM contributions WHERE status = 'pending'").fetchone()[0]
+            rows = db.execute(
+                "SELECT * FROM contributions WHERE status = 'pending' ORDER BY received, id LIMIT ?", (limit,)
+            ).fetchall()
+        return total, tuple(_entry(row, True) for row in rows)
+
     def decide(
         self,
         entry_id: str,

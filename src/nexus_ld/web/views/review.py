@@ -39,7 +39,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from nexus_ld.contributions import review
-from nexus_ld.contributions.digest import digest
+from nexus_ld.contributions.digest import digests
 from nexus_ld.errors import BadRequest, Forbidden, NexusError, Unauthorized
 from nexus_ld.web.views.contributions import _state, check_maintainer_token, same_entity
 
@@ -107,16 +107,9 @@ def _page(status: int = 200, *, error: NexusError | None = None) -> Response:
     state, name = _state(), _signed_in()
     context: dict[str, Any] = {"title": "Review contributions", "csrf_token": _csrf_token(), "error": error}
     if name:
-        pending = state.inbox.list("pending")
-        shown = pending[: state.settings.page_size]
-        context |= {
-            "maintainer": name,
-            "total": len(pending),
-            "items": [
-                (e, digest(state.validator, state.inbox.get(e.id, with_body=True), state.inbox))
-                for e in shown
-            ],
-        }
+        total, shown = state.inbox.pending(state.settings.page_size)
+        items = list(zip(shown, digests(state.validator, state.inbox, shown), strict=True))
+        context |= {"maintainer": name, "total": total, "items": items}
     response = Response(render_template("review.html", **context), status=status)
     if error is not None and "Retry-After" in error.headers:
         response.headers["Retry-After"] = error.headers["Retry-After"]
