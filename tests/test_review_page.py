@@ -6,6 +6,7 @@ with the helpers of this module."""
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -15,12 +16,13 @@ from rdflib.namespace import DCTERMS, RDF
 
 from nexus_ld.cli import main
 from nexus_ld.config import Settings, load_settings
-from nexus_ld.contributions.digest import restatements
+from nexus_ld.contributions.digest import FORM, restatements
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
 from nexus_ld.formats import RDF_FORMATS
 from nexus_ld.namespaces import NX
 from nexus_ld.pipeline.build import build
+from nexus_ld.store.embedded import Store
 from nexus_ld.web.app import create_app
 
 TOKEN = "review-page-token-0123456789"
@@ -77,6 +79,31 @@ def test_signed_in_the_page_lists_what_a_contribution_adds(project) -> None:
     # The warning the validator does not give: the same quote from the same source as published claims.
     assert "Restates claim" in html and "claim:ttp-aim-overthrow-government" in html
     assert "claim:ttp-terrorist-campaign" in html and "the same quote from the same source" in html
+
+
+def test_the_page_reads_the_digest_kept_at_submit_for_its_release_and_makes_it_again_for_another(
+    project,
+) -> None:
+    inbox = project.project / "inbox-kept.sqlite"
+    client = app_for(project, inbox_path=str(inbox)).test_client()
+    entry_id = submit(client, (GOOD / "new-claim.ttl").read_bytes())
+    release = Store.open(project.build).release["release"]
+    with sqlite3.connect(inbox) as db:
+        text, kept_for = db.execute("SELECT digest, digest_release FROM contributions").fetchone()
+        assert kept_for == f"{release}/{FORM}" and "the same quote from the same source" in text
+        # Marked, the kept digest shows that the page reads it instead of the body.
+        db.execute("UPDATE contributions SET digest = ?", (text.replace("TTP aims", "KEPT aims"),))
+    sign_in(client)
+    assert "KEPT aims to overthrow" in client.get(PAGE).get_data(as_text=True)
+    # Kept for another release (or form): made again from the body on this one, every check, and kept.
+    with sqlite3.connect(inbox) as db:
+        db.execute("UPDATE contributions SET digest_release = 'an-older-release/1'")
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "KEPT" not in html and "TTP aims to overthrow" in html and "Restates claim" in html
+    with sqlite3.connect(inbox) as db:
+        assert db.execute(
+            "SELECT digest_release FROM contributions WHERE id = ?", (entry_id,)
+        ).fetchone() == (f"{release}/{FORM}",)
 
 
 def test_restatement_rules(bundled: Settings) -> None:

@@ -13,8 +13,9 @@ decides. Both queries run on the published store with the claim's values bound, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -36,6 +37,7 @@ from nexus_ld.namespaces import NX
 from nexus_ld.store.embedded import Store
 
 OA = "http://www.w3.org/ns/oa#"
+FORM = 1  # the kept digests' JSON form: a new form makes those kept before it stale
 SAME_TRIPLE = "the same subject, predicate and object"
 SAME_QUOTE = "the same quote from the same source"
 OA_EXACT, OA_SOURCE, OA_SELECTOR = URIRef(OA + "exact"), URIRef(OA + "hasSource"), URIRef(OA + "hasSelector")
@@ -91,13 +93,64 @@ class Digest:
 
 def digests(validator: Validator, inbox: Inbox, entries: Sequence[Entry]) -> list[Digest]:
     """The digests of ``entries`` (read with their bodies), with the new IRIs that contributions accepted
-    in ``inbox`` minted too: the described index is asked once for them all."""
+    in ``inbox`` minted too: the described index is asked once for them all. A digest kept in the inbox
+    for this release (made at submit, or by an earlier view) is read, not made again: it depends only on
+    the body and the release; those made here are kept."""
     described_index(inbox, validator.data_dir, validator.base)
-    found = [digest(validator, entry) for entry in entries]
+    key = release_key(validator)
+    found, made = [], []
+    for entry in entries:
+        if key and entry.digest_release == key:
+            found.append(from_json(entry.digest))
+            continue
+        found.append(digest(validator, entry))
+        if key and not found[-1].error:
+            made.append((entry.id, to_json(found[-1]), key))
+    if made:
+        inbox.keep_digests(made)
     minted = accepted_elsewhere(inbox, validator.data_dir, {iri for d in found for iri in d.new}, "")
     for d in found:
         d.minted = [(iri, *minted[iri]) for iri in d.new if iri in minted]
     return found
+
+
+def release_key(validator: Validator) -> str:
+    """What a kept digest is valid for: the validator's release and the digest's form ('' when the
+    store is no release: nothing kept)."""
+    release = str(validator.store.release.get("release", ""))
+    return f"{release}/{FORM}" if release else ""
+
+
+def kept(validator: Validator, graph: Graph) -> tuple[str, str]:
+    """The digest of a contribution just validated (its parsed ``graph``), to keep with it in the inbox."""
+    key = release_key(validator)
+    return (to_json(of_graph(validator, graph)), key) if key else ("", "")
+
+
+def to_json(d: Digest) -> str:
+    """A digest as kept in the inbox (without ``minted``: the inbox changes, it is asked each time)."""
+    return json.dumps(asdict(d) | {"minted": []})
+
+
+def from_json(text: str) -> Digest:
+    data = json.loads(text)
+    claims = [
+        ClaimDigest(
+            **(
+                c
+                | {"quotes": [Quote(**q) for q in c["quotes"]], "triple": c["triple"] and tuple(c["triple"])}
+            )
+        )
+        for c in data["claims"]
+    ]
+    return Digest(
+        entities=[Entity(**e) for e in data["entities"]],
+        claims=claims,
+        sources=[Entity(**e) for e in data["sources"]],
+        restatements=[Restatement(**r) for r in data["restatements"]],
+        forged=data["forged"],
+        new=data["new"],
+    )
 
 
 def digest(validator: Validator, entry: Entry) -> Digest:
@@ -106,6 +159,11 @@ def digest(validator: Validator, entry: Entry) -> Digest:
         graph = validator.parse(entry.body, formats.RDF_FORMATS[entry.format], entry.id).graph
     except NexusError as exc:  # it parsed when submitted; a stricter limit since then may refuse it
         return Digest(error=exc.message)
+    return of_graph(validator, graph)
+
+
+def of_graph(validator: Validator, graph: Graph) -> Digest:
+    """The digest of a contribution's parsed ``graph``, against the validator's published store."""
     store = validator.store
     published = {iri: store.exists(iri) for iri in described_iris(graph, validator.base)}
     claims = [_claim(graph, c) for c in sorted(set(graph.subjects(RDF.type, NX.Claim)), key=str)]

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS contributions (
     reason      TEXT,
     file        TEXT,
     client      TEXT NOT NULL DEFAULT '',
-    contributor TEXT NOT NULL DEFAULT ''
+    contributor TEXT NOT NULL DEFAULT '',
+    digest      TEXT NOT NULL DEFAULT '',
+    digest_release TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS contributions_status ON contributions (status, received);
 CREATE TABLE IF NOT EXISTS described (
@@ -63,10 +65,13 @@ CREATE TABLE IF NOT EXISTS described (
 CREATE TABLE IF NOT EXISTS built (name TEXT PRIMARY KEY);
 """
 DESCRIBED_INDEX = "described"  # its row in ``built``: the index is complete
-# Inboxes made before the quota lack the client column; before the review page, the contributor.
+# Inboxes made before the quota lack the client column; before the review page, the contributor; before
+# the kept digests, digest and digest_release.
 MIGRATIONS = {
     "client": "ALTER TABLE contributions ADD COLUMN client TEXT NOT NULL DEFAULT ''",
     "contributor": "ALTER TABLE contributions ADD COLUMN contributor TEXT NOT NULL DEFAULT ''",
+    "digest": "ALTER TABLE contributions ADD COLUMN digest TEXT NOT NULL DEFAULT ''",
+    "digest_release": "ALTER TABLE contributions ADD COLUMN digest_release TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -164,6 +169,9 @@ class Entry:
     file: str | None = None
     contributor: str = ""  # who the submitter says they are (shown as "contributed by" once published)
     body: bytes = b""
+    # What the review page shows of it (contributions/digest.py, JSON) and the release it was made on.
+    digest: str = ""
+    digest_release: str = ""
 
     def summary(self) -> dict[str, Any]:
         """The public view: everything but the body."""
@@ -236,8 +244,10 @@ class Inbox:
         note: str = "",
         client: str = "",
         contributor: str = "",
+        digest: tuple[str, str] = ("", ""),
     ) -> Entry:
-        """Store a conforming contribution from ``client`` as pending, in one transaction.
+        """Store a conforming contribution from ``client`` as pending, in one transaction, with its
+        ``digest`` (the JSON text and the release it was made on) when the caller has one.
 
         Raises:
             Duplicate: a contribution with the same SHA-256 is in the inbox.
@@ -258,8 +268,8 @@ class Inbox:
                 self.quota.check(db, client, len(body))
                 db.execute(
                     "INSERT INTO contributions "
-                    "(id, received, size, sha256, format, note, body, report, client, contributor) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "(id, received, size, sha256, format, note, body, report, client, contributor, "
+                    "digest, digest_release) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         entry_id,
                         received,
@@ -271,6 +281,7 @@ class Inbox:
                         json.dumps(report),
                         client,
                         contributor,
+                        *digest,
                     ),
                 )
                 db.execute("COMMIT")
@@ -322,6 +333,17 @@ class Inbox:
                 "SELECT * FROM contributions WHERE status = 'pending' ORDER BY received, id LIMIT ?", (limit,)
             ).fetchall()
         return total, tuple(_entry(row, True) for row in rows)
+
+    def keep_digests(self, digests: Iterable[tuple[str, str, str]]) -> None:
+        """Keep the digests (contribution id, JSON text, release) the review page made, in one transaction
+        (only while the contribution is pending)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "UPDATE contributions SET digest = ?, digest_release = ? WHERE id = ? AND status = 'pending'",
+                [(text, release, entry_id) for entry_id, text, release in digests],
+            )
+            db.execute("COMMIT")
 
     def decide(
         self,
@@ -410,4 +432,6 @@ def _entry(row: sqlite3.Row, with_body: bool) -> Entry:
         file=row["file"],
         contributor=row["contributor"],
         body=bytes(row["body"]) if with_body else b"",
+        digest=row["digest"] if with_body else "",
+        digest_release=row["digest_release"] if with_body else "",
     )

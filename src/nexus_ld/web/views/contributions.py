@@ -27,6 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from nexus_ld import formats
 from nexus_ld.config import Settings
 from nexus_ld.contributions import review
+from nexus_ld.contributions.digest import kept
 from nexus_ld.contributions.inbox import Inbox, Quota
 from nexus_ld.contributions.parse import check_size, choose_format, inflate, read_capped
 from nexus_ld.contributions.report import grouped, to_dict, to_text, to_turtle
@@ -179,6 +180,7 @@ def _submit(data: bytes, fmt: formats.Format, note: str, contributor: str = "") 
         note=note,
         client=_client(),
         contributor=contributor,
+        digest=kept(state.validator, outcome.parsed.graph),  # the review page reads it, not the body
     )
     return entry, outcome
 
