@@ -6,9 +6,10 @@ never becomes visible. Each row keeps the body byte for byte, when it was receiv
 SHA-256, format, the submitter's note and the validation report. A body already in the inbox
 (same SHA-256) is a duplicate (409), whatever its status.
 
-A ``Quota`` bounds what waits for review: pending contributions in all (507), from one client address
-(429) and their bytes (507), checked in the transaction that stores a new one. The client address is
-kept only while a contribution is pending (the quota needs it); deciding it forgets the address.
+A ``Quota`` (``quota.py``) bounds what waits for review: pending contributions in all (507), from one
+client address (429) and their bytes (507), checked in the transaction that stores a new one. The
+client address is kept only while a contribution is pending (the quota needs it); deciding it forgets
+the address.
 
 The *described* index (``described``) holds, for each accepted contribution, the IRIs its file describes
 (as subjects): accepting asks it which of a contribution's IRIs another accepted one already describes,
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nexus_ld.contributions.quota import Quota
 from nexus_ld.errors import BadRequest, NexusError, NotFound
 
 STATUSES = ("pending", "accepted", "rejected")
@@ -91,64 +93,6 @@ class Duplicate(NexusError):
 
 class NotPending(NexusError):
     status, title = 409, "Already decided"
-
-
-class TooManyPending(NexusError):
-    """One client has as many pending contributions as the quota allows."""
-
-    status, title = 429, "Too many pending contributions"
-
-
-class InboxFull(NexusError):
-    """The inbox holds as many pending contributions (or bytes) as the quota allows."""
-
-    status, title = 507, "Inbox full"
-
-
-@dataclass(frozen=True)
-class Quota:
-    """The most pending contributions in all, from one client, and their bytes (0: no limit)."""
-
-    max_pending: int = 0
-    max_per_client: int = 0
-    max_bytes: int = 0
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> Quota:
-        return cls(
-            settings.max_pending_contributions, settings.max_pending_per_client, settings.max_inbox_bytes
-        )
-
-    def check(self, db: sqlite3.Connection, client: str, size: int) -> None:
-        """Refuse a new contribution of ``size`` bytes from ``client`` that would exceed the quota.
-
-        Raises:
-            TooManyPending: ``client`` has ``max_per_client`` pending contributions.
-            InboxFull: the inbox has ``max_pending`` pending contributions or would exceed ``max_bytes``.
-        """
-        pending, stored = db.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM contributions WHERE status = 'pending'"
-        ).fetchone()
-        if self.max_per_client:
-            mine = db.execute(
-                "SELECT count(*) FROM contributions WHERE status = 'pending' AND client = ?", (client,)
-            ).fetchone()[0]
-            if mine >= self.max_per_client:
-                raise TooManyPending(
-                    f"{mine} contributions from {client} are waiting for review, the most one client may "
-                    "have (setting max_pending_per_client); submit more once they are decided",
-                    headers={"Retry-After": "3600"},
-                )
-        if self.max_pending and pending >= self.max_pending:
-            raise InboxFull(
-                f"the inbox holds {pending} contributions waiting for review, its limit (setting "
-                "max_pending_contributions); nothing was stored, try again later"
-            )
-        if self.max_bytes and stored + size > self.max_bytes:
-            raise InboxFull(
-                f"the inbox has no room for {size} more bytes of pending contributions (setting "
-                "max_inbox_bytes); nothing was stored, try again later"
-            )
 
 
 @dataclass(frozen=True)
