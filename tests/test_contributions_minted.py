@@ -18,6 +18,7 @@ from nexus_ld.config import Settings
 from nexus_ld.contributions import review
 from nexus_ld.contributions.inbox import Inbox
 from nexus_ld.contributions.service import Validator
+from nexus_ld.errors import InputError
 from nexus_ld.namespaces import NX
 from nexus_ld.pipeline.build import build
 from nexus_ld.store.embedded import Store
@@ -116,6 +117,12 @@ def test_the_described_index_is_rebuilt_when_missing_and_no_accepted_file_is_rea
     (project.project / "data" / "contributions" / "unreadable.ttl").write_text("this is { not turtle")
     with pytest.raises(review.MintedTwice, match=f"already minted by contribution {ids[0]}"):
         review.accept(inbox, validator, ids[2], "Ayesha")
+    # Without the index, an accepted file that does not parse is named (file:line), no stack trace.
+    with sqlite3.connect(project.inbox_path) as db:
+        db.execute("DELETE FROM built")
+    with pytest.raises(InputError, match="unreadable.ttl:1"):
+        review.accept(inbox, validator, ids[2], "Ayesha")
+    (project.project / "data" / "contributions" / "unreadable.ttl").unlink()
     # A file removed from data/ (a maintainer's revert) no longer counts.
     (project.project / "data" / "contributions" / f"{ids[0]}.ttl").unlink()
     accepted = review.accept(inbox, validator, ids[2], "Ayesha")

@@ -27,6 +27,7 @@ from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
 from nexus_ld.errors import BadRequest, NexusError, Unprocessable
 from nexus_ld.namespaces import NX, PREFIXES
+from nexus_ld.pipeline.load import parse_file
 
 FOLDER = "contributions"
 
@@ -83,13 +84,17 @@ def described_iris(graph: Graph, base: str) -> list[str]:
 
 def described_index(inbox: Inbox, data_dir: Path, base: str) -> None:
     """Make the inbox's described index complete: rebuilt from the accepted files (``data/contributions/``)
-    when the inbox has none; kept up to date by ``accept`` from then on."""
+    when the inbox has none; kept up to date by ``accept`` from then on.
+
+    Raises:
+        InputError: an accepted file does not parse (file:line, as ``nexus-ld check`` says).
+    """
     if inbox.index_built():
         return
     rows = [
         (iri, path.stem, f"{data_dir.name}/{FOLDER}/{path.name}")
         for path in sorted((data_dir / FOLDER).glob("*.ttl"))
-        for iri in described_iris(Graph().parse(path, format="turtle"), base)
+        for iri in described_iris(parse_file(path), base)
     ]
     inbox.rebuild_index(rows)
 
