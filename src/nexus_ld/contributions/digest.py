@@ -28,6 +28,7 @@ from nexus_ld.contributions.review import (
     accepted_elsewhere,
     described_index,
     described_iris,
+    minted_unseen,
     provenance_records,
 )
 from nexus_ld.contributions.rules import SCHEMA
@@ -84,19 +85,19 @@ class Digest:
     sources: list[Entity] = field(default_factory=list)
     restatements: list[Restatement] = field(default_factory=list)
     forged: list[str] = field(default_factory=list)  # contribution records it carries (accept refuses)
-    new: list[str] = field(default_factory=list)  # the IRIs it describes that the store does not have
-    # Those another accepted contribution (not yet built) minted too: (IRI, its id, its file); accepting
-    # is refused unless the maintainer says both describe the same entity (``digests`` fills it in).
+    published: dict[str, bool] = field(default_factory=dict)  # the IRIs it describes: in the store?
+    # Those another accepted contribution minted unseen by it (``review.minted_unseen``): (IRI, its id,
+    # its file); accepting is refused unless the maintainer says both describe the same entity.
     minted: list[tuple[str, str, str]] = field(default_factory=list)
     error: str = ""
 
 
 def digests(validator: Validator, inbox: Inbox, entries: Sequence[Entry]) -> list[Digest]:
-    """The digests of ``entries`` (read with their bodies), with the new IRIs that contributions accepted
-    in ``inbox`` minted too: the described index is asked once for them all. A digest kept in the inbox
-    for this release (made at submit, or by an earlier view) is read, not made again: it depends only on
-    the body and the release; those made here are kept."""
-    described_index(inbox, validator.data_dir, validator.base)
+    """The digests of ``entries`` (read with their bodies), with the IRIs that contributions accepted in
+    ``inbox`` minted unseen by them: the described index is asked once for them all. A digest kept in
+    the inbox for this release (made at submit, or by an earlier view) is read, not made again: it
+    depends only on the body and the release; those made here are kept."""
+    described_index(inbox, validator)
     key = release_key(validator)
     found, made = [], []
     for entry in entries:
@@ -108,9 +109,11 @@ def digests(validator: Validator, inbox: Inbox, entries: Sequence[Entry]) -> lis
             made.append((entry.id, to_json(found[-1]), key))
     if made:
         inbox.keep_digests(made)
-    minted = accepted_elsewhere(inbox, validator.data_dir, {iri for d in found for iri in d.new}, "")
-    for d in found:
-        d.minted = [(iri, *minted[iri]) for iri in d.new if iri in minted]
+    elsewhere = accepted_elsewhere(inbox, validator.data_dir, {iri for d in found for iri in d.published}, "")
+    for entry, d in zip(entries, found, strict=True):
+        d.minted = [
+            (iri, hit.entry, hit.file) for iri, hit in minted_unseen(entry, d.published, elsewhere).items()
+        ]
     return found
 
 
@@ -149,7 +152,7 @@ def from_json(text: str) -> Digest:
         sources=[Entity(**e) for e in data["sources"]],
         restatements=[Restatement(**r) for r in data["restatements"]],
         forged=data["forged"],
-        new=data["new"],
+        published=data["published"],
     )
 
 
@@ -179,7 +182,7 @@ def of_graph(validator: Validator, graph: Graph) -> Digest:
         sources=[_entity(graph, s, published.get(str(s), True)) for s in sorted(sources, key=str)],
         restatements=[r for c in claims for r in restatements(store, graph, URIRef(c.iri))],
         forged=provenance_records(graph, validator.base),
-        new=[iri for iri, there in published.items() if not there],
+        published=published,
     )
 
 

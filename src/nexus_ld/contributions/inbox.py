@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nexus_ld.contributions.quota import Quota
 from nexus_ld.errors import BadRequest, NexusError, NotFound
@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS described (
     iri         TEXT NOT NULL,
     entry       TEXT NOT NULL,
     file        TEXT NOT NULL,
+    minted      INTEGER NOT NULL,  -- 1: the store did not have the IRI when it was accepted
     PRIMARY KEY (iri, entry)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS built (name TEXT PRIMARY KEY);
@@ -134,6 +135,15 @@ class Entry:
             "file": self.file,
             "report": self.report,
         }
+
+
+class Described(NamedTuple):
+    """An accepted contribution that describes an IRI (a row of the described index)."""
+
+    entry: str
+    file: str  # relative to the project: data/contributions/<id>.ttl
+    accepted: str  # when ('' for a file no contribution of this inbox wrote)
+    minted: bool  # the store did not have the IRI when it was accepted
 
 
 def new_id() -> str:
@@ -297,10 +307,11 @@ class Inbox:
         *,
         reason: str = "",
         file: str | None = None,
-        described: Iterable[str] = (),
+        described: Mapping[str, bool] | None = None,
     ) -> Entry:
         """Mark a pending contribution accepted or rejected (atomically; only once); an accepted one's
-        ``file`` describes the IRIs ``described`` (kept in the described index, in the same transaction).
+        ``file`` describes the IRIs ``described`` (IRI -> minted by it: new to the store), kept in the
+        described index in the same transaction.
 
         Raises:
             NotFound: no such contribution.
@@ -316,8 +327,8 @@ class Inbox:
                 (status, now(), by, reason, file, entry_id),
             ).rowcount
             if changed and file:
-                rows = [(iri, entry_id, file) for iri in described]
-                db.executemany("INSERT OR IGNORE INTO described VALUES (?, ?, ?)", rows)
+                rows = [(iri, entry_id, file, minted) for iri, minted in (described or {}).items()]
+                db.executemany("INSERT OR IGNORE INTO described VALUES (?, ?, ?, ?)", rows)
             db.execute("COMMIT")
         if not changed:
             entry = self.get(entry_id)
@@ -329,30 +340,29 @@ class Inbox:
         with self._connect() as db:
             return db.execute("SELECT 1 FROM built WHERE name = ?", (DESCRIBED_INDEX,)).fetchone() is not None
 
-    def rebuild_index(self, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Replace the described index by ``rows`` (IRI, contribution id, file), in one transaction."""
+    def rebuild_index(self, rows: Iterable[tuple[str, str, str, bool]]) -> None:
+        """Replace the described index by ``rows`` (IRI, contribution id, file, minted), in one
+        transaction."""
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             db.execute("DELETE FROM described")
-            db.executemany("INSERT OR IGNORE INTO described VALUES (?, ?, ?)", rows)
+            db.executemany("INSERT OR IGNORE INTO described VALUES (?, ?, ?, ?)", rows)
             db.execute("INSERT OR IGNORE INTO built VALUES (?)", (DESCRIBED_INDEX,))
             db.execute("COMMIT")
 
-    def described_by(
-        self, iris: Iterable[str], *, besides: str = ""
-    ) -> dict[str, tuple[tuple[str, str], ...]]:
-        """The accepted contributions (but ``besides``) whose files describe each of ``iris``: IRI ->
-        ((contribution id, file), …), first accepted first; IRIs no other describes are left out."""
-        found: dict[str, tuple[tuple[str, str], ...]] = {}
+    def described_by(self, iris: Iterable[str]) -> dict[str, tuple[Described, ...]]:
+        """The accepted contributions whose files describe each of ``iris``, first accepted first; IRIs
+        none describes are left out."""
+        found: dict[str, tuple[Described, ...]] = {}
         with self._connect() as db:
             for iri in sorted(set(iris)):
                 rows = db.execute(
-                    "SELECT d.entry, d.file FROM described d LEFT JOIN contributions c ON c.id = d.entry "
-                    "WHERE d.iri = ? AND d.entry != ? ORDER BY coalesce(c.decided, ''), d.entry",
-                    (iri, besides),
+                    "SELECT d.entry, d.file, coalesce(c.decided, ''), d.minted FROM described d "
+                    "LEFT JOIN contributions c ON c.id = d.entry WHERE d.iri = ? ORDER BY 3, d.entry",
+                    (iri,),
                 ).fetchall()
                 if rows:
-                    found[iri] = tuple((row["entry"], row["file"]) for row in rows)
+                    found[iri] = tuple(Described(row[0], row[1], row[2], bool(row[3])) for row in rows)
         return found
 
     def count(self) -> int:

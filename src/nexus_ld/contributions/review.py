@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from nexus_ld import formats
-from nexus_ld.contributions.inbox import Entry, Inbox, now
+from nexus_ld.contributions.inbox import Described, Entry, Inbox, now
 from nexus_ld.contributions.report import to_text
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
@@ -82,46 +83,56 @@ def described_iris(graph: Graph, base: str) -> list[str]:
     )
 
 
-def described_index(inbox: Inbox, data_dir: Path, base: str) -> None:
+def described_index(inbox: Inbox, validator: Validator) -> None:
     """Make the inbox's described index complete: rebuilt from the accepted files (``data/contributions/``)
-    when the inbox has none; kept up to date by ``accept`` from then on.
+    when the inbox has none (an IRI counts as minted by a file when the store does not have it); kept up
+    to date by ``accept`` from then on.
 
     Raises:
         InputError: an accepted file does not parse (file:line, as ``nexus-ld check`` says).
     """
     if inbox.index_built():
         return
+    data_dir = validator.data_dir
     rows = [
-        (iri, path.stem, f"{data_dir.name}/{FOLDER}/{path.name}")
+        (iri, path.stem, f"{data_dir.name}/{FOLDER}/{path.name}", not validator.store.exists(iri))
         for path in sorted((data_dir / FOLDER).glob("*.ttl"))
-        for iri in described_iris(parse_file(path), base)
+        for iri in described_iris(parse_file(path), validator.base)
     ]
     inbox.rebuild_index(rows)
 
 
 def accepted_elsewhere(
-    inbox: Inbox, data_dir: Path, iris: set[str], entry_id: str
-) -> dict[str, tuple[str, str]]:
-    """Which of ``iris`` an accepted contribution other than ``entry_id`` already describes: IRI -> (its
-    id, its file), the first accepted; from the described index (one lookup per IRI, no file read), a
-    file since removed from ``data/`` not counted."""
-    found: dict[str, tuple[str, str]] = {}
-    for iri, hits in inbox.described_by(iris, besides=entry_id).items():
-        there = [(other, file) for other, file in hits if (data_dir.parent / file).is_file()]
+    inbox: Inbox, data_dir: Path, iris: Iterable[str], entry_id: str
+) -> dict[str, list[Described]]:
+    """Which of ``iris`` accepted contributions other than ``entry_id`` describe, first accepted first;
+    from the described index (one lookup per IRI, no file read), a file since removed from ``data/``
+    not counted."""
+    found = {}
+    for iri, hits in inbox.described_by(iris).items():
+        there = [hit for hit in hits if hit.entry != entry_id and (data_dir.parent / hit.file).is_file()]
         if there:
-            found[iri] = there[0]
+            found[iri] = there
     return found
 
 
-def minted_elsewhere(
-    inbox: Inbox, validator: Validator, graph: Graph, entry_id: str
-) -> dict[str, tuple[str, str]]:
-    """The new IRIs of ``graph`` (described, not in the published store) that another accepted, not yet
-    built contribution already minted: IRI -> (its id, its file). Both files would describe one
-    resource in the build, their labels and classes merged."""
-    described_index(inbox, validator.data_dir, validator.base)
-    new = {iri for iri in described_iris(graph, validator.base) if not validator.store.exists(iri)}
-    return accepted_elsewhere(inbox, validator.data_dir, new, entry_id)
+def minted_unseen(
+    entry: Entry, published: Mapping[str, bool], elsewhere: Mapping[str, list[Described]]
+) -> dict[str, Described]:
+    """The IRIs ``entry`` describes (``published``: IRI -> whether the store has it) that another accepted
+    contribution (``accepted_elsewhere``) minted where ``entry`` could not see it: not built yet, or
+    accepted once ``entry`` was received (built since: both minted it blind). Accepted, both would
+    describe one resource, their labels and classes merged by the build."""
+    found = {}
+    for iri, hits in elsewhere.items():
+        unseen = [
+            hit
+            for hit in hits
+            if hit.minted and (not published.get(iri, True) or hit.accepted >= entry.received)
+        ]
+        if iri in published and unseen:
+            found[iri] = unseen[0]
+    return found
 
 
 def accepted_graph(entry: Entry, graph: Graph, by: str, accepted: str, sources_dir: Path, base: str) -> Graph:
@@ -170,7 +181,7 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str, *, same_e
         DescribedTwice: a source it ships is already described by an accepted contribution: a source
             is accepted once, with its own contribution or with the claims made from it.
         MintedTwice: a new IRI it describes was minted by another accepted contribution not yet built
-            (``minted_elsewhere``), unless ``same_entity``.
+            or accepted since it was received (``minted_unseen``), unless ``same_entity``.
     """
     entry = inbox.get(entry_id, with_body=True)
     if entry.status != "pending":
@@ -187,38 +198,40 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str, *, same_e
         raise Unprocessable(
             f"it describes contribution records ({', '.join(forged)}), which only accepting writes; reject it"
         )
-    data_dir = validator.data_dir
-    described_index(inbox, data_dir, validator.base)
-    shipped = {str(s) for s in outcome.parsed.graph.subjects(SCHEMA.text) if isinstance(s, URIRef)}
-    twice = accepted_elsewhere(inbox, data_dir, shipped, entry_id)
+    data_dir, graph = validator.data_dir, outcome.parsed.graph
+    described_index(inbox, validator)
+    published = {iri: validator.store.exists(iri) for iri in described_iris(graph, validator.base)}
+    elsewhere = accepted_elsewhere(inbox, data_dir, published, entry_id)
+    shipped = [str(s) for s in graph.subjects(SCHEMA.text) if isinstance(s, URIRef)]
+    twice = {iri: elsewhere[iri][0].file for iri in sorted(set(shipped)) if iri in elsewhere}
     if twice:
-        described = ", ".join(f"<{iri}> (in {file})" for iri, (_, file) in twice.items())
+        described = ", ".join(f"<{iri}> (in {file})" for iri, file in twice.items())
         raise DescribedTwice(
             f"it describes {described} again: a source is accepted once, with its own contribution or "
             "with the claims made from it; reject this one (its claims can be sent again citing the source)"
         )
-    minted = minted_elsewhere(inbox, validator, outcome.parsed.graph, entry_id)
+    minted = minted_unseen(entry, published, elsewhere)
     if minted and not same_entity:
         which = ", ".join(
-            f"<{iri}>, already minted by contribution {other} ({file})"
-            for iri, (other, file) in minted.items()
+            f"<{iri}>, already minted by contribution {hit.entry} ({hit.file})" for iri, hit in minted.items()
         )
         raise MintedTwice(
-            f"it mints {which}, accepted and not yet built: the build would merge both descriptions "
-            "(labels, classes) into one resource. If both describe the same entity, accept it stating so "
-            '(the review page\'s "describes the same entity" box, `--same-entity`, same_entity=1); '
-            "otherwise reject it and ask for another IRI"
+            f"it mints {which}, accepted since this one was received or not yet built: the build would "
+            "merge both descriptions (labels, classes) into one resource. If both describe the same "
+            'entity, accept it stating so (the review page\'s "describes the same entity" box, '
+            "`--same-entity`, same_entity=1); otherwise reject it and ask for another IRI"
         )
     accepted = now()
-    graph = accepted_graph(entry, outcome.parsed.graph, by, accepted, data_dir / "sources", validator.base)
+    written = accepted_graph(entry, graph, by, accepted, data_dir / "sources", validator.base)
     header = (
         f"# Contribution {entry.id}: received {entry.received}, accepted {accepted} by {by}.\n"
         f"# Submitted as {entry.format}, {entry.size} bytes, sha256 {entry.sha256}.\n"
     )
     path = data_dir / FOLDER / f"{entry.id}.ttl"
-    write_atomically(path, header.encode("utf-8") + graph.serialize(format="turtle", encoding="utf-8"))
+    write_atomically(path, header.encode("utf-8") + written.serialize(format="turtle", encoding="utf-8"))
     file = str(path.relative_to(data_dir.parent))
-    return inbox.decide(entry_id, "accepted", by, file=file, described=described_iris(graph, validator.base))
+    minted_here = {iri: not there for iri, there in published.items()}
+    return inbox.decide(entry_id, "accepted", by, file=file, described=minted_here)
 
 
 def reject(inbox: Inbox, entry_id: str, by: str, reason: str) -> Entry:
