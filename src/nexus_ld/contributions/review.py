@@ -40,7 +40,7 @@ class DescribedTwice(NexusError):
 
 
 class MintedTwice(NexusError):
-    """A new IRI of the contribution was already minted by another accepted contribution (not yet built)."""
+    """A new IRI of the contribution was minted by another accepted contribution unseen by it."""
 
     status, title = 409, "IRI already minted"
 
