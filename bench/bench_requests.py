@@ -9,7 +9,9 @@ nexus-gunicorn,nexus-gthread,nexus-granian,oxigraph` measures the same within th
 
 ``--against`` pairs each server with the same server on another version of the code (its ``src/``
 first on PYTHONPATH) instead of ``oxigraph serve``: a before/after of nexus-ld's own cost that the
-load of a shared machine does not blur (both answer each query in turn).
+load of a shared machine does not blur (both answer each query in turn). ``--floor`` runs, under each
+server, an empty Flask app (``floor_app.py``: ``ASK``'s answer without a store) in place of nexus-ld,
+on ``ASK {}`` only: the server's and Flask's own share of the ratio.
 
 Prints per shape and server the two p50s and their ratio, and the 1-minute load average when each
 server's run ended (the machine may be shared: a ratio is worth only its load); ``--json`` writes them.
@@ -51,19 +53,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per shape and server at most")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--against", type=Path, metavar="SRC", help="pair with the same server on SRC's code")
+    parser.add_argument("--floor", action="store_true", help="an empty Flask app in each server, ASK only")
     args = parser.parse_args(argv)
     here = args.work / generate.size_label(generate.parse_size(args.size))
     build, project = args.build or here / "build", args.project or here / "project"
     every = workload.shapes(project, with_search=False, with_examples=False)
-    shape_list = [s for s in every if s.name in SHAPES]
+    shape_list = [s for s in every if s.name in (("ask",) if args.floor else SHAPES)]
     reference = None if args.against else servers.make("oxigraph", build, project)
     if reference is not None:
         reference.start(timeout=60)
     found: dict[str, list[dict]] = {}
     load: dict[str, float] = {}
+    apps: dict[str, str] = {}  # the WSGI app each server ran
     try:
         for name in args.servers.split(","):
             server = servers.make(name, build, project, workers=args.workers)
+            if args.floor:
+                floor(server)
+            apps[name] = next((arg for arg in server.argv if "create_app" in arg), "")
             beside = reference or servers.make(name, build, project, workers=args.workers)
             try:
                 if args.against:
@@ -106,8 +113,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {shape.name} | " + " | ".join(cells) + " |")
     print("| load average (1 min) | " + " | ".join(f"{load[name]:.2f}" for name in found) + " |")
     if args.json:
-        args.json.write_text(json.dumps({"build": str(build), "servers": found, "load": load}, indent=1))
+        report = {"build": str(build), "servers": found, "load": load, "apps": apps}
+        args.json.write_text(json.dumps(report, indent=1))
     return 0
+
+
+def floor(server: servers.Server) -> None:
+    """``server`` running ``floor_app.py`` (from bench/) in place of nexus-ld's app."""
+    targets = {"nexus_ld.web.app:create_app()": "floor_app:create_app()"}
+    targets["nexus_ld.web.app:create_app"] = "floor_app:create_app"  # granian's --factory
+    server.argv = [targets.get(arg, arg) for arg in server.argv]
+    env = server.env or dict(os.environ)
+    server.env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))}
+    server.log = server.log.with_name(f"{server.log.stem}-floor.log")
 
 
 if __name__ == "__main__":
