@@ -13,8 +13,9 @@ load of a shared machine does not blur (both answer each query in turn). ``--flo
 server, an empty Flask app (``floor_app.py``: ``ASK``'s answer without a store) in place of nexus-ld,
 on ``ASK {}`` only: the server's and Flask's own share of the ratio.
 
-Prints per shape and server the two p50s and their ratio, and the 1-minute load average when each
-server's run ended (the machine may be shared: a ratio is worth only its load); ``--json`` writes them.
+Prints per shape and server the two p50s and their ratio, the 1-minute load average when each
+server's run ended (the machine may be shared: a ratio is worth only its load), and the CPU time each
+server's processes spent per request, which the load blurs much less; ``--json`` writes them.
 Asserts nothing.
 """
 
@@ -31,8 +32,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import generate  # noqa: E402
+import procs  # noqa: E402
 import servers  # noqa: E402
 import workload  # noqa: E402
+from procs import Server  # noqa: E402
 
 # The five shapes of issue 15 (bench/queries/), where the HTTP stack is most of the time.
 SHAPES = ("ask", "entity-labels", "entity-construct", "claims-about", "count-all")
@@ -78,20 +81,12 @@ def main(argv: list[str] | None = None) -> int:
                     beside.log = beside.log.with_name(f"{beside.log.stem}-against.log")
                     beside.start(timeout=60)
                 server.start(timeout=60)
-                timings = workload.http_latency(
-                    server.endpoint,
-                    server.url,
-                    shape_list,
-                    args.reps,
-                    args.budget,
-                    timeout=30,
-                    reference=(beside.endpoint, beside.params),
-                )
+                rows = [measure(server, beside, shape, args.reps, args.budget) for shape in shape_list]
             finally:
                 for done in (server, beside) if args.against else (server,):
                     done.stop()
                     done.log.unlink(missing_ok=True)
-            found[name] = [t.to_json() for t in timings]
+            found[name] = rows
             load[name] = os.getloadavg()[0]
     finally:
         if reference is not None:
@@ -112,13 +107,35 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{t['p50_ms']:.2f} / {t['reference_p50_ms']:.2f} ({ratio:.2f}×) n={t['n']}")
         print(f"| {shape.name} | " + " | ".join(cells) + " |")
     print("| load average (1 min) | " + " | ".join(f"{load[name]:.2f}" for name in found) + " |")
+    print(f"\nCPU ms per request of the server (all its processes) / of {other}\n")
+    print("| shape | " + " | ".join(found) + " |")
+    print("|---|" + "---|" * len(found))
+    for i, shape in enumerate(shape_list):
+        cells = [f"{rows[i]['cpu_ms']:.3f} / {rows[i]['reference_cpu_ms']:.3f}" for rows in found.values()]
+        print(f"| {shape.name} | " + " | ".join(cells) + " |")
     if args.json:
         report = {"build": str(build), "servers": found, "load": load, "apps": apps}
         args.json.write_text(json.dumps(report, indent=1))
     return 0
 
 
-def floor(server: servers.Server) -> None:
+def measure(server: Server, beside: Server, shape: workload.Shape, reps: int, budget: float) -> dict:
+    """One shape, paired, with the CPU time each server spent per request (``procs.cpu_seconds``: on
+    a shared machine a latency is worth its load, CPU time much less so; 10 ms ticks over the run)."""
+    pids = [s.proc.pid for s in (server, beside) if s.proc]  # both started
+    cpu = [procs.cpu_seconds(pid) for pid in pids]
+    paired = (beside.endpoint, beside.params)
+    (timing,) = workload.http_latency(
+        server.endpoint, server.url, [shape], reps, budget, timeout=30, reference=paired
+    )
+    spent = [procs.cpu_seconds(pid) - before for pid, before in zip(pids, cpu, strict=True)]
+    row = timing.to_json()
+    served = (len(timing.samples_ms) + 1, len(timing.reference_ms) + 1)  # and one warm-up each
+    row["cpu_ms"], row["reference_cpu_ms"] = (1000 * t / n for t, n in zip(spent, served, strict=True))
+    return row
+
+
+def floor(server: Server) -> None:
     """``server`` running ``floor_app.py`` (from bench/) in place of nexus-ld's app."""
     targets = {"nexus_ld.web.app:create_app()": "floor_app:create_app()"}
     targets["nexus_ld.web.app:create_app"] = "floor_app:create_app"  # granian's --factory

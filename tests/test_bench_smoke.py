@@ -176,7 +176,8 @@ def test_runner_smoke_writes_results(tmp_path):
 
 def test_bench_requests_floor_runs_an_empty_flask_app_under_each_server(built, tmp_path):
     """``bench_requests.py --floor``: each server runs ``bench/floor_app.py`` in place of nexus-ld,
-    paired with ``oxigraph serve`` on ``ASK {}`` (the server's and Flask's share of the ratio)."""
+    paired with ``oxigraph serve`` on ``ASK {}`` (the server's and Flask's share of the ratio), with
+    the CPU time each spent per request."""
     out = tmp_path / "floor.json"
     done = subprocess.run(
         [
@@ -197,6 +198,8 @@ def test_bench_requests_floor_runs_an_empty_flask_app_under_each_server(built, t
     for rows in result["servers"].values():
         assert [row["shape"] for row in rows] == ["ask"]
         assert rows[0]["error"] == "" and rows[0]["n"] == 5 and rows[0]["reference_p50_ms"] > 0
+        # CPU time per request of each server's processes (10 ms ticks: five requests may show 0).
+        assert rows[0]["cpu_ms"] >= 0 and rows[0]["reference_cpu_ms"] >= 0
 
 
 def test_bench_queries_times_every_page_query_on_a_cached_build(tmp_path):
