@@ -8,6 +8,9 @@ same query on pyoxigraph alone (the floor).
 
 ``--sync`` (the default) runs each query as under gunicorn's sync workers (in this process, under the
 watchdog); ``--threaded`` as under gthread or granian (the worker pool: a process hop per query).
+``--cold MB`` copies MB megabytes between two requests (untimed), so that each starts with the CPU's
+caches holding something else, as on a server whose machine runs other work between its requests: a
+request then costs what the code and data it touches cost to fetch, not only its instructions.
 Prints the p50 in microseconds per shape. Asserts nothing.
 """
 
@@ -55,11 +58,12 @@ def call(app: Callable[..., Any], environ: dict[str, Any]) -> int:
     return len(body)
 
 
-def p50_us(fn: Callable[[], Any], reps: int) -> float:
+def p50_us(fn: Callable[[], Any], reps: int, between: Callable[[], Any] = lambda: None) -> float:
     for _ in range(min(50, reps)):  # warm up: caches, the watchdog thread, the worker pool
         fn()
     times = []
     for _ in range(reps):
+        between()
         start = time.perf_counter_ns()
         fn()
         times.append(time.perf_counter_ns() - start)
@@ -75,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--sync", dest="sync", action="store_true", default=True)
     mode.add_argument("--threaded", dest="sync", action="store_false")
     parser.add_argument("--profile", metavar="SHAPE", help="cProfile this shape instead (top 25 by own time)")
+    parser.add_argument("--cold", type=int, default=0, metavar="MB", help="copy MB MiB between requests")
     args = parser.parse_args(argv)
+    source, target = bytearray(args.cold << 20), bytearray(args.cold << 20)
+
+    def evict() -> None:
+        target[:] = source
+
     settings = load_settings(
         {
             "build_dir": str(args.build),
@@ -101,15 +111,16 @@ def main(argv: list[str] | None = None) -> int:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return 0
     how = "sync" if args.sync else "threaded"
+    how += f", {args.cold} MiB copied between requests" if args.cold else ""
     print(f"build {args.build}; p50 µs in process, {args.reps} requests each, {how}")
     print("| shape | nexus-ld app | empty Flask app | pyoxigraph query alone | app - pyoxigraph |")
     print("|---|---|---|---|---|")
     for shape in shape_list:
         text, accept = shape.queries()[0], workload.accept_for(shape.text)
         environ = environ_for(text, accept, args.sync)
-        ours = p50_us(lambda e=environ: call(app, e), args.reps)
-        flask = p50_us(lambda e=environ: call(empty, e), args.reps)
-        floor = p50_us(lambda t=text: workload_floor(store, t), args.reps)
+        ours = p50_us(lambda e=environ: call(app, e), args.reps, evict)
+        flask = p50_us(lambda e=environ: call(empty, e), args.reps, evict)
+        floor = p50_us(lambda t=text: workload_floor(store, t), args.reps, evict)
         print(f"| {shape.name} | {ours:.0f} | {flask:.0f} | {floor:.0f} | {ours - floor:.0f} |")
     return 0
 

@@ -174,6 +174,34 @@ def test_runner_smoke_writes_results(tmp_path):
     assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")
 
 
+def test_bench_requests_floor_runs_an_empty_flask_app_under_each_server(built, tmp_path):
+    """``bench_requests.py --floor``: each server runs ``bench/floor_app.py`` in place of nexus-ld,
+    paired with ``oxigraph serve`` on ``ASK {}`` (the server's and Flask's share of the ratio), with
+    the CPU time each spent per request."""
+    out = tmp_path / "floor.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bench_requests.py"),
+            *("--build", str(built.build / "current"), "--project", str(built.project)),
+            *("--servers", "nexus-gunicorn,nexus-granian", "--reps", "5", "--budget", "5"),
+            *("--floor", "--json", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    floors = {"nexus-gunicorn": "floor_app:create_app()", "nexus-granian": "floor_app:create_app"}
+    assert result["apps"] == floors
+    for rows in result["servers"].values():
+        assert [row["shape"] for row in rows] == ["ask"]
+        assert rows[0]["error"] == "" and rows[0]["n"] == 5 and rows[0]["reference_p50_ms"] > 0
+        # CPU time per request of each server's processes (10 ms ticks: five requests may show 0).
+        assert rows[0]["cpu_ms"] >= 0 and rows[0]["reference_cpu_ms"] >= 0
+
+
 def test_bench_queries_times_every_page_query_on_a_cached_build(tmp_path):
     out = tmp_path / "queries.json"
     argv = [

@@ -336,6 +336,31 @@ def test_a_matching_conditional_get_is_answered_before_the_view_queries(app, mon
     assert star.status_code == 304 and star.headers["ETag"] == etag and queries > 0
 
 
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/doc/group/ttp", "text/turtle"),
+        ("/doc/group/ttp", "text/html"),
+        ("/doc/group/ttp?incoming=1", "application/ld+json"),
+        ("/ontology", "application/n-triples"),
+        ("/void", "text/turtle"),
+    ],
+)
+def test_an_early_304_repeats_the_content_location_and_link_of_its_200(app, monkeypatch, path, accept):
+    """RFC 9110 §15.4.5: a 304 carries the Content-Location its 200 would have; it is still answered
+    before the view's queries."""
+    counted = Counted(app, monkeypatch)
+    client = app.test_client()
+    first = client.get(path, headers={"Accept": accept})
+    assert first.status_code == 200 and first.headers["Content-Location"] and first.headers["Link"]
+    for method in ("GET", "HEAD"):
+        headers = {"Accept": accept, "If-None-Match": first.headers["ETag"]}
+        queries, again = counted.during(lambda m=method, h=headers: client.open(path, method=m, headers=h))
+        assert (again.status_code, queries) == (304, 0), method
+        for name in ("Content-Location", "Link"):
+            assert again.headers.get(name) == first.headers[name], (method, name)
+
+
 def test_another_format_of_the_answer_is_not_a_match_before_the_view(app, monkeypatch):
     counted = Counted(app, monkeypatch)
     client = app.test_client()

@@ -12,6 +12,7 @@ from pyld import jsonld
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from nexus_ld.store import describe as describe_module
 from nexus_ld.store.describe import describe
 from tests.conftest import make_app
 
@@ -197,6 +198,24 @@ def test_same_content_in_every_rdf_format(client):
     assert len(graphs[0]) > 20
     for g in graphs[1:]:
         assert isomorphic(graphs[0], g)
+
+
+def test_an_rdf_answer_does_not_index_the_description_for_a_page(client, monkeypatch):
+    """The index by subject (``Description.index``) is the HTML page's: an RDF answer, which only
+    serialises the triples, does not build it (per request, 3 % of a description's time)."""
+    built: list[int] = []
+    original = describe_module.Index.__init__
+
+    def counted(self, triples) -> None:
+        built.append(len(triples))
+        original(self, triples)
+
+    monkeypatch.setattr(describe_module.Index, "__init__", counted)
+    for accept in PARSE:
+        assert client.get("/doc/group/ttp", headers={"Accept": accept}).status_code == 200
+    assert built == []
+    assert client.get("/doc/group/ttp", headers={"Accept": "text/html"}).status_code == 200
+    assert len(built) == 1 and built[0] > 20
 
 
 def test_description_holds_claims_evidence_labels_and_incoming_count(client, store):

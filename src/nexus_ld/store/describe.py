@@ -11,7 +11,7 @@ formats serialise ``Description.rdf``; the HTML page is drawn from the same trip
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -104,10 +104,11 @@ class Description:
     incoming_total: int
     page: int
     page_size: int
-    index: Index = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.index = Index(self.triples)
+    @cached_property
+    def index(self) -> Index:
+        """The triples by subject and predicate, for the HTML page (an RDF answer never needs them)."""
+        return Index(self.triples)
 
     @property
     def pages(self) -> int:

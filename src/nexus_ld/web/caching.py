@@ -21,8 +21,9 @@ does not negotiate is answered before it is called (``_before_view``), and one t
 ``choose`` (``chosen``), before its store queries. What the 304 must repeat of the 200 but is known
 only after rendering (its ``Vary``, whether it is a page) is written into the tag as flags
 (``W/"<release>-<hash>.ae"``, hashed too), and read back from the client's tag. A 304 so decided repeats
-ETag, Cache-Control, Vary and the headers every answer carries, not the view's own (``Link``,
-``Content-Location``, result counts): a cache keeps those of the stored answer (RFC 9111 §4.3.4).
+ETag, Cache-Control, Vary, the headers every answer carries and the view's ``Content-Location`` and
+``Link``, which the view gives ``choose`` as a function of the format (RFC 9110 §15.4.5); not a result
+count, which needs the answer (a cache keeps that of its copy, RFC 9111 §4.3.4).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
@@ -160,8 +161,9 @@ def _not_modified(req: Request, media_type: str) -> Response | None:
     return None
 
 
-def chosen(media_type: str) -> None:
-    """Note the format ``negotiate.choose`` picked for this request (the last word of its tag's key).
+def chosen(media_type: str, headers: Callable[[], Mapping[str, str]] | None = None) -> None:
+    """Note the format ``negotiate.choose`` picked for this request (the last word of its tag's key);
+    ``headers``: the view's own headers of that answer, for its 304.
 
     Raises:
         Unchanged: the client has this answer (If-None-Match): its 304, before the view goes on.
@@ -170,6 +172,8 @@ def chosen(media_type: str) -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
     response = _not_modified(req, media_type) if "HTTP_IF_NONE_MATCH" in req.environ else None
     if response is not None:
+        if headers is not None:
+            response.headers.update(headers())
         raise Unchanged(response)
 
 

@@ -5,8 +5,8 @@ so depends on Accept: ``vary`` marks it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache, partial
 
 from flask import Response, request
 from werkzeug.datastructures import MIMEAccept
@@ -62,6 +62,7 @@ def choose(
     asked: Sequence[str] | None = None,
     suffix: Format | None = None,
     siblings: Iterable[Format] = (),
+    headers: Callable[[Format], Mapping[str, str]] | None = None,
 ) -> Format:
     """The format of this request: ``suffix`` (the path's), else the first ``format`` parameter that
     names an offer (``asked``; default: the query string's), else the Accept header's preference.
@@ -71,7 +72,9 @@ def choose(
     does: clients such as rdflib's ``SPARQLStore`` send one Accept for every query form (issue 14).
 
     With the format known, so is the answer's ETag: a client that has the answer gets its 304 here,
-    before the view runs its queries (``caching.chosen``).
+    before the view runs its queries (``caching.chosen``). ``headers``: the view's own headers of its
+    answer in a format (``Content-Location``, ``Link``), which that 304 repeats (RFC 9110 §15.4.5);
+    called only for a 304.
 
     Raises:
         BadRequest: a ``format`` parameter names no format at all (the message lists the offers).
@@ -79,7 +82,7 @@ def choose(
         caching.Unchanged: the 304, when If-None-Match holds this answer's tag.
     """
     fmt = _choose(tuple(offers), default, asked, suffix, siblings)
-    caching.chosen(fmt.media_type)
+    caching.chosen(fmt.media_type, partial(headers, fmt) if headers else None)
     return fmt
 
 

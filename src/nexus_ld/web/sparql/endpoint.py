@@ -134,8 +134,10 @@ def init_app(app: Flask) -> None:
 
 
 def here(app: Flask, state: State) -> Context:
-    """Work done in this process (watchdog, remote store): the release's store, the app's validator."""
-    return Context(state.store.query_fn(), lambda: app.extensions["nexus_ld.contributions"].validator)
+    """Work done in this process (watchdog, remote store): the release's store, the app's validator;
+    made once per release (``State.once``), not per query."""
+    validator = lambda: app.extensions["nexus_ld.contributions"].validator  # noqa: E731
+    return state.once("sparql context", lambda: Context(state.store.query_fn(), validator))
 
 
 def _endpoint() -> Endpoint:

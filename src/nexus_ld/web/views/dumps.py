@@ -23,7 +23,7 @@ from nexus_ld.pipeline.publish.void import FILE as VOID_FILE
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.state import current_state
 from nexus_ld.web.urls import Urls
-from nexus_ld.web.views.resources import alternates, represent, serialize, split_suffix
+from nexus_ld.web.views.resources import own_headers, represent, serialize, split_suffix
 
 bp = Blueprint("dumps", __name__)
 VOID_OFFERS: tuple[Format, ...] = (*GRAPH_FORMATS.values(), HTML)
@@ -173,14 +173,15 @@ def void(suffix: str | None = None) -> Response:
     if not triples:
         raise NotFound("this build has no VoID description; rebuild with `nexus-ld build`")
     suffix_format = split_suffix(f"void.{suffix}", VOID_OFFERS)[1] if suffix else None
-    fmt = choose(VOID_OFFERS, RDF_FORMATS["turtle"], suffix=suffix_format)
     store = state.store
     urls = Urls(store.base)
-    links = alternates(fmt, VOID_OFFERS, lambda f: urls.void(f.suffix))
-    headers = {"Link": ", ".join([*links, f'<{urls.canonical("void")}>; rel="canonical"'])}
-    if suffix_format is None:
-        headers["Content-Location"] = urls.void(fmt.suffix)
+
+    def headers(fmt: Format) -> dict[str, str]:
+        located = urls.void(fmt.suffix) if suffix_format is None else None
+        return own_headers(fmt, VOID_OFFERS, urls.void, urls.canonical("void"), located)
+
+    fmt = choose(VOID_OFFERS, RDF_FORMATS["turtle"], suffix=suffix_format, headers=headers)
     if fmt is HTML:
         turtle = (state.folder / "dumps" / VOID_FILE).read_text(encoding="utf-8")
-        return represent(fmt, render_template("void.html", title="VoID", turtle=turtle), headers)
-    return represent(fmt, serialize(triples, fmt, store), headers)
+        return represent(fmt, render_template("void.html", title="VoID", turtle=turtle), headers(fmt))
+    return represent(fmt, serialize(triples, fmt, store), headers(fmt))

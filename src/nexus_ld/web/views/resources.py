@@ -91,6 +91,19 @@ def link_header(urls: Urls, iri: str, answered: Format, offers: Iterable[Format]
     return ", ".join(links)
 
 
+def own_headers(
+    fmt: Format, offers: Iterable[Format], href: Callable[[str], str], canonical: str, located: str | None
+) -> dict[str, str]:
+    """A negotiated document's own headers in ``fmt``: ``Link`` to its alternates (``href`` of a
+    suffix) and canonical URL, and ``Content-Location`` when the URL did not name the format. The 200
+    and the early 304 (``choose(headers=…)``) both send them."""
+    links = alternates(fmt, offers, lambda f: href(f.suffix))
+    own = {"Link": ", ".join([*links, f'<{canonical}>; rel="canonical"'])}
+    if located is not None:
+        own["Content-Location"] = located
+    return own
+
+
 def represent(fmt: Format, body: bytes | str, headers: dict[str, str]) -> Response:
     """A negotiated response in ``fmt`` (text types say their charset)."""
     mimetype = fmt.media_type
@@ -158,21 +171,26 @@ def document(path: str) -> Response:
     urls = urls_for(store)
     stem, suffix_format = split_suffix(path)
     iri = thing_iri(urls, stem)
-    fmt = choose(OFFERS, DEFAULT, suffix=suffix_format)
     page = _page()
+
+    def headers(fmt: Format) -> dict[str, str]:
+        """The document's own headers in ``fmt`` (its 304 repeats them, ``choose``)."""
+        own = {"Link": link_header(urls, iri, fmt, OFFERS, page)}
+        if suffix_format is None:
+            own["Content-Location"] = urls.doc(iri, fmt.suffix, page)
+        return own
+
+    fmt = choose(OFFERS, DEFAULT, suffix=suffix_format, headers=headers)
     try:
         desc = store.describe(iri, page, state.settings.page_size)
     except NotFound as exc:
         return not_found_in(fmt, exc.message)
     if page > desc.pages:
         return not_found_in(fmt, f"<{iri}> has {desc.pages} page(s) of incoming links, not {page}")
-    headers = {"Link": link_header(urls, iri, fmt, OFFERS, page)}
-    if suffix_format is None:
-        headers["Content-Location"] = urls.doc(iri, fmt.suffix, page)
     dataset = urls.canonical("void#dataset")
     if fmt is HTML:
-        return represent(fmt, pages.render_description(desc, urls, store, dataset), headers)
-    return represent(fmt, serialize(desc.rdf(urls, dataset), fmt, store), headers)
+        return represent(fmt, pages.render_description(desc, urls, store, dataset), headers(fmt))
+    return represent(fmt, serialize(desc.rdf(urls, dataset), fmt, store), headers(fmt))
 
 
 # --- the ontology's hash namespace --------------------------------------------------------------
@@ -183,12 +201,13 @@ def ontology(suffix: str | None = None) -> Response:
     store = current_state().store
     urls = urls_for(store)
     suffix_format = split_suffix(f"ontology.{suffix}")[1] if suffix else None
-    fmt = choose(OFFERS, DEFAULT, suffix=suffix_format)
     iri = urls.ontology_iri
-    links = alternates(fmt, OFFERS, lambda f: urls.doc(iri, f.suffix))
-    headers = {"Link": ", ".join([*links, f'<{iri}>; rel="canonical"'])}
-    if suffix_format is None:
-        headers["Content-Location"] = urls.doc(iri, fmt.suffix)
+
+    def headers(fmt: Format) -> dict[str, str]:
+        located = urls.doc(iri, fmt.suffix) if suffix_format is None else None
+        return own_headers(fmt, OFFERS, lambda suffix: urls.doc(iri, suffix), iri, located)
+
+    fmt = choose(OFFERS, DEFAULT, suffix=suffix_format, headers=headers)
     if fmt is HTML:
-        return represent(fmt, pages.render_ontology(store, urls), headers)
-    return represent(fmt, serialize(list(store.named("ontology-graph")), fmt, store), headers)
+        return represent(fmt, pages.render_ontology(store, urls), headers(fmt))
+    return represent(fmt, serialize(list(store.named("ontology-graph")), fmt, store), headers(fmt))
