@@ -125,9 +125,9 @@ def page_cases(store: Any, build: Path, project: Path) -> list[Case]:
     included; the tables are read on the warm-up run, once per release), and that first read itself."""
     from nexus_ld.config import load_settings
     from nexus_ld.pipeline.publish import releases
+    from nexus_ld.pipeline.publish.network import load_network
     from nexus_ld.pipeline.publish.tables import LISTED, QUERIES, listing_name, read_table
     from nexus_ld.web.app import create_app
-    from nexus_ld.web.models.network import load_network
     from nexus_ld.web.models.timeline import events_of
 
     settings = {"build_dir": str(build), "project_dir": str(project), "rate_limit_per_minute": 0}

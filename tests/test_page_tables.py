@@ -3,6 +3,7 @@ read in full per request; the timeline, claims, listings and network read them, 
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -13,8 +14,18 @@ import pytest
 
 from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.counts import listing_row
-from nexus_ld.pipeline.publish.tables import FOLDER, LISTED, QUERIES, listing_name, plain_rows, read_table
-from nexus_ld.web.models.network import filtered, load_network
+from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
+from nexus_ld.pipeline.publish.network import answer, filtered, load_network
+from nexus_ld.pipeline.publish.pages import missing_page_tables
+from nexus_ld.pipeline.publish.tables import (
+    FOLDER,
+    LISTED,
+    QUERIES,
+    REMEDY,
+    listing_name,
+    plain_rows,
+    read_table,
+)
 from nexus_ld.web.models.timeline import events_of, with_statuses
 from tests.conftest import make_app
 
@@ -61,23 +72,103 @@ def test_build_writes_each_table_as_its_query_answers(built, store):
         assert described[listing_name(kind)] == len(rows), kind
 
 
-def test_a_release_without_its_tables_is_a_503_naming_the_fix(built, tmp_path):
-    """The pages read the tables, not the store: without them, a message (not a 500, not a scan)."""
+def _copy_without(built, tmp_path, *names: str):
+    """A copy of the session build whose served release lacks ``names`` (paths under the release)."""
     copy = tmp_path / "build"
     shutil.copytree(built.build, copy, symlinks=True)
-    tables = releases.served_folder(copy) / FOLDER
-    assert copy in tables.resolve().parents  # the copy's, never the session build's
-    shutil.rmtree(tables)
+    folder = releases.served_folder(copy)
+    assert copy in folder.resolve().parents  # the copy's, never the session build's
+    for name in names:
+        path = folder / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return copy, folder
+
+
+def test_a_release_without_its_tables_gets_them_once_at_start(built, tmp_path):
+    """A release built before the page tables: the app alone answers its pages 503 with the fix (not a
+    500, not a scan); ``missing_page_tables`` (what ``nexus-ld serve`` and gunicorn's on_starting run)
+    writes the very tables build writes, renamed in whole, once; then the pages answer."""
+    copy, folder = _copy_without(built, tmp_path, FOLDER)
     client = make_app(built, build_dir=str(copy)).test_client()
     for path in ("/timeline", "/claims", "/network", "/network.json", "/groups", "/events?page=2"):
         r = client.get(path, headers={"Accept": "text/plain"})
         assert r.status_code == 503, path
         message = r.get_data(as_text=True)
-        assert "has no page table" in message and "rebuild it with nexus-ld build" in message, path
+        assert "has no" in message and REMEDY in message, path
     # The description is the store's (it still answers); its page shows the contribution notes, a table.
     assert client.get("/doc/group/ttp", headers={"Accept": "text/turtle"}).status_code == 200
-    page = client.get("/doc/group/ttp", headers=BROWSER)
-    assert page.status_code == 503 and "rebuild it with nexus-ld build" in page.get_data(as_text=True)
+    assert client.get("/doc/group/ttp", headers=BROWSER).status_code == 503
+
+    said: list[str] = []
+    assert missing_page_tables(copy, said.append) is True
+    assert "has no page tables: writing them" in said[0] and "page tables written in" in said[-1]
+    made, session = folder / FOLDER, releases.served_folder(built.build) / FOLDER
+    assert sorted(p.name for p in made.iterdir()) == sorted(p.name for p in session.iterdir())
+    for path in session.iterdir():
+        assert (made / path.name).read_bytes() == path.read_bytes(), path.name
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tables-")]  # its work folder is gone
+    assert missing_page_tables(copy) is False  # once
+    client = make_app(built, build_dir=str(copy)).test_client()
+    for path in ("/timeline", "/claims", "/network", "/network.json", "/groups", "/events?page=2"):
+        assert client.get(path, headers=BROWSER).status_code == 200, path
+
+
+def test_tables_from_before_network_json_get_it_alone(built, tmp_path):
+    """A release whose tables predate /network.json as a file gets that file (and its gzip), the rest
+    of its tables untouched."""
+    copy, folder = _copy_without(built, tmp_path, f"{FOLDER}/{NETWORK_FILE}", f"{FOLDER}/{NETWORK_FILE}.gz")
+    before = {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir()}
+    said: list[str] = []
+    assert missing_page_tables(copy, said.append) is True and f"writing {FOLDER}/{NETWORK_FILE}" in said[0]
+    session = releases.served_folder(built.build) / FOLDER
+    for name in (NETWORK_FILE, NETWORK_FILE + ".gz"):
+        assert (folder / FOLDER / name).read_bytes() == (session / name).read_bytes(), name
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir() if p.name in before} == before
+
+
+def test_network_json_is_written_at_build_and_sent_as_stored(built, store, monkeypatch):
+    """/network.json without parameters is the file build wrote: the same bytes as the answer made per
+    request for the same choice (and as Flask's jsonify writes it), the network the tables draw; a
+    client that takes gzip gets the gzip build wrote, nothing compressed per request; with the
+    release's ETag (304 on it), Vary: Accept-Encoding and the published Cache-Control."""
+    import flask_compress.flask_compress as fc
+    from flask import jsonify
+
+    from nexus_ld.urls import Urls
+    from nexus_ld.web.caching import PUBLISHED
+
+    def no_compression(*args, **kwargs):
+        raise AssertionError("compressed per request")
+
+    monkeypatch.setattr(fc, "_compress_data", no_compression)
+    monkeypatch.setattr(fc, "_compress_chunks", no_compression)
+    folder = releases.served_folder(built.build) / FOLDER
+    stored, packed = (folder / NETWORK_FILE).read_bytes(), (folder / (NETWORK_FILE + ".gz")).read_bytes()
+    assert gzip.decompress(packed) == stored
+    app = make_app(built)
+    client = app.test_client()
+
+    plain = client.get("/network.json", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.mimetype == "application/json"
+    assert plain.data == stored and "Content-Encoding" not in plain.headers
+    assert plain.headers["Cache-Control"] == PUBLISHED and "Accept-Encoding" in plain.headers["Vary"]
+    assert plain.headers["Link"] == '</network>; rel="alternate"; type="text/html"'
+    packed_answer = client.get("/network.json", headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert packed_answer.headers["Content-Encoding"] == "gzip" and packed_answer.data == packed
+    assert int(packed_answer.headers["Content-Length"]) == len(packed) < len(stored) / 5
+    assert packed_answer.headers["ETag"] == plain.headers["ETag"]  # one representation, two encodings
+    again = client.get("/network.json", headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+    # The same answer made per request, as Flask's jsonify would write it, of the network the tables draw.
+    made = client.get("/network.json?status=reported-fact", headers={"Accept-Encoding": "identity"})
+    assert made.status_code == 200 and made.data == stored
+    network = load_network(store.prefixes, folder.parent)
+    with app.app_context():
+        body = answer(network, None, ["reported-fact"], True, Urls(store.base).href)
+        assert jsonify(body).get_data() == stored
+    shown = {e.iri for e in filtered(network, None, ["reported-fact"]).edges}
+    assert {e["id"] for e in json.loads(stored)["edges"]} == shown and shown
 
 
 def test_a_timeline_page_past_the_first_holds_the_next_events(built, store):
@@ -147,8 +238,12 @@ def test_an_agent_filter_names_that_agent_only(built, store):
 def test_tables_sit_in_the_release_folder(built):
     """Beside release.json, so a server over a remote store reads the same tables (serve --store URL)."""
     folder = releases.served_folder(built.build)
-    assert sorted(p.stem for p in (folder / FOLDER).glob("*.json")) == sorted(
-        [*QUERIES, *(listing_name(k) for k in LISTED)]
+    assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(
+        [
+            *(f"{n}.json" for n in (*QUERIES, *(listing_name(k) for k in LISTED))),
+            NETWORK_FILE,
+            NETWORK_FILE + ".gz",
+        ]
     )
     assert Path(folder / "release.json").is_file()
 

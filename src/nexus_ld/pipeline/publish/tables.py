@@ -42,6 +42,11 @@ LISTED = {
 }
 
 Row = dict[str, str | None]
+# What to do about a release built before its tables were.
+REMEDY = (
+    "nexus-ld serve (or gunicorn with nexus-ld's gunicorn_conf) makes them at start; "
+    "or rebuild it with nexus-ld build"
+)
 
 
 def plain_rows(solutions: Any) -> list[Row]:
@@ -80,14 +85,14 @@ def read_table(release_folder: Path, name: str) -> list[dict[str, Any]]:
     """The rows of table ``name`` of the release in ``release_folder``.
 
     Raises:
-        StoreUnavailable: the release was built before its tables were (rebuild it).
+        StoreUnavailable: the release was built before its tables were (``REMEDY``).
     """
     path = release_folder / FOLDER / f"{name}.json"
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StoreUnavailable(
-            f"this release has no page table {name!r} ({FOLDER}/{name}.json); rebuild it with nexus-ld build"
+            f"this release has no page table {name!r} ({FOLDER}/{name}.json); {REMEDY}"
         ) from None
     columns = body["columns"]
     return [dict(zip(columns, row, strict=True)) for row in body["rows"]]

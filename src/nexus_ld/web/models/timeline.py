@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nexus_ld.web.models.network import slug
+from nexus_ld.pipeline.publish.network import slug
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Pictures of the data: the network of groups and people (/network, drawn by cytoscape.js from
 /network.json) and the timeline of events (/timeline, server-rendered, readable without JavaScript).
-The data come from ``nexus_ld.web.models.network`` and ``nexus_ld.web.models.timeline``, made from
+The data come from ``nexus_ld.pipeline.publish.network`` and ``nexus_ld.web.models.timeline``, made from
 the release's page tables once per release (``State.once``); this module reads the request
 parameters and renders."""
 
@@ -8,21 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
+from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
 
-from nexus_ld.errors import BadRequest
+from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.pipeline.publish.network import (
+    DEFAULT_STATUSES,
+    FILE,
+    LEGEND,
+    Network,
+    answer,
+    encode,
+    filtered,
+    load_network,
+)
+from nexus_ld.pipeline.publish.tables import FOLDER, REMEDY
+from nexus_ld.urls import Urls
+from nexus_ld.web.caching import MAX_AGE
 from nexus_ld.web.models.claims import usual_speaker
-from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, to_json
 from nexus_ld.web.models.timeline import Event, events_of, with_statuses
 from nexus_ld.web.paging import kept, paged
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
+from nexus_ld.web.views.dumps import send_stored
 from nexus_ld.web.views.pages import claim_statuses
 
 bp = Blueprint("network", __name__)
 
-DEFAULT_STATUSES = ("reported-fact",)  # what the picture shows unless asked: reported facts only
 ALL = "all"
 
 
@@ -82,25 +94,32 @@ def _events() -> list[Event]:
     return kept("timeline", events_of)
 
 
+def _stored() -> Path:
+    """The release's /network.json without parameters, written by build.
+
+    Raises:
+        StoreUnavailable: the release was built before it was (as its tables: ``read_table``).
+    """
+    path = current_state().folder / FOLDER / FILE
+    if not path.is_file():
+        raise StoreUnavailable(f"this release has no {FOLDER}/{FILE}; {REMEDY}")
+    return path
+
+
 @bp.get("/network.json")
 def network_json() -> Response:
     """The network as JSON: ``?year=`` (as of that year; absent: all years), ``?status=``
     (statuses whose claims draw an edge; default reported-fact, ``all`` for every one) and
-    ``?undated=0`` (leave out edges the data do not date)."""
-    network = _network()
-    year = year_param(network, None)
-    statuses = status_param(network.statuses, DEFAULT_STATUSES)
-    undated = undated_param()
-    span = network.years
-    body = {
-        "year": year,
-        "statuses": statuses,
-        "undated": undated,
-        "years": {"min": span[0], "max": span[1]} if span else None,
-        "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
-        **to_json(filtered(network, year, statuses, undated), _href()),
-    }
-    response = jsonify(body)
+    ``?undated=0`` (leave out edges the data do not date). Without parameters: the whole network
+    as build wrote it (``tables/network.json``, or its gzip), sent as a file."""
+    if not request.args:
+        response = send_stored(_stored(), "application/json", MAX_AGE)
+    else:
+        network = _network()
+        year = year_param(network, None)
+        statuses = status_param(network.statuses, DEFAULT_STATUSES)
+        body = answer(network, year, statuses, undated_param(), _href())
+        response = Response(encode(body), mimetype="application/json")
     response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
     return response
 

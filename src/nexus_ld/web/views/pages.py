@@ -21,13 +21,13 @@ from nexus_ld.pipeline.publish.tables import LISTED, listing_name
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
+from nexus_ld.urls import Urls
 from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import ContributionNote, notes_by_claim
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
 from nexus_ld.web.paging import kept, page_of, paged, table
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
 
