@@ -126,7 +126,7 @@ def page_cases(store: Any, build: Path, project: Path) -> list[Case]:
     from nexus_ld.config import load_settings
     from nexus_ld.pipeline.publish import releases
     from nexus_ld.pipeline.publish.network import load_network
-    from nexus_ld.pipeline.publish.tables import LISTED, QUERIES, listing_name, read_table
+    from nexus_ld.pipeline.publish.tables import LISTED, QUERIES, read_table
     from nexus_ld.web.app import create_app
     from nexus_ld.web.models.timeline import events_of
 
@@ -148,7 +148,7 @@ def page_cases(store: Any, build: Path, project: Path) -> list[Case]:
 
     def load() -> int:
         folder = releases.served_folder(build)
-        tables = [read_table(folder, n) for n in (*QUERIES, *(listing_name(k) for k in LISTED))]
+        tables = [read_table(folder, n) for n in QUERIES]
         events_of(read_table(folder, "timeline"))
         load_network(store.prefixes, folder)
         return sum(len(t) for t in tables)

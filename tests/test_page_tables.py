@@ -16,14 +16,16 @@ from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.counts import listing_row
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
 from nexus_ld.pipeline.publish.network import answer, filtered, load_network
-from nexus_ld.pipeline.publish.pages import missing_page_tables
+from nexus_ld.pipeline.publish.pages import missing_page_tables, table_files
 from nexus_ld.pipeline.publish.tables import (
     FOLDER,
     LISTED,
+    LISTINGS,
     QUERIES,
     REMEDY,
     listing_name,
     plain_rows,
+    read_rows,
     read_table,
 )
 from nexus_ld.web.models.timeline import events_of, with_statuses
@@ -67,7 +69,7 @@ def test_build_writes_each_table_as_its_query_answers(built, store):
     for kind, curie in LISTED.items():
         prefix, local = curie.split(":", 1)
         members = store.named("listing", {"class": ox.NamedNode(store.prefixes[prefix] + local)})
-        rows = read_table(folder, listing_name(kind))
+        rows = read_rows(folder, listing_name(kind), 0, 10**6)
         assert rows and rows == [listing_row(r) for r in members], kind
         assert described[listing_name(kind)] == len(rows), kind
 
@@ -101,7 +103,7 @@ def test_a_release_without_its_tables_gets_them_once_at_start(built, tmp_path):
 
     said: list[str] = []
     assert missing_page_tables(copy, said.append) is True
-    assert "has no page tables: writing them" in said[0] and "page tables written in" in said[-1]
+    assert "lacks page tables" in said[0] and "page tables written in" in said[-1]
     made, session = folder / FOLDER, releases.served_folder(built.build) / FOLDER
     assert sorted(p.name for p in made.iterdir()) == sorted(p.name for p in session.iterdir())
     for path in session.iterdir():
@@ -113,17 +115,40 @@ def test_a_release_without_its_tables_gets_them_once_at_start(built, tmp_path):
         assert client.get(path, headers=BROWSER).status_code == 200, path
 
 
-def test_tables_from_before_network_json_get_it_alone(built, tmp_path):
-    """A release whose tables predate /network.json as a file gets that file (and its gzip), the rest
-    of its tables untouched."""
-    copy, folder = _copy_without(built, tmp_path, f"{FOLDER}/{NETWORK_FILE}", f"{FOLDER}/{NETWORK_FILE}.gz")
+def test_tables_from_before_some_of_them_get_those_alone(built, tmp_path):
+    """A release whose tables predate /network.json as a file and the listings read by page gets those
+    files, the tables it had untouched."""
+    gone = (LISTINGS, NETWORK_FILE, NETWORK_FILE + ".gz")
+    copy, folder = _copy_without(built, tmp_path, *(f"{FOLDER}/{name}" for name in gone))
     before = {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir()}
     said: list[str] = []
-    assert missing_page_tables(copy, said.append) is True and f"writing {FOLDER}/{NETWORK_FILE}" in said[0]
+    assert missing_page_tables(copy, said.append) is True and ", ".join(gone) in said[0]
     session = releases.served_folder(built.build) / FOLDER
-    for name in (NETWORK_FILE, NETWORK_FILE + ".gz"):
+    for name in gone:
         assert (folder / FOLDER / name).read_bytes() == (session / name).read_bytes(), name
     assert {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir() if p.name in before} == before
+    assert make_app(built, build_dir=str(copy)).test_client().get("/events?page=2").status_code == 200
+
+
+def test_a_listing_page_reads_its_rows_by_page(built, store, monkeypatch):
+    """A listing page reads its 50 rows from the listings file, never the whole listing: page 2 of
+    /events is rows 51 to 100 of listing.rq's order, asked of SQLite as one page."""
+    import nexus_ld.web.paging as paging
+
+    asked: list[tuple[str, int, int]] = []
+
+    def spy(folder, name, offset, limit):
+        asked.append((name, offset, limit))
+        return read_rows(folder, name, offset, limit)
+
+    monkeypatch.setattr(paging, "read_rows", spy)
+    client = make_app(built, page_size=50).test_client()
+    text = page(client, "/events?page=2")
+    members = store.named("listing", {"class": ox.NamedNode(store.prefixes["nx"] + "Event")})
+    expected = [listing_row(r)["iri"] for r in members][50:100]
+    assert asked == [("listing-events", 50, 50)] and expected
+    found = re.findall(r'<a href="/doc/(event/[^"]+)"', text)
+    assert [BASE + "id/" + f for f in dict.fromkeys(found)] == expected
 
 
 def test_network_json_is_written_at_build_and_sent_as_stored(built, store, monkeypatch):
@@ -238,13 +263,7 @@ def test_an_agent_filter_names_that_agent_only(built, store):
 def test_tables_sit_in_the_release_folder(built):
     """Beside release.json, so a server over a remote store reads the same tables (serve --store URL)."""
     folder = releases.served_folder(built.build)
-    assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(
-        [
-            *(f"{n}.json" for n in (*QUERIES, *(listing_name(k) for k in LISTED))),
-            NETWORK_FILE,
-            NETWORK_FILE + ".gz",
-        ]
-    )
+    assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(table_files())
     assert Path(folder / "release.json").is_file()
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
@@ -293,16 +292,8 @@ def write_network(store: Store, release_folder: Path) -> int:
     network = load_network(store.prefixes, release_folder)
     body = answer(network, None, list(DEFAULT_STATUSES), True, cache(Urls(store.base).href))
     data = encode(body)
-    # mtime 0: the same release gives the same bytes. The gzip first: with the plain file present, a
-    # release has its /network.json (missing_page_tables in build.py looks for it).
-    folder = release_folder / FOLDER
-    _write_whole(folder / (FILE + ".gz"), gzip.compress(data, compresslevel=6, mtime=0))
-    _write_whole(folder / FILE, data)
+    path = release_folder / FOLDER / FILE
+    path.write_bytes(data)
+    # mtime 0: the same release gives the same bytes; level 6 (zlib's default): 9 saves ~1% for 2x the time.
+    path.with_name(FILE + ".gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
     return len(data)
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    """``data`` into ``path``, renamed into place: a reader sees the old file or the whole new one."""
-    part = path.with_name(f".{path.name}.{os.getpid()}")
-    part.write_bytes(data)
-    part.replace(path)

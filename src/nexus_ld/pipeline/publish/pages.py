@@ -14,7 +14,7 @@ from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
 from nexus_ld.pipeline.publish.network import write_network
 from nexus_ld.pipeline.publish.tables import FOLDER as TABLES
-from nexus_ld.pipeline.publish.tables import write_tables
+from nexus_ld.pipeline.publish.tables import LISTINGS, QUERIES, write_tables
 from nexus_ld.store.embedded import RELEASE_FILE, Store
 
 
@@ -26,31 +26,34 @@ def page_tables(store: Store, release_folder: Path) -> dict[str, int]:
     return rows
 
 
+def table_files() -> list[str]:
+    """The files of a release's complete page tables (in its ``tables/``)."""
+    return [*(f"{name}.json" for name in QUERIES), LISTINGS, NETWORK_FILE, NETWORK_FILE + ".gz"]
+
+
 def missing_page_tables(build_dir: Path, progress: Callable[[str], None] = lambda _: None) -> bool:
-    """Make the page tables of the release served from ``build_dir`` if it was built before them (or
-    before /network.json was written with them); whether it had to. The tables go into a folder of
-    their own first and are renamed into the release whole, so that a server reading the release never
-    sees half of them; of two processes doing this at once, the second's rename fails and it keeps the
-    first's. The store is opened read-only, the rest of the release is left as it is.
+    """Make the page tables of the release served from ``build_dir`` if it was built before them, or
+    before some of them (/network.json, the listings by page); whether it had to. They are written
+    into a folder of their own, then each missing file is renamed into the release's ``tables/``: a
+    server reading the release sees a file whole or not at all; of two processes doing this at once,
+    the second finds the first's files in place and drops its own. The store is opened read-only; the
+    rest of the release, and the tables it had, are left as they are.
     """
     folder = releases.served_folder(build_dir)
-    if (folder / TABLES / NETWORK_FILE).is_file() or not (folder / RELEASE_FILE).is_file():
+    missing = [name for name in table_files() if not (folder / TABLES / name).is_file()]
+    if not missing or not (folder / RELEASE_FILE).is_file():
         return False
     store = Store.open(folder)
+    progress(f"release {store.release.get('release')} lacks page tables ({', '.join(missing)}): writing them")
     started = time.perf_counter()
-    if (folder / TABLES).is_dir():  # tables from before /network.json was one: add it
-        progress(f"writing {TABLES}/{NETWORK_FILE} for release {store.release.get('release')}")
-        write_network(store, folder)
-    else:
-        progress(f"release {store.release.get('release')} has no page tables: writing them")
-        work = Path(tempfile.mkdtemp(prefix=".tables-", dir=folder))
-        try:
-            page_tables(store, work)
-            (work / TABLES).rename(folder / TABLES)
-        except OSError:
-            if not (folder / TABLES / NETWORK_FILE).is_file():
-                raise
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=".tables-", dir=folder))
+    try:
+        page_tables(store, work)
+        (folder / TABLES).mkdir(exist_ok=True)
+        for name in missing:
+            if not (folder / TABLES / name).exists():
+                (work / TABLES / name).rename(folder / TABLES / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     progress(f"page tables written in {time.perf_counter() - started:.1f} s")
     return True

@@ -26,7 +26,7 @@ from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import ContributionNote, notes_by_claim
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
-from nexus_ld.web.paging import kept, page_of, paged, table
+from nexus_ld.web.paging import kept, listed, page_of, paged
 from nexus_ld.web.state import current_state
 
 bp = Blueprint("pages", __name__)
@@ -148,7 +148,7 @@ def listing(kind: str) -> str:
     page, pages, size = page_of(total)
     return render_template(
         "listing.html", kind=kind, title=title, blurb=blurb,
-        rows=table(listing_name(kind))[(page - 1) * size : page * size], total=total, page=page, pages=pages,
+        rows=listed(listing_name(kind), page, size), total=total, page=page, pages=pages,
     )  # fmt: skip
 
 
