@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 
 from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.counts import listing_row
@@ -29,7 +33,7 @@ from nexus_ld.pipeline.publish.tables import (
     read_table,
 )
 from nexus_ld.web.models.timeline import events_of, with_statuses
-from tests.conftest import make_app
+from tests.conftest import free_port, make_app, stop_process, wait_until_responds
 
 BASE = "https://w3id.org/nexus-ld/"
 BROWSER = {"Accept": "text/html"}
@@ -289,3 +293,39 @@ def test_the_network_table_is_paged_and_its_links_keep_the_choice(built, store):
     assert r.status_code == 400 and "past the last page" in r.get_data(as_text=True)
     dated = page(client, f"/network?{query}&undated=0")  # fewer links: one page, no pager
     assert 'rel="next"' not in dated and len(table(dated)) < len(shown)
+
+
+STARTS = {
+    "serve": lambda port: [sys.executable, "-m", "nexus_ld", "serve", "--port", str(port)],
+    "gunicorn": lambda port: [
+        sys.executable, "-m", "gunicorn", "-c", "python:nexus_ld.web.gunicorn_conf", "-w", "2",
+        "-b", f"127.0.0.1:{port}", "nexus_ld.web.app:create_app()",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("kind", list(STARTS))
+def test_a_server_started_on_a_release_without_tables_makes_them_first(built, tmp_path, kind):
+    """``nexus-ld serve`` and gunicorn with nexus-ld's gunicorn_conf (``on_starting``, in the master,
+    before any worker) make the tables a release lacks, then answer its pages."""
+    copy, folder = _copy_without(built, tmp_path, FOLDER)
+    port, log = free_port(), tmp_path / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")}
+    env |= {
+        "NEXUS_LD_PROJECT_DIR": str(built.project),
+        "NEXUS_LD_BUILD_DIR": str(copy),
+        "NEXUS_LD_INBOX_PATH": str(tmp_path / "inbox.sqlite"),
+        "NEXUS_LD_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    with open(log, "wb") as stderr:  # a file, not a pipe: a full pipe would block the server
+        proc = subprocess.Popen(STARTS[kind](port), env=env, cwd=tmp_path, stderr=stderr)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(url + "/healthz", 120.0, proc, log)
+        for path in ("/timeline", "/network.json", "/events?page=2", "/claims"):
+            assert requests.get(url + path, headers=BROWSER, timeout=30).status_code == 200, path
+    finally:
+        stop_process(proc)
+    assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(table_files())
+    assert "lacks page tables" in log.read_text(errors="replace")
