@@ -24,9 +24,10 @@ from nexus_ld.pipeline.publish.pages import missing_page_tables, table_files
 from nexus_ld.pipeline.publish.tables import (
     FOLDER,
     LISTED,
-    LISTINGS,
+    PAGED,
     QUERIES,
     REMEDY,
+    claims_page,
     listing_name,
     plain_rows,
     read_rows,
@@ -122,7 +123,7 @@ def test_a_release_without_its_tables_gets_them_once_at_start(built, tmp_path):
 def test_tables_from_before_some_of_them_get_those_alone(built, tmp_path):
     """A release whose tables predate /network.json as a file and the listings read by page gets those
     files, the tables it had untouched."""
-    gone = (LISTINGS, NETWORK_FILE, NETWORK_FILE + ".gz")
+    gone = (PAGED, NETWORK_FILE, NETWORK_FILE + ".gz")
     copy, folder = _copy_without(built, tmp_path, *(f"{FOLDER}/{name}" for name in gone))
     before = {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir()}
     said: list[str] = []
@@ -329,3 +330,23 @@ def test_a_server_started_on_a_release_without_tables_makes_them_first(built, tm
         stop_process(proc)
     assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(table_files())
     assert "lacks page tables" in log.read_text(errors="replace")
+
+
+def test_a_claims_page_reads_its_claims_by_page(built, store, monkeypatch):
+    """/claims reads a page of claims from the claims table (status and agent by index), never every
+    claim: page 2 of 10 is claims 11 to 20 of claims.rq's order, with and without a filter."""
+    import nexus_ld.web.views.pages as pages
+
+    asked: list[tuple] = []
+
+    def spy(folder, slug, agent, offset, limit):
+        asked.append((slug, agent, offset, limit))
+        return claims_page(folder, slug, agent, offset, limit)
+
+    monkeypatch.setattr(pages, "claims_page", spy)
+    client = make_app(built, page_size=10).test_client()
+    assert claim_ids(page(client, "/claims?page=2")) == claims_in_order(store)[10:20]
+    subs = {"status": ox.NamedNode(BASE + "id/status/reported-fact")}
+    expected = claims_in_order(store, subs)[10:20]
+    assert expected and claim_ids(page(client, "/claims?status=reported-fact&page=2")) == expected
+    assert asked == [("", None, 10, 10), ("reported-fact", None, 10, 10)]

@@ -14,7 +14,7 @@ from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
 from nexus_ld.pipeline.publish.network import write_network
 from nexus_ld.pipeline.publish.tables import FOLDER as TABLES
-from nexus_ld.pipeline.publish.tables import LISTINGS, QUERIES, write_tables
+from nexus_ld.pipeline.publish.tables import PAGED, QUERIES, write_tables
 from nexus_ld.store.embedded import RELEASE_FILE, Store
 
 
@@ -28,7 +28,7 @@ def page_tables(store: Store, release_folder: Path) -> dict[str, int]:
 
 def table_files() -> list[str]:
     """The files of a release's complete page tables (in its ``tables/``)."""
-    return [*(f"{name}.json" for name in QUERIES), LISTINGS, NETWORK_FILE, NETWORK_FILE + ".gz"]
+    return [*(f"{name}.json" for name in QUERIES), PAGED, NETWORK_FILE, NETWORK_FILE + ".gz"]
 
 
 def missing_page_tables(build_dir: Path, progress: Callable[[str], None] = lambda _: None) -> bool:
