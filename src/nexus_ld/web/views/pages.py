@@ -170,8 +170,7 @@ def claims() -> str:
     total = claims_count(state.folder, status, iri)
     page, pages, size = page_of(total)
     shown = claims_page(state.folder, status, iri, (page - 1) * size, size)
-    # Kept per filter (at most one per status and agent): it counts every claim the filter keeps.
-    speaker = state.once(f"claims:speaker:{status} {iri}", partial(claims_speaker, state.folder, status, iri))
+    speaker = claims_speaker(state.folder, status, iri)
     return render_template(
         "claims.html", rows=shown, total=total, page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
