@@ -116,19 +116,19 @@ def write_tables(store: Store, folder: Path) -> dict[str, int]:
 def _write_claims(con: sqlite3.Connection, rows: list[Row]) -> int:
     """The rows of claims.rq (one per claim and agent) as claims, each with its agents; how many."""
     con.executescript(CLAIMS_SCHEMA)
-    numbers: dict[str | None, int] = {}
+    numbers: dict[str | None, int] = {}  # claim -> its rowid: its place in claims.rq's order
+    claims, agents = [], []
     for r in rows:
-        status = r["status"] or ""
         if r["claim"] not in numbers:
-            values = (r["claim"], r["summary"], status, status.rsplit("/", 1)[-1], r["statusLabel"] or "",
-                      r["hedged"] == "true")  # fmt: skip
-            numbers[r["claim"]] = (
-                con.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?)", values).lastrowid or 0
-            )
-        con.execute(
-            "INSERT INTO claim_agents VALUES (?, ?, ?)",
-            (numbers[r["claim"]], r["agent"], r["agentLabel"] or r["agent"]),
-        )
+            numbers[r["claim"]] = len(numbers) + 1
+            status = r["status"] or ""
+            claims.append((numbers[r["claim"]], r["claim"], r["summary"], status, status.rsplit("/", 1)[-1],
+                           r["statusLabel"] or "", r["hedged"] == "true"))  # fmt: skip
+        agents.append((numbers[r["claim"]], r["agent"], r["agentLabel"] or r["agent"]))
+    con.executemany(
+        f"INSERT INTO claims (rowid, {', '.join(CLAIM_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", claims
+    )
+    con.executemany("INSERT INTO claim_agents VALUES (?, ?, ?)", agents)
     # Who makes most of the claims of each status, and of all ('': no status chosen): one GROUP BY
     # here instead of one per status and server process (2 s over every claim at 10M).
     counts: dict[str, Counter[tuple[str, str]]] = {"": Counter()}
