@@ -33,7 +33,7 @@ from nexus_ld.pipeline.publish.tables import (
     read_rows,
     read_table,
 )
-from nexus_ld.web.models.timeline import events_of, with_statuses
+from nexus_ld.pipeline.publish.timeline import events_of, events_page, with_statuses
 from tests.conftest import free_port, make_app, stop_process, wait_until_responds
 
 BASE = "https://w3id.org/nexus-ld/"
@@ -350,3 +350,25 @@ def test_a_claims_page_reads_its_claims_by_page(built, store, monkeypatch):
     expected = claims_in_order(store, subs)[10:20]
     assert expected and claim_ids(page(client, "/claims?status=reported-fact&page=2")) == expected
     assert asked == [("", None, 10, 10), ("reported-fact", None, 10, 10)]
+
+
+def test_a_timeline_page_reads_its_events_by_page(built, store, monkeypatch):
+    """/timeline reads the events it shows from the events table (by status through its index), never
+    the whole timeline: page 2 of 10 asks for events 11 to 20, unfiltered or of the chosen statuses."""
+    import nexus_ld.web.views.network as network_views
+
+    asked: list[tuple] = []
+
+    def spy(con, statuses, offset, limit):
+        asked.append((statuses, offset, limit))
+        return events_page(con, statuses, offset, limit)
+
+    monkeypatch.setattr(network_views, "events_page", spy)
+    client = make_app(built, picture_page_size=10).test_client()
+    whole = events_of(plain_rows(store.named("timeline")))
+    assert event_ids(page(client, "/timeline?page=2")) == [e.iri.rsplit("/", 1)[-1] for e in whole[10:20]]
+    chosen = ["official-statement", "forecast"]
+    shown = with_statuses(whole, chosen)
+    text = page(client, "/timeline?status=official-statement,forecast&page=2")
+    assert event_ids(text) == [e.iri.rsplit("/", 1)[-1] for e in shown[10:20]] and len(shown) > 10
+    assert asked == [(None, 10, 10), (chosen, 10, 10)]

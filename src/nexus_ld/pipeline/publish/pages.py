@@ -5,6 +5,7 @@ a server starts (``missing_page_tables``: ``nexus-ld serve`` and gunicorn's ``on
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,7 +15,8 @@ from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
 from nexus_ld.pipeline.publish.network import write_network
 from nexus_ld.pipeline.publish.tables import FOLDER as TABLES
-from nexus_ld.pipeline.publish.tables import PAGED, QUERIES, write_tables
+from nexus_ld.pipeline.publish.tables import PAGED, QUERIES, plain_rows, write_tables
+from nexus_ld.pipeline.publish.timeline import write_events
 from nexus_ld.store.embedded import RELEASE_FILE, Store
 
 
@@ -22,6 +24,12 @@ def page_tables(store: Store, release_folder: Path) -> dict[str, int]:
     """The page tables of the release in ``release_folder`` (its store ``store``), then the answer of
     /network.json made of them; the rows of each table, by name."""
     rows = write_tables(store, release_folder / TABLES)
+    con = sqlite3.connect(release_folder / TABLES / PAGED)
+    try:
+        with con:
+            rows["timeline"] = write_events(con, plain_rows(store.named("timeline")))
+    finally:
+        con.close()
     write_network(store, release_folder)
     return rows
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ COLUMNS = ("iri", "label", "types", "claims", "when")  # of a listing row (count
 _NAMES = ", ".join(f'"{c}"' for c in COLUMNS)  # quoted: "when" is an SQL keyword
 # The named queries whose whole answer a page reads: their rows, as plain values, in the query's order.
 QUERIES = (
-    "timeline",
     "claim-agents",
     "network-edges",
     "network-nodes",
@@ -113,6 +113,13 @@ def write_tables(store: Store, folder: Path) -> dict[str, int]:
     return written
 
 
+def usual_speaker(counts: Mapping[tuple[str, str], int]) -> tuple[str, str] | None:
+    """The agent (IRI, label) who makes the most claims by ``counts``, usually the source's author: a
+    page names them once, and each claim names only another speaker. Most claims first, then by IRI:
+    the same speaker whichever order the rows came in."""
+    return min(counts, key=lambda a: (-counts[a], a[0])) if counts else None
+
+
 def _write_claims(con: sqlite3.Connection, rows: list[Row]) -> int:
     """The rows of claims.rq (one per claim and agent) as claims, each with its agents; how many."""
     con.executescript(CLAIMS_SCHEMA)
@@ -137,13 +144,12 @@ def _write_claims(con: sqlite3.Connection, rows: list[Row]) -> int:
         counts.setdefault(slug, Counter())[(iri, label)] += n
         counts[""][(iri, label)] += n
     for slug, of_slug in counts.items():
-        if of_slug:  # most claims first, then by IRI (as usual_speaker: web/models/claims.py)
-            iri, label = min(of_slug, key=lambda a: (-of_slug[a], a[0]))
-            con.execute("INSERT INTO claim_speakers VALUES (?, ?, ?)", (slug, iri, label))
+        if (speaker := usual_speaker(of_slug)) is not None:
+            con.execute("INSERT INTO claim_speakers VALUES (?, ?, ?)", (slug, *speaker))
     return len(numbers)
 
 
-def _open(release_folder: Path, what: str) -> sqlite3.Connection:
+def open_paged(release_folder: Path, what: str) -> sqlite3.Connection:
     """The release's ``paged.sqlite``, read-only.
 
     Raises:
@@ -171,7 +177,7 @@ def _claims_filter(slug: str | None, agent: str | None) -> tuple[str, list[str]]
 def claims_count(release_folder: Path, slug: str | None, agent: str | None) -> int:
     """How many claims have status ``slug`` and are said by ``agent`` (None or '': any)."""
     where, values = _claims_filter(slug, agent)
-    con = _open(release_folder, "claims")
+    con = open_paged(release_folder, "claims")
     try:
         return int(con.execute(f"SELECT count(*) FROM claims c WHERE {where}", values).fetchone()[0])
     finally:
@@ -185,7 +191,7 @@ def claims_page(
     ``agents`` (IRI, label) pairs: all of them, or only ``agent`` when it is given (a filter names that
     agent only)."""
     where, values = _claims_filter(slug, agent)
-    con = _open(release_folder, "claims")
+    con = open_paged(release_folder, "claims")
     try:
         found = con.execute(
             f"SELECT c.rowid, {', '.join(CLAIM_COLUMNS)} FROM claims c WHERE {where} "
@@ -208,7 +214,7 @@ def claims_speaker(release_folder: Path, slug: str | None, agent: str | None) ->
     """The agent (IRI, label) who makes the most of the claims of ``claims_page``'s filter (ties: the
     first IRI), or None when there are none: a page names them once. Found at build for each status
     (``claim_speakers``); with an agent, that agent."""
-    con = _open(release_folder, "claims")
+    con = open_paged(release_folder, "claims")
     try:
         if agent:  # the rows name that agent only: it is the speaker, if it says any of them
             where, values = _claims_filter(slug, agent)
@@ -235,7 +241,7 @@ def read_rows(release_folder: Path, name: str, offset: int, limit: int) -> list[
     """
     if name not in {listing_name(k) for k in LISTED}:  # the name goes into the SQL: only known ones
         raise KeyError(name)
-    con = _open(release_folder, name)
+    con = open_paged(release_folder, name)
     try:
         found = con.execute(
             f'SELECT {_NAMES} FROM "{name}" WHERE rowid > ? ORDER BY rowid LIMIT ?',

@@ -4,8 +4,6 @@ of /claims, from the build's ``claims`` table."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,11 +150,3 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
         )
     out.sort(key=lambda c: (c.first_offset, c.iri))
     return out
-
-
-def usual_speaker(claims_agents: Iterable[Iterable[tuple[str, str]]]) -> tuple[str, str] | None:
-    """The agent (IRI, label) who makes the most of these claims (each given by its agents), usually
-    the source's author: a page names them once, and each claim names only another speaker."""
-    counts: Counter[tuple[str, str]] = Counter(agent for agents in claims_agents for agent in agents)
-    # Most claims first, then by IRI: the same speaker whichever order the rows came in.
-    return min(counts, key=lambda a: (-counts[a], a[0])) if counts else None

@@ -1,13 +1,13 @@
 """Pictures of the data: the network of groups and people (/network, drawn by cytoscape.js from
 /network.json) and the timeline of events (/timeline, server-rendered, readable without JavaScript).
-The data come from ``nexus_ld.pipeline.publish.network`` and ``nexus_ld.web.models.timeline``, made from
+The data come from ``nexus_ld.pipeline.publish.network`` and ``nexus_ld.pipeline.publish.timeline``, made from
 the release's page tables once per release (``State.once``); this module reads the request
 parameters and renders."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
@@ -23,12 +23,11 @@ from nexus_ld.pipeline.publish.network import (
     filtered,
     load_network,
 )
-from nexus_ld.pipeline.publish.tables import FOLDER, REMEDY
+from nexus_ld.pipeline.publish.tables import FOLDER, REMEDY, open_paged
+from nexus_ld.pipeline.publish.timeline import Event, events_count, events_page, events_speaker
 from nexus_ld.urls import Urls
 from nexus_ld.web.caching import MAX_AGE
-from nexus_ld.web.models.claims import usual_speaker
-from nexus_ld.web.models.timeline import Event, events_of, with_statuses
-from nexus_ld.web.paging import kept, paged
+from nexus_ld.web.paging import page_of, paged
 from nexus_ld.web.state import current_state
 from nexus_ld.web.views.dumps import send_stored
 from nexus_ld.web.views.pages import claim_statuses
@@ -87,11 +86,6 @@ def _href() -> Callable[[str], str | None]:
     and agent of the network (50,000 links at 1M), the same ones on every request."""
     state = current_state()
     return state.once("network:href", lambda: cache(Urls(state.store.base).href))
-
-
-def _events() -> list[Event]:
-    """Every event of the timeline of the release served, in order, made from its table on first use."""
-    return kept("timeline", events_of)
 
 
 def _stored() -> Path:
@@ -153,13 +147,19 @@ def timeline() -> str:
     state = current_state()
     known = {s["slug"]: s["label"] for s in claim_statuses(state.store)}
     statuses = status_param(known, known)
-    events = with_statuses(_events(), statuses)  # 10–20 ms at 1M
-    # Kept per choice of statuses (one small tuple per subset of the known ones): it reads every claim.
-    speaker = state.once(
-        "timeline:speaker:" + ",".join(sorted(set(statuses))),
-        lambda: usual_speaker(c.agents.items() for e in events for c in e.claims.values()),
-    )
-    shown, page, pages = paged(events, state.settings.picture_page_size)
+    # The statuses the events are filtered by: none when every one is shown (the default).
+    chosen = statuses if set(statuses) != set(known) else None
+    # The page of events from the build's table (by index: the cost of a page, not of the timeline).
+    con = open_paged(state.folder, "timeline")
+    try:
+        total = events_count(con, chosen)
+        page, pages, size = page_of(total, state.settings.picture_page_size)
+        shown = events_page(con, chosen, (page - 1) * size, size)
+        # Kept per choice of statuses (one small tuple per subset of the known ones): it counts every claim.
+        key = "timeline:speaker:" + ",".join(sorted(set(statuses)))
+        speaker = state.once(key, partial(events_speaker, con, chosen))
+    finally:
+        con.close()
     years: dict[int, list[Event]] = {}
     for e in shown:
         if e.year is not None:
@@ -167,7 +167,5 @@ def timeline() -> str:
     undated = [e for e in shown if e.year is None]
     return render_template(
         "timeline.html", title="Timeline of events", years=years, undated=undated,
-        known=known, statuses=statuses, total=len(events), page=page, pages=pages,
-        # the statuses in the pager's links: none when every one is shown (the default)
-        chosen=statuses if set(statuses) != set(known) else None, speaker=speaker,
+        known=known, statuses=statuses, total=total, page=page, pages=pages, chosen=chosen, speaker=speaker,
     )  # fmt: skip
