@@ -3,20 +3,38 @@ read in full per request; the timeline, claims, listings and network read them, 
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 
 from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.counts import listing_row
-from nexus_ld.pipeline.publish.tables import FOLDER, LISTED, QUERIES, listing_name, plain_rows, read_table
-from nexus_ld.web.models.network import filtered, load_network
-from nexus_ld.web.models.timeline import events_of, with_statuses
-from tests.conftest import make_app
+from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
+from nexus_ld.pipeline.publish.network import answer, filtered, load_network
+from nexus_ld.pipeline.publish.pages import missing_page_tables, table_files
+from nexus_ld.pipeline.publish.tables import (
+    FOLDER,
+    LISTED,
+    PAGED,
+    QUERIES,
+    REMEDY,
+    claims_page,
+    listing_name,
+    plain_rows,
+    read_rows,
+    read_table,
+)
+from nexus_ld.pipeline.publish.timeline import events_of, events_page, with_statuses
+from tests.conftest import free_port, make_app, stop_process, wait_until_responds
 
 BASE = "https://w3id.org/nexus-ld/"
 BROWSER = {"Accept": "text/html"}
@@ -56,28 +74,131 @@ def test_build_writes_each_table_as_its_query_answers(built, store):
     for kind, curie in LISTED.items():
         prefix, local = curie.split(":", 1)
         members = store.named("listing", {"class": ox.NamedNode(store.prefixes[prefix] + local)})
-        rows = read_table(folder, listing_name(kind))
+        rows = read_rows(folder, listing_name(kind), 0, 10**6)
         assert rows and rows == [listing_row(r) for r in members], kind
         assert described[listing_name(kind)] == len(rows), kind
 
 
-def test_a_release_without_its_tables_is_a_503_naming_the_fix(built, tmp_path):
-    """The pages read the tables, not the store: without them, a message (not a 500, not a scan)."""
+def _copy_without(built, tmp_path, *names: str):
+    """A copy of the session build whose served release lacks ``names`` (paths under the release)."""
     copy = tmp_path / "build"
     shutil.copytree(built.build, copy, symlinks=True)
-    tables = releases.served_folder(copy) / FOLDER
-    assert copy in tables.resolve().parents  # the copy's, never the session build's
-    shutil.rmtree(tables)
+    folder = releases.served_folder(copy)
+    assert copy in folder.resolve().parents  # the copy's, never the session build's
+    for name in names:
+        path = folder / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return copy, folder
+
+
+def test_a_release_without_its_tables_gets_them_once_at_start(built, tmp_path):
+    """A release built before the page tables: the app alone answers its pages 503 with the fix (not a
+    500, not a scan); ``missing_page_tables`` (what ``nexus-ld serve`` and gunicorn's on_starting run)
+    writes the very tables build writes, renamed in whole, once; then the pages answer."""
+    copy, folder = _copy_without(built, tmp_path, FOLDER)
     client = make_app(built, build_dir=str(copy)).test_client()
     for path in ("/timeline", "/claims", "/network", "/network.json", "/groups", "/events?page=2"):
         r = client.get(path, headers={"Accept": "text/plain"})
         assert r.status_code == 503, path
         message = r.get_data(as_text=True)
-        assert "has no page table" in message and "rebuild it with nexus-ld build" in message, path
+        assert "has no" in message and REMEDY in message, path
     # The description is the store's (it still answers); its page shows the contribution notes, a table.
     assert client.get("/doc/group/ttp", headers={"Accept": "text/turtle"}).status_code == 200
-    page = client.get("/doc/group/ttp", headers=BROWSER)
-    assert page.status_code == 503 and "rebuild it with nexus-ld build" in page.get_data(as_text=True)
+    assert client.get("/doc/group/ttp", headers=BROWSER).status_code == 503
+
+    said: list[str] = []
+    assert missing_page_tables(copy, said.append) is True
+    assert "lacks page tables" in said[0] and "page tables written in" in said[-1]
+    made, session = folder / FOLDER, releases.served_folder(built.build) / FOLDER
+    assert sorted(p.name for p in made.iterdir()) == sorted(p.name for p in session.iterdir())
+    for path in session.iterdir():
+        assert (made / path.name).read_bytes() == path.read_bytes(), path.name
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tables-")]  # its work folder is gone
+    assert missing_page_tables(copy) is False  # once
+    client = make_app(built, build_dir=str(copy)).test_client()
+    for path in ("/timeline", "/claims", "/network", "/network.json", "/groups", "/events?page=2"):
+        assert client.get(path, headers=BROWSER).status_code == 200, path
+
+
+def test_tables_from_before_some_of_them_get_those_alone(built, tmp_path):
+    """A release whose tables predate /network.json as a file and the listings read by page gets those
+    files, the tables it had untouched."""
+    gone = (PAGED, NETWORK_FILE, NETWORK_FILE + ".gz")
+    copy, folder = _copy_without(built, tmp_path, *(f"{FOLDER}/{name}" for name in gone))
+    before = {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir()}
+    said: list[str] = []
+    assert missing_page_tables(copy, said.append) is True and ", ".join(gone) in said[0]
+    session = releases.served_folder(built.build) / FOLDER
+    for name in gone:
+        assert (folder / FOLDER / name).read_bytes() == (session / name).read_bytes(), name
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / FOLDER).iterdir() if p.name in before} == before
+    assert make_app(built, build_dir=str(copy)).test_client().get("/events?page=2").status_code == 200
+
+
+def test_a_listing_page_reads_its_rows_by_page(built, store, monkeypatch):
+    """A listing page reads its 50 rows from the listings file, never the whole listing: page 2 of
+    /events is rows 51 to 100 of listing.rq's order, asked of SQLite as one page."""
+    import nexus_ld.web.paging as paging
+
+    asked: list[tuple[str, int, int]] = []
+
+    def spy(folder, name, offset, limit):
+        asked.append((name, offset, limit))
+        return read_rows(folder, name, offset, limit)
+
+    monkeypatch.setattr(paging, "read_rows", spy)
+    client = make_app(built, page_size=50).test_client()
+    text = page(client, "/events?page=2")
+    members = store.named("listing", {"class": ox.NamedNode(store.prefixes["nx"] + "Event")})
+    expected = [listing_row(r)["iri"] for r in members][50:100]
+    assert asked == [("listing-events", 50, 50)] and expected
+    found = re.findall(r'<a href="/doc/(event/[^"]+)"', text)
+    assert [BASE + "id/" + f for f in dict.fromkeys(found)] == expected
+
+
+def test_network_json_is_written_at_build_and_sent_as_stored(built, store, monkeypatch):
+    """/network.json without parameters is the file build wrote: the same bytes as the answer made per
+    request for the same choice (and as Flask's jsonify writes it), the network the tables draw; a
+    client that takes gzip gets the gzip build wrote, nothing compressed per request; with the
+    release's ETag (304 on it), Vary: Accept-Encoding and the published Cache-Control."""
+    import flask_compress.flask_compress as fc
+    from flask import jsonify
+
+    from nexus_ld.urls import Urls
+    from nexus_ld.web.caching import PUBLISHED
+
+    def no_compression(*args, **kwargs):
+        raise AssertionError("compressed per request")
+
+    monkeypatch.setattr(fc, "_compress_data", no_compression)
+    monkeypatch.setattr(fc, "_compress_chunks", no_compression)
+    folder = releases.served_folder(built.build) / FOLDER
+    stored, packed = (folder / NETWORK_FILE).read_bytes(), (folder / (NETWORK_FILE + ".gz")).read_bytes()
+    assert gzip.decompress(packed) == stored
+    app = make_app(built)
+    client = app.test_client()
+
+    plain = client.get("/network.json", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.mimetype == "application/json"
+    assert plain.data == stored and "Content-Encoding" not in plain.headers
+    assert plain.headers["Cache-Control"] == PUBLISHED and "Accept-Encoding" in plain.headers["Vary"]
+    assert plain.headers["Link"] == '</network>; rel="alternate"; type="text/html"'
+    packed_answer = client.get("/network.json", headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert packed_answer.headers["Content-Encoding"] == "gzip" and packed_answer.data == packed
+    assert int(packed_answer.headers["Content-Length"]) == len(packed) < len(stored) / 5
+    assert packed_answer.headers["ETag"] == plain.headers["ETag"]  # one representation, two encodings
+    again = client.get("/network.json", headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+    # The same answer made per request, as Flask's jsonify would write it, of the network the tables draw.
+    made = client.get("/network.json?status=reported-fact", headers={"Accept-Encoding": "identity"})
+    assert made.status_code == 200 and made.data == stored
+    network = load_network(store.prefixes, folder.parent)
+    with app.app_context():
+        body = answer(network, None, ["reported-fact"], True, Urls(store.base).href)
+        assert jsonify(body).get_data() == stored
+    shown = {e.iri for e in filtered(network, None, ["reported-fact"]).edges}
+    assert {e["id"] for e in json.loads(stored)["edges"]} == shown and shown
 
 
 def test_a_timeline_page_past_the_first_holds_the_next_events(built, store):
@@ -147,9 +268,7 @@ def test_an_agent_filter_names_that_agent_only(built, store):
 def test_tables_sit_in_the_release_folder(built):
     """Beside release.json, so a server over a remote store reads the same tables (serve --store URL)."""
     folder = releases.served_folder(built.build)
-    assert sorted(p.stem for p in (folder / FOLDER).glob("*.json")) == sorted(
-        [*QUERIES, *(listing_name(k) for k in LISTED)]
-    )
+    assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(table_files())
     assert Path(folder / "release.json").is_file()
 
 
@@ -175,3 +294,81 @@ def test_the_network_table_is_paged_and_its_links_keep_the_choice(built, store):
     assert r.status_code == 400 and "past the last page" in r.get_data(as_text=True)
     dated = page(client, f"/network?{query}&undated=0")  # fewer links: one page, no pager
     assert 'rel="next"' not in dated and len(table(dated)) < len(shown)
+
+
+STARTS = {
+    "serve": lambda port: [sys.executable, "-m", "nexus_ld", "serve", "--port", str(port)],
+    "gunicorn": lambda port: [
+        sys.executable, "-m", "gunicorn", "-c", "python:nexus_ld.web.gunicorn_conf", "-w", "2",
+        "-b", f"127.0.0.1:{port}", "nexus_ld.web.app:create_app()",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("kind", list(STARTS))
+def test_a_server_started_on_a_release_without_tables_makes_them_first(built, tmp_path, kind):
+    """``nexus-ld serve`` and gunicorn with nexus-ld's gunicorn_conf (``on_starting``, in the master,
+    before any worker) make the tables a release lacks, then answer its pages."""
+    copy, folder = _copy_without(built, tmp_path, FOLDER)
+    port, log = free_port(), tmp_path / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")}
+    env |= {
+        "NEXUS_LD_PROJECT_DIR": str(built.project),
+        "NEXUS_LD_BUILD_DIR": str(copy),
+        "NEXUS_LD_INBOX_PATH": str(tmp_path / "inbox.sqlite"),
+        "NEXUS_LD_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    with open(log, "wb") as stderr:  # a file, not a pipe: a full pipe would block the server
+        proc = subprocess.Popen(STARTS[kind](port), env=env, cwd=tmp_path, stderr=stderr)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(url + "/healthz", 120.0, proc, log)
+        for path in ("/timeline", "/network.json", "/events?page=2", "/claims"):
+            assert requests.get(url + path, headers=BROWSER, timeout=30).status_code == 200, path
+    finally:
+        stop_process(proc)
+    assert sorted(p.name for p in (folder / FOLDER).iterdir()) == sorted(table_files())
+    assert "lacks page tables" in log.read_text(errors="replace")
+
+
+def test_a_claims_page_reads_its_claims_by_page(built, store, monkeypatch):
+    """/claims reads a page of claims from the claims table (status and agent by index), never every
+    claim: page 2 of 10 is claims 11 to 20 of claims.rq's order, with and without a filter."""
+    import nexus_ld.web.views.pages as pages
+
+    asked: list[tuple] = []
+
+    def spy(folder, slug, agent, offset, limit):
+        asked.append((slug, agent, offset, limit))
+        return claims_page(folder, slug, agent, offset, limit)
+
+    monkeypatch.setattr(pages, "claims_page", spy)
+    client = make_app(built, page_size=10).test_client()
+    assert claim_ids(page(client, "/claims?page=2")) == claims_in_order(store)[10:20]
+    subs = {"status": ox.NamedNode(BASE + "id/status/reported-fact")}
+    expected = claims_in_order(store, subs)[10:20]
+    assert expected and claim_ids(page(client, "/claims?status=reported-fact&page=2")) == expected
+    assert asked == [("", None, 10, 10), ("reported-fact", None, 10, 10)]
+
+
+def test_a_timeline_page_reads_its_events_by_page(built, store, monkeypatch):
+    """/timeline reads the events it shows from the events table (by status through its index), never
+    the whole timeline: page 2 of 10 asks for events 11 to 20, unfiltered or of the chosen statuses."""
+    import nexus_ld.web.views.network as network_views
+
+    asked: list[tuple] = []
+
+    def spy(con, statuses, offset, limit):
+        asked.append((statuses, offset, limit))
+        return events_page(con, statuses, offset, limit)
+
+    monkeypatch.setattr(network_views, "events_page", spy)
+    client = make_app(built, picture_page_size=10).test_client()
+    whole = events_of(plain_rows(store.named("timeline")))
+    assert event_ids(page(client, "/timeline?page=2")) == [e.iri.rsplit("/", 1)[-1] for e in whole[10:20]]
+    chosen = ["official-statement", "forecast"]
+    shown = with_statuses(whole, chosen)
+    text = page(client, "/timeline?status=official-statement,forecast&page=2")
+    assert event_ids(text) == [e.iri.rsplit("/", 1)[-1] for e in shown[10:20]] and len(shown) > 10
+    assert asked == [(None, 10, 10), (chosen, 10, 10)]

@@ -25,7 +25,7 @@ from nexus_ld.config import Settings, load_settings
 from nexus_ld.errors import BadRequest, QueryTimeout
 from nexus_ld.store.embedded import Store
 from nexus_ld.store.remote import RemoteStore, update_url_for
-from nexus_ld.web.urls import Urls
+from nexus_ld.urls import Urls
 from tests.conftest import QUICK_BUILD, LiveServer, free_port, make_app, wait_until_responds
 
 pytestmark = pytest.mark.live  # an `oxigraph serve` process

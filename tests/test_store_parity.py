@@ -29,7 +29,7 @@ import requests
 from nexus_ld.config import Settings
 from nexus_ld.store.embedded import Store
 from nexus_ld.store.remote import upload_build
-from nexus_ld.web.urls import Urls
+from nexus_ld.urls import Urls
 from tests.conftest import ROOT, LiveServer, free_port, stop_process, wait_until_responds
 from tests.test_remote_store import OxigraphServer
 from tests.virtuoso_support import Virtuoso

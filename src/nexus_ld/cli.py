@@ -239,6 +239,7 @@ def quote(ctx: click.Context, exact: str, source: str, after: int) -> None:
 def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug: bool) -> None:
     """Serve SPARQL, pages and dumps (development server; see README for gunicorn). Builds first if needed."""
     from nexus_ld.pipeline.build import build as run_build
+    from nexus_ld.pipeline.publish.pages import missing_page_tables
     from nexus_ld.store.embedded import RELEASE_FILE
     from nexus_ld.web.app import QuietRequestHandler, create_app
 
@@ -252,6 +253,8 @@ def serve(ctx: click.Context, host: str, port: int, store_url: str | None, debug
         except NexusError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(EXIT_UNREADABLE)
+    if not settings.store_url:  # a release built before its page tables: they are made once, here
+        missing_page_tables(settings.build, progress=lambda line: click.echo(line, err=True))
     app = create_app(settings)
     click.echo(f"nexus-ld on http://{host}:{port}/  (SPARQL at /sparql)", err=True)
     app.run(host=host, port=port, debug=debug, threaded=True, request_handler=QuietRequestHandler)

@@ -13,7 +13,7 @@ import pytest
 from nexus_ld.config import Settings
 from nexus_ld.namespaces import graph_iri
 from nexus_ld.store.embedded import STORE_DIR
-from nexus_ld.web.urls import Urls
+from nexus_ld.urls import Urls
 from tests.conftest import make_app
 
 BASE = "https://w3id.org/nexus-ld/"

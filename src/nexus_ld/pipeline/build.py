@@ -44,10 +44,9 @@ from nexus_ld.pipeline.load import (
 from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.counts import site_counts
 from nexus_ld.pipeline.publish.dumps import copy_source_texts, write_dumps
+from nexus_ld.pipeline.publish.pages import page_tables
 from nexus_ld.pipeline.publish.search import INDEX_FILE as SEARCH_INDEX
 from nexus_ld.pipeline.publish.search import write_index
-from nexus_ld.pipeline.publish.tables import FOLDER as TABLES
-from nexus_ld.pipeline.publish.tables import write_tables
 from nexus_ld.pipeline.publish.void import write_void
 from nexus_ld.store.embedded import RELEASE_FILE, STORE_DIR, Store
 
@@ -221,7 +220,7 @@ def _describe(run: Run) -> str:
 
 def _tables(run: Run) -> str:
     run.progress("writing the page tables")
-    run.release["tables"] = write_tables(run.store, run.staging / TABLES)
+    run.release["tables"] = page_tables(run.store, run.staging)
     return f"page tables: {sum(run.release['tables'].values())} rows"
 
 

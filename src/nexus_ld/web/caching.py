@@ -43,7 +43,8 @@ from nexus_ld import __version__
 from nexus_ld.formats import RDF_FORMATS, RESULT_FORMATS
 from nexus_ld.web.state import current_state
 
-PUBLISHED = "public, max-age=300"
+MAX_AGE = 300  # seconds a published answer is fresh in caches; then revalidated by its ETag
+PUBLISHED = f"public, max-age={MAX_AGE}"
 NO_STORE = "no-store"
 # Blueprints whose answers change without a new release, or hold what one client may see.
 UNSTORED = {"contributions", "review", "compose", "health"}

@@ -1,4 +1,4 @@
-"""The page tables of the release served, as the pages read them (``table``, ``kept``), and the page of
+"""The page tables of the release served, as the pages read them (``listed``, ``kept``), and the page of
 rows a request asks for (``?page=``: ``page_of``, ``paged``). The tables are written by ``build``
 (pipeline/publish/tables.py) so that no page sorts or reads everything per request."""
 
@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from flask import request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.pipeline.publish.tables import read_table
+from nexus_ld.pipeline.publish.tables import read_rows, read_table
 from nexus_ld.web.state import current_state
 
 T = TypeVar("T")
@@ -23,11 +23,10 @@ def _page_number(name: str = "page") -> int:
     return int(raw)
 
 
-def table(name: str) -> Any:
-    """The rows of page table ``name`` of the release served (pipeline/publish/tables.py), read on
-    first use and kept with the release: a page cuts its slice of them, no query sorts per request."""
-    state = current_state()
-    return state.once("table:" + name, lambda: read_table(state.folder, name))
+def listed(name: str, page: int, size: int) -> list[dict[str, Any]]:
+    """Page ``page`` (``size`` rows) of listing table ``name`` of the release served, read from disk
+    (pipeline/publish/tables.py ``read_rows``): no listing is held whole in a server process."""
+    return read_rows(current_state().folder, name, (page - 1) * size, size)
 
 
 def kept(name: str, make: Callable[[list[dict[str, Any]]], T]) -> T:

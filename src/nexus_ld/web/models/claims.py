@@ -4,8 +4,6 @@ of /claims, from the build's ``claims`` table."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,26 +150,3 @@ def claims_of(desc: Description, base: str) -> list[ClaimView]:
         )
     out.sort(key=lambda c: (c.first_offset, c.iri))
     return out
-
-
-def listed_claims(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The claims of the ``claims`` table's rows (one per claim and agent), one each with its agents,
-    in the table's order (first passage, then IRI)."""
-    grouped: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        row = grouped.setdefault(
-            r["claim"],
-            {"iri": r["claim"], "summary": r["summary"], "status": r["status"],
-             "slug": r["status"].rsplit("/", 1)[-1], "status_label": r["statusLabel"] or "",
-             "hedged": r["hedged"] == "true", "agents": []},
-        )  # fmt: skip
-        row["agents"].append((r["agent"], r["agentLabel"] or r["agent"]))
-    return list(grouped.values())
-
-
-def usual_speaker(claims_agents: Iterable[Iterable[tuple[str, str]]]) -> tuple[str, str] | None:
-    """The agent (IRI, label) who makes the most of these claims (each given by its agents), usually
-    the source's author: a page names them once, and each claim names only another speaker."""
-    counts: Counter[tuple[str, str]] = Counter(agent for agents in claims_agents for agent in agents)
-    # Most claims first, then by IRI: the same speaker whichever order the rows came in.
-    return min(counts, key=lambda a: (-counts[a], a[0])) if counts else None

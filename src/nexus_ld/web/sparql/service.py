@@ -11,9 +11,9 @@ from flask import Response, render_template, url_for
 
 from nexus_ld.config import Settings
 from nexus_ld.formats import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, serialize
+from nexus_ld.urls import Urls
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 

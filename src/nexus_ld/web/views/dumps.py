@@ -5,7 +5,8 @@ releases and what each changed; the VoID + DCAT description is served at ``/.wel
 ``/void`` and ``/void.ttl`` (negotiated).
 
 Nothing is computed per request: the files, ``void.ttl`` and each release's changes were written by
-the build, and a release's VoID triples are parsed once (``state.State.void``).
+the build, and a release's VoID triples are parsed once (``state.State.void``). ``send_stored`` is the
+one way a file the build wrote is sent (the dumps here, ``tables/network.json`` by views/network.py).
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, send_file
+from flask import Blueprint, Response, jsonify, render_template, request, send_file
 
 from nexus_ld.errors import NotFound
 from nexus_ld.formats import GRAPH_FORMATS, HTML, JSON, RDF_FORMATS, Format
 from nexus_ld.pipeline.publish import releases
 from nexus_ld.pipeline.publish.dumps import SUMS_FILE
 from nexus_ld.pipeline.publish.void import FILE as VOID_FILE
+from nexus_ld.urls import Urls
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
 from nexus_ld.web.views.resources import own_headers, represent, serialize, split_suffix
 
 bp = Blueprint("dumps", __name__)
@@ -108,10 +109,32 @@ def _send(release: dict[str, Any], folder: Path, name: str, max_age: int) -> Res
         raise NotFound(f"no file {name!r} in release {release.get('release')}; see /downloads/")
     entry = known[name]
     mimetype = "application/gzip" if entry["gzip"] else (entry["media_type"] or "text/plain")
-    response = send_file(folder / name, mimetype=mimetype, as_attachment=entry["gzip"], conditional=True,
-                         etag=entry["sha256"] or True, max_age=max_age)  # fmt: skip
+    response = send_stored(
+        folder / name, mimetype, max_age, etag=entry["sha256"] or True, as_attachment=entry["gzip"]
+    )
     if entry["sha256"]:
         response.headers["Digest"] = f"sha-256={entry['sha256']}"
+    return response
+
+
+def send_stored(
+    path: Path, mimetype: str, max_age: int, etag: str | bool = False, as_attachment: bool = False
+) -> Response:
+    """A file the build wrote, sent as stored (``send_file``: Content-Length, byte ranges, Last-Modified,
+    Cache-Control for ``max_age`` seconds; ``etag``: its tag, or False for caching.py's release tag).
+    Where the build also wrote its gzip (``<name>.gz`` beside it), a client that takes gzip gets that
+    one as ``Content-Encoding: gzip``, compressed once at build, never per request (the strong
+    ``etag`` of a file with such a copy would be the same for two encodings: give none)."""
+    packed = path.with_name(path.name + ".gz")
+    if not packed.is_file():
+        return send_file(path, mimetype=mimetype, as_attachment=as_attachment, conditional=True, etag=etag,
+                         max_age=max_age)  # fmt: skip
+    gzipped = request.accept_encodings["gzip"] > 0
+    response = send_file(packed if gzipped else path, mimetype=mimetype, as_attachment=as_attachment,
+                         conditional=True, etag=etag, max_age=max_age)  # fmt: skip
+    if gzipped:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
     return response
 
 

@@ -1,28 +1,39 @@
 """Pictures of the data: the network of groups and people (/network, drawn by cytoscape.js from
 /network.json) and the timeline of events (/timeline, server-rendered, readable without JavaScript).
-The data come from ``nexus_ld.web.models.network`` and ``nexus_ld.web.models.timeline``, made from
+The data come from ``nexus_ld.pipeline.publish.network`` and ``nexus_ld.pipeline.publish.timeline``, made from
 the release's page tables once per release (``State.once``); this module reads the request
 parameters and renders."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, partial
+from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
 
-from nexus_ld.errors import BadRequest
-from nexus_ld.web.models.claims import usual_speaker
-from nexus_ld.web.models.network import LEGEND, Network, filtered, load_network, to_json
-from nexus_ld.web.models.timeline import Event, events_of, with_statuses
-from nexus_ld.web.paging import kept, paged
+from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.pipeline.publish.network import (
+    DEFAULT_STATUSES,
+    FILE,
+    LEGEND,
+    Network,
+    answer,
+    encode,
+    filtered,
+    load_network,
+)
+from nexus_ld.pipeline.publish.tables import FOLDER, REMEDY, open_paged
+from nexus_ld.pipeline.publish.timeline import Event, events_count, events_page, events_speaker
+from nexus_ld.urls import Urls
+from nexus_ld.web.caching import MAX_AGE
+from nexus_ld.web.paging import page_of, paged
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
+from nexus_ld.web.views.dumps import send_stored
 from nexus_ld.web.views.pages import claim_statuses
 
 bp = Blueprint("network", __name__)
 
-DEFAULT_STATUSES = ("reported-fact",)  # what the picture shows unless asked: reported facts only
 ALL = "all"
 
 
@@ -77,30 +88,32 @@ def _href() -> Callable[[str], str | None]:
     return state.once("network:href", lambda: cache(Urls(state.store.base).href))
 
 
-def _events() -> list[Event]:
-    """Every event of the timeline of the release served, in order, made from its table on first use."""
-    return kept("timeline", events_of)
+def _stored() -> Path:
+    """The release's /network.json without parameters, written by build.
+
+    Raises:
+        StoreUnavailable: the release was built before it was (as its tables: ``read_table``).
+    """
+    path = current_state().folder / FOLDER / FILE
+    if not path.is_file():
+        raise StoreUnavailable(f"this release has no {FOLDER}/{FILE}; {REMEDY}")
+    return path
 
 
 @bp.get("/network.json")
 def network_json() -> Response:
     """The network as JSON: ``?year=`` (as of that year; absent: all years), ``?status=``
     (statuses whose claims draw an edge; default reported-fact, ``all`` for every one) and
-    ``?undated=0`` (leave out edges the data do not date)."""
-    network = _network()
-    year = year_param(network, None)
-    statuses = status_param(network.statuses, DEFAULT_STATUSES)
-    undated = undated_param()
-    span = network.years
-    body = {
-        "year": year,
-        "statuses": statuses,
-        "undated": undated,
-        "years": {"min": span[0], "max": span[1]} if span else None,
-        "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
-        **to_json(filtered(network, year, statuses, undated), _href()),
-    }
-    response = jsonify(body)
+    ``?undated=0`` (leave out edges the data do not date). Without parameters: the whole network
+    as build wrote it (``tables/network.json``, or its gzip), sent as a file."""
+    if not request.args:
+        response = send_stored(_stored(), "application/json", MAX_AGE)
+    else:
+        network = _network()
+        year = year_param(network, None)
+        statuses = status_param(network.statuses, DEFAULT_STATUSES)
+        body = answer(network, year, statuses, undated_param(), _href())
+        response = Response(encode(body), mimetype="application/json")
     response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
     return response
 
@@ -134,13 +147,19 @@ def timeline() -> str:
     state = current_state()
     known = {s["slug"]: s["label"] for s in claim_statuses(state.store)}
     statuses = status_param(known, known)
-    events = with_statuses(_events(), statuses)  # 10–20 ms at 1M
-    # Kept per choice of statuses (one small tuple per subset of the known ones): it reads every claim.
-    speaker = state.once(
-        "timeline:speaker:" + ",".join(sorted(set(statuses))),
-        lambda: usual_speaker(c.agents.items() for e in events for c in e.claims.values()),
-    )
-    shown, page, pages = paged(events, state.settings.picture_page_size)
+    # The statuses the events are filtered by: none when every one is shown (the default).
+    chosen = statuses if set(statuses) != set(known) else None
+    # The page of events from the build's table (by index: the cost of a page, not of the timeline).
+    con = open_paged(state.folder, "timeline")
+    try:
+        total = events_count(con, chosen)
+        page, pages, size = page_of(total, state.settings.picture_page_size)
+        shown = events_page(con, chosen, (page - 1) * size, size)
+        # Kept per choice of statuses (one small tuple per subset of the known ones): it counts every claim.
+        key = "timeline:speaker:" + ",".join(sorted(set(statuses)))
+        speaker = state.once(key, partial(events_speaker, con, chosen))
+    finally:
+        con.close()
     years: dict[int, list[Event]] = {}
     for e in shown:
         if e.year is not None:
@@ -148,7 +167,5 @@ def timeline() -> str:
     undated = [e for e in shown if e.year is None]
     return render_template(
         "timeline.html", title="Timeline of events", years=years, undated=undated,
-        known=known, statuses=statuses, total=len(events), page=page, pages=pages,
-        # the statuses in the pager's links: none when every one is shown (the default)
-        chosen=statuses if set(statuses) != set(known) else None, speaker=speaker,
+        known=known, statuses=statuses, total=total, page=page, pages=pages, chosen=chosen, speaker=speaker,
     )  # fmt: skip

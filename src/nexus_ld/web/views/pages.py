@@ -17,17 +17,17 @@ from flask import Blueprint, render_template, request
 
 from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
-from nexus_ld.pipeline.publish.tables import LISTED, listing_name
+from nexus_ld.pipeline.publish.tables import LISTED, claims_count, claims_page, claims_speaker, listing_name
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
-from nexus_ld.web.models.claims import claims_of, listed_claims, usual_speaker
+from nexus_ld.urls import Urls
+from nexus_ld.web.models.claims import claims_of
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import ContributionNote, notes_by_claim
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
-from nexus_ld.web.paging import kept, page_of, paged, table
+from nexus_ld.web.paging import kept, listed, page_of
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
 
 bp = Blueprint("pages", __name__)
 
@@ -148,7 +148,7 @@ def listing(kind: str) -> str:
     page, pages, size = page_of(total)
     return render_template(
         "listing.html", kind=kind, title=title, blurb=blurb,
-        rows=table(listing_name(kind))[(page - 1) * size : page * size], total=total, page=page, pages=pages,
+        rows=listed(listing_name(kind), page, size), total=total, page=page, pages=pages,
     )  # fmt: skip
 
 
@@ -158,28 +158,23 @@ def claims() -> str:
     state, urls = current_state(), _urls()
     statuses = claim_statuses(state.store)
     agents = kept("claim-agents", partial(_agents, urls))
-    rows = kept("claims", listed_claims)  # grouped once per release
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
-    chosen = status  # the filter as checked values: a status slug, then an agent IRI
-    if status:
-        if status not in {s["slug"] for s in statuses}:
-            raise BadRequest(
-                f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}"
-            )
-        rows = [r for r in rows if r["slug"] == status]
+    iri = None
+    if status and status not in {s["slug"] for s in statuses}:
+        raise BadRequest(f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}")
     if agent:
         iri = urls.iri(agent)
         if not any(a["iri"] == iri for a in agents):
             raise BadRequest(f"no claims are attributed to {agent!r}; pick an agent from the list")
-        chosen += " " + iri
-        # Each claim said by that agent, naming that agent only (as the filter's query did).
-        rows = [r | {"agents": said} for r in rows if (said := [a for a in r["agents"] if a[0] == iri])]
-    shown, page, pages = paged(rows)
+    # A page of the claims from the build's table (by index: the cost of a page, not of every claim).
+    total = claims_count(state.folder, status, iri)
+    page, pages, size = page_of(total)
+    shown = claims_page(state.folder, status, iri, (page - 1) * size, size)
+    speaker = claims_speaker(state.folder, status, iri)
     return render_template(
-        "claims.html", rows=shown, total=len(rows), page=page, pages=pages,
+        "claims.html", rows=shown, total=total, page=page, pages=pages,
         statuses=statuses, agents=agents, status=status, agent=agent,
-        # Kept per filter (at most one per status and agent): it reads every claim the filter keeps.
-        speaker=state.once("claims:speaker:" + chosen, lambda: usual_speaker(r["agents"] for r in rows)),
+        speaker=speaker,
     )  # fmt: skip
 
 

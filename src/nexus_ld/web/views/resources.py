@@ -20,10 +20,10 @@ from nexus_ld import formats
 from nexus_ld.errors import BadRequest, NotFound
 from nexus_ld.formats import GRAPH_FORMATS, HTML, RDF_FORMATS, Format
 from nexus_ld.store.embedded import Store
+from nexus_ld.urls import Urls
 from nexus_ld.web.errors import render_error
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
 from nexus_ld.web.views import pages
 
 bp = Blueprint("resources", __name__)

@@ -15,9 +15,9 @@ from markupsafe import Markup, escape
 from nexus_ld.errors import BadRequest
 from nexus_ld.formats import HTML, JSON
 from nexus_ld.pipeline.publish.search import INDEX_FILE, Hit, Page, search
+from nexus_ld.urls import Urls
 from nexus_ld.web.negotiate import choose
 from nexus_ld.web.state import current_state
-from nexus_ld.web.urls import Urls
 from nexus_ld.web.views.pages import curie as curie_of  # the site's one CURIE rule
 
 bp = Blueprint("search", __name__)
