@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     release = json.loads((build / "release.json").read_text(encoding="utf-8"))
     print(f"{args.size}: {release.get('triples', '?'):,} quads, build {build}\n")
     if args.against:
-        rows = against(build, build.parent / "project", args.against, min(args.reps, 3))
+        rows = against(build, build.parent / "project", args.against, args.reps)
         print(paired_table(rows))
     else:
         rows = measure(build, build.parent / "project", args.only, args.reps, args.budget)
