@@ -203,6 +203,11 @@ def test_military_operations_dates(store):
     assert result["Operation Radd-ul-Fasaad"] == "2017-02-22"
 
 
+def test_military_operations_name_their_places_in_order(store):
+    wheres = [r["where"] for r in rows(store, "13-military-operations.rq") if r["where"]]
+    assert wheres and all(w.split(", ") == sorted(w.split(", ")) for w in wheres)
+
+
 def test_statistics(store):
     result = {r["value"] for r in rows(store, "14-statistics.rq")}
     assert {"1783", "573", "1210", "29", "38", "32", "18"} <= result
