@@ -189,7 +189,9 @@ def measure(
     from nexus_ld.store.embedded import Store
 
     store = Store.open(build)
-    everything = cases(store, project) + page_cases(store, build, project)
+    everything = cases(store, project)
+    if "page:".startswith(only) or only.startswith("page:"):  # the pages need a build that has them
+        everything += page_cases(store, build, project)
     chosen = [c for c in everything if c.name.startswith(only)]
     return [time_case(c, reps, budget_s) for c in chosen if examples or not c.name.startswith("example:")]
 
@@ -232,16 +234,30 @@ def against(build: Path, project: Path, rev: str, reps: int) -> list[dict[str, A
                 "n": reps,
                 "results_before": rows["old"],
                 "results_after": rows["new"],
+                # A rewrite must keep the answer: every row, in its order (read once, untimed).
+                "same_answer": answer(store.query(old.stdout, subs or None))
+                == answer(store.query(new, subs or None)),
             }
         )
     return found
 
 
+def answer(result: Any) -> Any:
+    """An answer as a comparable value: its rows in order, each term as text (or the boolean)."""
+    if isinstance(result, bool) or type(result).__name__ == "QueryBoolean":
+        return bool(result)
+    if type(result).__name__ == "QueryTriples":
+        return sorted(str(t) for t in result)  # a graph: no order
+    names = [v.value for v in result.variables]
+    return [tuple(str(s[n]) if s[n] is not None else None for n in names) for s in result]
+
+
 def paired_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| query | before (ms) | after (ms) | rows before / after |", "|---|---|---|---|"]
+    out = ["| query | before (ms) | after (ms) | rows before / after | same answer |", "|---" * 5 + "|"]
     for r in rows:
         counts = f"{r['results_before']:,} / {r['results_after']:,}"
-        out.append(f"| {r['query']} | {r['before_ms']:,.1f} | {r['after_ms']:,.1f} | {counts} |")
+        same = "yes" if r["same_answer"] else "**no**"
+        out.append(f"| {r['query']} | {r['before_ms']:,.1f} | {r['after_ms']:,.1f} | {counts} | {same} |")
     return "\n".join(out)
 
 
@@ -266,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     release = json.loads((build / "release.json").read_text(encoding="utf-8"))
     print(f"{args.size}: {release.get('triples', '?'):,} quads, build {build}\n")
     if args.against:
-        rows = against(build, build.parent / "project", args.against, min(args.reps, 3))
+        rows = against(build, build.parent / "project", args.against, args.reps)
         print(paired_table(rows))
     else:
         rows = measure(build, build.parent / "project", args.only, args.reps, args.budget)

@@ -72,6 +72,17 @@ def test_allegations_name_who_alleges(store):
     assert all(r["role"] for r in result)
 
 
+def test_allegations_in_order_of_who_alleges_then_claim_with_names_in_order(store):
+    # 03 sorts on 15-character pieces of the strings first (docs/sparql.md): the order must stay the
+    # order of the whole strings.
+    result = rows(store, "03-allegations.rq")
+    keys = [(r["allegedBy"], r["claim"]) for r in result]
+    assert len(keys) > 1 and keys == sorted(keys)
+    for r in result:
+        names = r["concerning"].split(", ")
+        assert names == sorted(names), r["concerning"]
+
+
 def test_links_between_ttp_and_isis_keep_their_status(store):
     result = rows(store, "04-links-ttp-isis.rq")
     found = {(r["kind"], r["status"], r["saidBy"]) for r in result}
@@ -155,6 +166,11 @@ def test_conflicting_claims_include_the_afghan_taliban_denial(store):
     assert any(r["statusA"] == "denial" and r["byA"] == "Afghan Taliban spokesman (unnamed)" for r in result)
 
 
+def test_conflicting_claims_in_order_of_the_first_summary(store):
+    summaries = [r["summaryA"] for r in rows(store, "10-conflicting-claims.rq")]
+    assert len(set(summaries)) > 1 and summaries == sorted(summaries)
+
+
 def test_conflicting_claims_are_listed_both_ways(store):
     # nx:conflictsWith is symmetric and its reverse is entailed (graph:inferred): a query that reads it in
     # graph:data alone, as the rest of 10-conflicting-claims.rq is read, would list each pair once.
@@ -187,9 +203,19 @@ def test_military_operations_dates(store):
     assert result["Operation Radd-ul-Fasaad"] == "2017-02-22"
 
 
+def test_military_operations_name_their_places_in_order(store):
+    wheres = [r["where"] for r in rows(store, "13-military-operations.rq") if r["where"]]
+    assert wheres and all(w.split(", ") == sorted(w.split(", ")) for w in wheres)
+
+
 def test_statistics(store):
     result = {r["value"] for r in rows(store, "14-statistics.rq")}
     assert {"1783", "573", "1210", "29", "38", "32", "18"} <= result
+
+
+def test_statistics_in_order_of_their_labels(store):
+    labels = [r["label"] for r in rows(store, "14-statistics.rq")]
+    assert len(set(labels)) > 1 and labels == sorted(labels)
 
 
 def test_officials_quoted_with_dates(store):

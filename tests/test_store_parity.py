@@ -167,15 +167,26 @@ def answer(session: requests.Session, base: str, text: str) -> tuple[list[str], 
 
 
 def sort_keys(text: str, names: list[str]) -> list[int]:
-    """Columns of the leading ORDER BY keys that are projected (``?x``, ``STR(?x)``, ``DESC(?x)`` …)."""
+    """Columns of the leading ORDER BY keys that are projected (``?x``, ``STR(?x)``, ``DESC(?x)`` …).
+
+    A key bound from a projected variable (``BIND(STR(?label) AS ?text)``, ``BIND(SUBSTR(?text, 1, 15)
+    AS ?k1)``: the pieces a query sorts on first, docs/sparql.md) stands for that variable's column."""
     # The query's own ORDER BY is the last one (a subquery's comes before it).
     parts = re.split(r"ORDER\s+BY\s+", text, flags=re.IGNORECASE)
+    bound = dict(
+        (alias, source)
+        for source, alias in re.findall(r"BIND\((?:SUBSTR\()?(?:STR\()?\?(\w+)[^?]*?\s+AS\s+\?(\w+)\)", text)
+    )
     columns: list[int] = []
     for key in re.split(r"\s+(?![^(]*\))", parts[-1].strip()) if len(parts) > 1 else []:
         plain = re.fullmatch(r"(?:(?:ASC|DESC)\()?(?:STR\()?\?(\w+)\)?\)?", key, re.IGNORECASE)
-        if plain is None or plain.group(1) not in names:
+        name = plain.group(1) if plain else None
+        while name in bound and name not in names:
+            name = bound[name]
+        if name is None or name not in names:
             break  # an expression or a variable not shown: the keys after it cannot be checked
-        columns.append(names.index(plain.group(1)))
+        if not columns or columns[-1] != names.index(name):  # pieces of one string, then the string
+            columns.append(names.index(name))
     return columns
 
 
