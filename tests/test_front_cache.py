@@ -158,3 +158,44 @@ def test_a_new_release_shows_through_the_cache_within_seconds(project_dir, tmp_p
         print(f"new release through the cache {seen[-1][0]:.2f} s after the build returned: {seen[-3:]}")
         assert seen[-1][1] == second, seen[-5:]
         assert seen[-1][0] <= NEW_RELEASE_WITHIN_S, seen[-5:]
+
+
+def test_a_redirect_is_cached_as_briefly_as_an_answer(front):
+    """/id/… answers 303 to its document: stored like a 200 and fresh as briefly (a release that drops the
+    thing turns it into a 404), one entry per Accept (its Vary), refetched whole once stale (it has no
+    ETag to revalidate with); a 404 is never stored."""
+    url = front + "/id/group/ttp"
+    turtle = [requests.get(url, headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=30)
+              for _ in range(3)]  # fmt: skip
+    assert [a.status_code for a in turtle] == [303] * 3
+    assert statuses(turtle)[:2] == ["MISS", "MISS"] and turtle[2].headers["X-Cache-Status"] == "HIT"
+    assert {a.headers["Location"] for a in turtle} == {turtle[0].headers["Location"]}
+    assert turtle[0].headers["Location"].endswith("/doc/group/ttp")
+    assert turtle[2].headers["Vary"] == "Accept" and "canonical" in turtle[2].headers["Link"]
+    html = requests.get(url, headers={"Accept": "text/html"}, allow_redirects=False, timeout=30)
+    assert html.status_code == 303 and html.headers["X-Cache-Status"] == "MISS"  # an entry of its own
+    time.sleep(2.5)  # past nginx's freshness of 1 s
+    stale = requests.get(url, headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=30)
+    assert stale.status_code == 303 and stale.headers["X-Cache-Status"] == "EXPIRED"
+    for answer in asked(front + "/id/group/no-such-group", 3, Accept="text/turtle"):
+        assert answer.status_code == 404 and answer.headers["X-Cache-Status"] == "MISS"
+
+
+def test_a_long_query_is_cached_and_an_overlong_accept_skips_the_cache(front):
+    """GET queries up to gunicorn's 8,190-byte request line are stored. nginx keeps the cache key in the
+    buffer of the answer's headers (4 KB by default): a key that nearly filled it left no room for the
+    headers (a 502), a longer one was never stored. Accept headers longer than 2 KB are answered by the
+    app, never stored (they are not part of the key)."""
+    for padding in (3_000, 7_000):
+        path = front + "/sparql?" + urlencode({"query": SELECT + "\n# " + "x" * padding})
+        assert len(path) < 8_190
+        answers = asked(path, 3, Accept="application/sparql-results+json")
+        assert [a.status_code for a in answers] == [200] * 3, (padding, answers[0].text[:300])
+        assert statuses(answers)[:2] == ["MISS", "MISS"], padding
+        assert answers[2].headers["X-Cache-Status"] in FROM_CACHE, padding
+        assert "Tehrik-e-Taliban Pakistan" in answers[2].text
+    accept = "application/sparql-results+json, " + ", ".join(f"text/x-{i};q=0.1" for i in range(300))
+    assert 2_048 < len(accept) < 8_190
+    long = asked(path, 3, Accept=accept)
+    assert [a.status_code for a in long] == [200] * 3 and statuses(long) == ["BYPASS"] * 3
+    assert long[2].headers["Content-Type"].startswith("application/sparql-results+json")
