@@ -51,7 +51,12 @@ def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
         f"access_log {tmp_path}/access.log combined buffer=64k flush=1s;",  # a log line at most 1 s late
         "proxy_set_header X-Forwarded-For $remote_addr;",
         "listen 127.0.0.1:8000;",
-        "proxy_pass http://127.0.0.1:8001;",
+        "server 127.0.0.1:8001;",  # the upstream block: connections to gunicorn kept and reused
+        "keepalive 16;",
+        "keepalive_timeout 1s;",  # nginx closes an idle one before gunicorn's keep-alive (2 s) does
+        "proxy_pass http://nexus_ld_app;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
     ):
         assert line in text, line
     assert_nginx_accepts(tmp_path, text)
