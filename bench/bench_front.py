@@ -71,7 +71,8 @@ def query_path(endpoint: str, text: str, params: list[tuple[str, str]] | None = 
 def production(build: Path, project: Path, folder: Path) -> tuple[Server, Server]:
     """gunicorn as the README runs it, and nginx with the cache in front of it (not started)."""
     back, front = free_port(), free_port()
-    env = nexus_env(build, project, trusted_proxy_hops="1")
+    # The inbox under the run's own folder: a generated project is shared and read-only.
+    env = nexus_env(build, project, trusted_proxy_hops="1", inbox_path=str(folder / "inbox.sqlite"))
     gunicorn = [tool("gunicorn"), "-c", "python:nexus_ld.web.gunicorn_conf", "-k", "gthread", "-w", "2"]
     gunicorn += ["--threads", "8", "-b", f"127.0.0.1:{back}", "--limit-request-line", "8190"]
     app = Server("gunicorn", [*gunicorn, "nexus_ld.web.app:create_app()"], f"http://127.0.0.1:{back}",
