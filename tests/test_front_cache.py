@@ -1,8 +1,9 @@
 """The caching front (issue 15): the README's production commands, nginx's configuration rendered with
 ``--cache-dir``, in front of gunicorn on loopback. An answer asked twice is stored and then a cache
 HIT, a client's ETag gets a 304 from nginx, POSTs, errors and the inbox never come from the cache,
-each format and encoding asked is an entry of its own, and a release published by ``nexus-ld build``
-shows through the cache within seconds. Bounded: every request has a timeout and the processes stop
+each format and encoding asked is an entry of its own, /id/'s 303 is cached as briefly as an answer,
+long GET queries are stored, nginx reuses its connections to gunicorn, and a release published by
+``nexus-ld build`` shows through the cache within seconds. Bounded: every request has a timeout and the processes stop
 after."""
 
 from __future__ import annotations
