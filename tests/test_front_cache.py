@@ -3,8 +3,8 @@
 HIT, a client's ETag gets a 304 from nginx, POSTs, errors and the inbox never come from the cache,
 each format and encoding asked is an entry of its own, /id/'s 303 is cached as briefly as an answer,
 long GET queries are stored, nginx reuses its connections to gunicorn, and a release published by
-``nexus-ld build`` shows through the cache within seconds. Bounded: every request has a timeout and the processes stop
-after."""
+``nexus-ld build`` shows through the cache within seconds. Bounded: every request has a timeout and
+the processes stop after."""
 
 from __future__ import annotations
 
@@ -218,7 +218,7 @@ def connections_to(address: str) -> int:
 
 def test_misses_reuse_the_connections_to_gunicorn(front_run):
     """nginx keeps its connections to gunicorn open between requests (upstream keepalive): a new
-    connection per request cost gunicorn a fifth more CPU per cheap query. Measured after a run of
+    connection per request cost gunicorn up to a fifth more CPU per cheap query. Measured after a run of
     misses, within nginx's 1 s idle time; without keepalive each closes when its answer is read."""
     for k in range(20):
         query = urlencode({"query": f"{SELECT}\n# {k}"})
