@@ -309,10 +309,13 @@ def throughput(
     return load(f"{parsed.scheme}://{parsed.netloc}", paths, accept, seconds, connections)
 
 
-def load(base: str, paths: list[str], accept: str, seconds: float, connections: int = 8) -> dict:
+def load(
+    base: str, paths: list[str], accept: str, seconds: float, connections: int = 8, timeout_s: float = 2.0
+) -> dict:
     """Requests per second of GETs cycling through ``paths`` on the server at ``base``: Debian's
     ``wrk`` when installed (one thread, so the server keeps the other core), else a Python thread
-    pool (slower: it competes for the same 2 cores)."""
+    pool (slower: it competes for the same 2 cores). With wrk, an answer slower than ``timeout_s``
+    (wrk's default 2 s) counts as a socket error, not a request."""
     parsed = urllib.parse.urlsplit(base)
     wrk = shutil.which("wrk")
     if wrk:
@@ -326,6 +329,7 @@ def load(base: str, paths: list[str], accept: str, seconds: float, connections: 
                     "-t1",
                     f"-c{connections}",
                     f"-d{max(1, round(seconds))}s",
+                    f"--timeout={max(1, round(timeout_s))}s",
                     "--latency",
                     "-s",
                     script,

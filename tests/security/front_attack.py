@@ -75,6 +75,7 @@ def need_nginx() -> str:
 @dataclass
 class Production:
     url: str  # what clients call: nginx, or gunicorn itself for the bare command
+    upstream: str = ""  # host:port of gunicorn behind nginx
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
@@ -127,7 +128,7 @@ def production(build: Path, commands: list[str], free_port, settings: dict[str, 
         folder.chmod(0o755)  # nginx's workers (nobody, when run as root) write their buffers under it
         prefix.chmod(0o755)
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")} | settings
-        run = Production(f"http://{front}")
+        run = Production(f"http://{front}", back)
         for line in commands:
             line = line.replace(FRONT, front).replace(BACK, back).replace(PREFIX, str(prefix))
             line = line.replace(BUILD, str(build))

@@ -51,7 +51,12 @@ def test_the_config_follows_the_settings_and_nginx_accepts_it(tmp_path):
         f"access_log {tmp_path}/access.log combined buffer=64k flush=1s;",  # a log line at most 1 s late
         "proxy_set_header X-Forwarded-For $remote_addr;",
         "listen 127.0.0.1:8000;",
-        "proxy_pass http://127.0.0.1:8001;",
+        "server 127.0.0.1:8001;",  # the upstream block: connections to gunicorn kept and reused
+        "keepalive 16;",
+        "keepalive_timeout 1s;",  # nginx closes an idle one before gunicorn's keep-alive (2 s) does
+        "proxy_pass http://nexus_ld_app;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
     ):
         assert line in text, line
     assert_nginx_accepts(tmp_path, text)
@@ -88,7 +93,9 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
     for line in (
         f"proxy_cache_path {cache} levels=1:2 keys_zone=nexus_ld_cache:10m max_size=200m",
         "proxy_cache nexus_ld_cache;",
-        'proxy_cache_key "$scheme$proxy_host$request_uri|$http_accept|$http_accept_encoding";',
+        'proxy_cache_key "$scheme$proxy_host$request_uri|$nexus_ld_negotiation";',
+        'default "$http_accept|$http_accept_encoding";',  # left out of the key beyond 2 KB, and not stored
+        "proxy_buffer_size 32k;",  # room for the key of a long GET query beside the headers
         "proxy_cache_methods GET HEAD;",
         "proxy_cache_revalidate on;",
         "proxy_cache_min_uses 2;",
@@ -96,7 +103,7 @@ def test_the_cache_is_off_unless_asked_and_nginx_accepts_it_on(tmp_path):
         "proxy_cache_lock on;",
         "proxy_ignore_headers Cache-Control Expires;",  # for nginx's own lifetime only
         "proxy_cache_valid 200 303 1s;",
-        "proxy_no_cache $nexus_ld_uncached $nexus_ld_unstorable;",
+        "proxy_no_cache $nexus_ld_uncached $nexus_ld_unstorable $nexus_ld_long_negotiation;",
         # the inbox, review and forms never stored, whatever the app says (a second layer to its no-store)
         '"~^/(contributions|contribute|validate|compose)(/|$)" 1;',
         "add_header X-Cache-Status $upstream_cache_status always;",
