@@ -14,7 +14,9 @@ Python thread pool) and the load average beside each row. No asserts: numbers fo
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -92,6 +94,7 @@ def main() -> None:
     parser.add_argument("--seconds", default=3.0, type=float, help="length of each measurement")
     parser.add_argument("--rounds", default=3, type=int, help="contenders alternate; the median is shown")
     parser.add_argument("--connections", default=8, type=int)
+    parser.add_argument("--json", type=Path, help="also write the rows here (bench/run reads them)")
     args = parser.parse_args()
     build, project = args.build_dir.resolve(), args.project_dir.resolve()
     folder = Path(tempfile.mkdtemp(prefix="nexus-ld-bench-front-"))
@@ -140,7 +143,9 @@ def main() -> None:
                 requests.get(nginx.url + path, headers={"Accept": accept}, timeout=30).raise_for_status()
         print(f"requests/s (median of {args.rounds} alternating runs of {args.seconds:.0f} s, "
               f"{args.connections} connections), build {build}")  # fmt: skip
+        found: list[dict] = []
         for title, contenders in rows:
+            load_1min = os.getloadavg()[0]
             print(f"{title}  (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
             runs: dict[str, list[float]] = {label: [] for label, *_ in contenders}
             failures: dict[str, int] = {label: 0 for label, *_ in contenders}
@@ -152,7 +157,13 @@ def main() -> None:
                     failures[label] += result["non_2xx"] + bool(result.get("socket_errors", "").strip(" 0,"))
             for label, values in runs.items():
                 failed = f"  ({failures[label]} failed)" if failures[label] else ""
-                print(f"  {label:20} {statistics.median(values):9.0f}{failed}")
+                rps = statistics.median(values)
+                print(f"  {label:20} {rps:9.0f}{failed}")
+                found.append({"request": title, "contender": label, "requests_per_s": rps,
+                              "failed": failures[label], "load_1min": load_1min})  # fmt: skip
+        if args.json:
+            command = shlex.join(["python", "bench/bench_front.py", *sys.argv[1:]])
+            args.json.write_text(json.dumps({"command": command, "rows": found}, indent=1))
     finally:
         for server in (bare, nginx, app, oxigraph):
             server.stop()
