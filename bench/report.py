@@ -141,8 +141,14 @@ def ratio_table(results: list[dict]) -> list[str]:
 def queries_table(results: list[dict]) -> list[str]:
     """(b) p50 of each example and page query in process, per size, and where it is over 100 ms."""
     sized = [(r["size"], {q["query"]: q for q in r["queries"]}) for r in results if r.get("queries")]
+    failed = [
+        f"- {r['size']}: the queries failed ({r['queries_error']}); a reused build older than the code"
+        " needs rebuilding."
+        for r in results
+        if r.get("queries_error")
+    ]
     if not sized:
-        return ["No query was timed."]
+        return failed or ["No query was timed."]
     names: list[str] = []
     for _, found in sized:
         names += [k for k in found if k not in names]
@@ -157,7 +163,7 @@ def queries_table(results: list[dict]) -> list[str]:
                 over.append(size)
         mark = "yes" if not over else "**no**: " + ", ".join(over)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {mark} |")
-    return lines
+    return lines + ([""] + failed if failed else [])
 
 
 def front_table(results: list[dict]) -> list[str]:
