@@ -142,8 +142,8 @@ def queries_table(results: list[dict]) -> list[str]:
     """(b) p50 of each example and page query in process, per size, and where it is over 100 ms."""
     sized = [(r["size"], {q["query"]: q for q in r["queries"]}) for r in results if r.get("queries")]
     failed = [
-        f"- {r['size']}: the queries failed ({r['queries_error']}); a reused build older than the code"
-        " needs rebuilding."
+        f"- {r['size']}: not timed, {r['queries_error']}; a reused build older than the code needs"
+        " rebuilding."
         for r in results
         if r.get("queries_error")
     ]
@@ -158,6 +158,9 @@ def queries_table(results: list[dict]) -> list[str]:
         cells, over = [], []
         for size, found in sized:
             q = found.get(name)
+            if q and q.get("error"):
+                cells += ["error: " + " ".join(q["error"][:80].split()).replace("|", "/"), "–"]
+                continue
             cells += [fmt(q["p50_ms"], 1), fmt(q["results"])] if q else ["–", "–"]
             if q and q["p50_ms"] >= bench_queries.TARGET_MS:
                 over.append(size)
@@ -318,7 +321,7 @@ def markdown(result: dict) -> str:
             "p50 over a few runs on the built store with pyoxigraph, each answer read to its end"
             " (`bench/bench_queries.py`).",
             "",
-            bench_queries.table(result["queries"]),
+            bench_queries.table([q for q in result["queries"] if "error" not in q]),
             "",
         ]
     out += issue15([result])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -201,16 +202,33 @@ def test_runner_reuses_a_cached_build_without_writing_to_it(smoke, tmp_path):
     release = json.loads((work / "tiny" / "build" / "release.json").read_text(encoding="utf-8"))
     out = tmp_path / "results"
     # Above --servers-max only the queries run in process; the build and project are only read.
-    run_bench("--reuse", "--servers-max", "1000", "--no-examples", "--out", str(out), "--work", str(work))
+    run_bench(
+        *("--reuse", "--servers-max", "1000", "--build-queries-max", "1000", "--no-examples"),
+        *("--out", str(out), "--work", str(work)),
+    )
     assert files() == before
     result = json.loads((out / "tiny.json").read_text(encoding="utf-8"))
     assert result["reused"]["release"] == release["release"] and result["reused"]["date"]
     assert "generate" not in result and "build" not in result  # nothing made again
     assert "servers" not in result and "front" not in result and "contribution" not in result
     assert any("--servers-max" in note for note in result["notes"])
-    assert {"build:timeline", "page:/claims"} <= {q["query"] for q in result["queries"]}
+    timed = {q["query"] for q in result["queries"]}
+    assert {"page:/claims", "doc:exists(sg-000000)"} <= timed
+    assert not any(name.startswith("build:") for name in timed)  # above --build-queries-max
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert f"reused build {work / 'tiny'} (release {release['release']}" in readme
+
+
+def test_runner_reports_a_query_a_stale_build_fails_and_times_the_others(smoke, tmp_path):
+    _, work = smoke
+    stale, out = tmp_path / "work", tmp_path / "results"
+    shutil.copytree(work / "tiny", stale / "tiny", symlinks=True)
+    (stale / "tiny" / "build" / "current" / "tables" / "timeline.json").unlink()  # an older build's
+    run_bench("--reuse", "--servers-max", "1000", "--no-examples", "--out", str(out), "--work", str(stale))
+    timed = {q["query"]: q for q in json.loads((out / "tiny.json").read_text(encoding="utf-8"))["queries"]}
+    assert "timeline" in timed["page:/timeline"]["error"]
+    assert timed["page:/claims"]["results"] > 0 and timed["build:timeline"]["results"] > 0
+    assert "| page:/timeline | error: " in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_bench_queries_times_every_page_query_on_a_cached_build(tmp_path):
