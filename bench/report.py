@@ -155,16 +155,20 @@ def queries_table(results: list[dict]) -> list[str]:
     head = " | ".join(f"{size} p50 (ms) | {size} rows" for size, _ in sized)
     lines = [f"| query | {head} | < 100 ms |", "|---|" + "---|---|" * len(sized) + "---|"]
     for name in names:
-        cells, over = [], []
+        cells, over, errors = [], [], []
         for size, found in sized:
             q = found.get(name)
             if q and q.get("error"):
                 cells += ["error: " + " ".join(q["error"][:80].split()).replace("|", "/"), "–"]
+                errors.append(size)
                 continue
             cells += [fmt(q["p50_ms"], 1), fmt(q["results"])] if q else ["–", "–"]
             if q and q["p50_ms"] >= bench_queries.TARGET_MS:
                 over.append(size)
-        mark = "yes" if not over else "**no**: " + ", ".join(over)
+        marks = (["**no**: " + ", ".join(over)] if over else []) + (
+            ["not timed: " + ", ".join(errors)] if errors else []
+        )
+        mark = "; ".join(marks) or "yes"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {mark} |")
     return lines + ([""] + failed if failed else [])
 
