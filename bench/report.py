@@ -9,6 +9,9 @@ import json
 from pathlib import Path
 
 import bench_queries
+import servers
+
+LABELS = {spec.name: spec.label for spec in servers.SPECS}
 
 TARGETS = [
     ("load_memory_s", "load < 5 s in memory", lambda v: v < 5),
@@ -107,6 +110,146 @@ def latency_table(result: dict) -> list[str]:
     return lines
 
 
+def ratio_table(results: list[dict]) -> list[str]:
+    """(a) p50 of each server over the paired `oxigraph serve`, per shape, per size."""
+    columns = [
+        (r["size"], name, s)
+        for r in results
+        for name, s in r.get("servers", {}).items()
+        if name != "oxigraph" and s.get("ratios")
+    ]
+    if not columns:
+        return ["No server was measured."]
+    shapes: list[str] = []
+    for _, _, s in columns:
+        shapes += [k for k in s["ratios"] if k not in shapes]
+    lines = [
+        "| shape | " + " | ".join(f"{size} {LABELS.get(name, name)}" for size, name, _ in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for shape in shapes:
+        cells = []
+        for _, _, s in columns:
+            ratio = s["ratios"].get(shape)
+            cells.append("–" if ratio is None else f"{ratio:.2f}×" if ratio <= 1.3 else f"**{ratio:.2f}×**")
+        lines.append(f"| {shape} | " + " | ".join(cells) + " |")
+    loads = " | ".join(fmt(s.get("load_1min"), 2) for _, _, s in columns)
+    lines.append(f"| load average (1 min) at the end of the run | {loads} |")
+    return lines
+
+
+def queries_table(results: list[dict]) -> list[str]:
+    """(b) p50 of each example and page query in process, per size, and where it is over 100 ms."""
+    sized = [(r["size"], {q["query"]: q for q in r["queries"]}) for r in results if r.get("queries")]
+    failed = [
+        f"- {r['size']}: not timed, {r['queries_error']}; a reused build older than the code needs"
+        " rebuilding."
+        for r in results
+        if r.get("queries_error")
+    ]
+    if not sized:
+        return failed or ["No query was timed."]
+    names: list[str] = []
+    for _, found in sized:
+        names += [k for k in found if k not in names]
+    head = " | ".join(f"{size} p50 (ms) | {size} rows" for size, _ in sized)
+    lines = [f"| query | {head} | < 100 ms |", "|---|" + "---|---|" * len(sized) + "---|"]
+    for name in names:
+        cells, over, errors = [], [], []
+        for size, found in sized:
+            q = found.get(name)
+            if q and q.get("error"):
+                cells += ["error: " + " ".join(q["error"][:80].split()).replace("|", "/"), "–"]
+                errors.append(size)
+                continue
+            cells += [fmt(q["p50_ms"], 1), fmt(q["results"])] if q else ["–", "–"]
+            if q and q["p50_ms"] >= bench_queries.TARGET_MS:
+                over.append(size)
+        marks = (["**no**: " + ", ".join(over)] if over else []) + (
+            ["not timed: " + ", ".join(errors)] if errors else []
+        )
+        mark = "; ".join(marks) or "yes"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {mark} |")
+    return lines + ([""] + failed if failed else [])
+
+
+def front_table(results: list[dict]) -> list[str]:
+    """(c) requests/s through the caching front, beside gunicorn alone and `oxigraph serve`."""
+    lines = [
+        "| size | request | contender | req/s | failed | load (1 min) | ratio to oxigraph |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        front = r.get("front")
+        if not front:
+            continue
+        if front.get("error"):
+            why = " ".join(front["error"][-300:].split()).replace("|", "/")
+            lines.append(f"| {r['size']} | front not run: {why} | | | | | |")
+            continue
+        for row in front["rows"]:
+            ratio = row.get("ratio_to_oxigraph")
+            lines.append(
+                f"| {r['size']} | {row['request']} | {row['contender']} | {fmt(row['requests_per_s'], 0)} "
+                f"| {fmt(row['failed'])} | {fmt(row['load_1min'], 2)} "
+                f"| {'–' if ratio is None else f'{ratio:.2f}×'} |"
+            )
+    return lines
+
+
+def steps_table(results: list[dict]) -> list[str]:
+    """(d) each step of the run, when it started and the machine's load average then."""
+    lines = ["| size | step | started at (s) | load average (1 min) |", "|---|---|---|---|"]
+    for r in results:
+        lines += [
+            f"| {r['size']} | {s['step']} | {fmt(s['at_s'], 0)} | {fmt(s['load_1min'], 2)} |"
+            for s in r.get("steps", [])
+        ]
+    return lines
+
+
+def issue15(results: list[dict]) -> list[str]:
+    """Issue 15's "Done when" in one place: the per-shape ratios, the queries' times, the front."""
+    cores = results[0]["machine"]["usable_cores"] if results else "?"
+    out = ["## Issue 15: per-request cost, queries that scale, the caching front", ""]
+    for r in results:
+        took = f" in {fmt(r.get('seconds'), 0)} s" if r.get("seconds") is not None else ""
+        reused = r.get("reused")
+        made = (
+            f"reused build {reused['folder']} (release {reused['release']}, {reused['date']}, from "
+            f"{reused['date_from']})"
+            if reused
+            else "data generated and built by this run"
+        )
+        out.append(f"- {r['size']}: {made}; ran{took}, started {r['started']}.")
+    out += [
+        "",
+        f"The machine has {cores} usable cores and may be shared: a load average above that means other"
+        " work ran beside the benchmark, and every number below is worth only the load it was measured"
+        " under (each table gives it).",
+        "",
+        "### (a) p50 over `oxigraph serve`, paired, per shape (target ≤ 1.3×; above it in bold)",
+        "",
+        *ratio_table(results),
+        "",
+        "### (b) Example and page queries in process, p50 (target < 100 ms)",
+        "",
+        *queries_table(results),
+        "",
+        "### (c) Through the caching front (bench/bench_front.py), requests/s, median of rounds",
+        "",
+        "Ratio: the row's requests/s over the `oxigraph serve` row of the same request.",
+        "",
+        *front_table(results),
+        "",
+        "### (d) The machine's load at each step",
+        "",
+        *steps_table(results),
+        "",
+    ]
+    return out
+
+
 def markdown(result: dict) -> str:
     m = result["machine"]
     out = [
@@ -182,9 +325,10 @@ def markdown(result: dict) -> str:
             "p50 over a few runs on the built store with pyoxigraph, each answer read to its end"
             " (`bench/bench_queries.py`).",
             "",
-            bench_queries.table(result["queries"]),
+            bench_queries.table([q for q in result["queries"] if "error" not in q]),
             "",
         ]
+    out += issue15([result])
     if result.get("mismatches"):
         out += ["## Answers that differ between servers", ""]
         out += [f"- {line}" for line in result["mismatches"]]
@@ -248,5 +392,6 @@ def combined(folder: Path) -> None:
         "|---" * 16 + "|",
         *rows,
         "",
+        *issue15(results),
     ]
     (folder / "README.md").write_text("\n".join(text), encoding="utf-8")

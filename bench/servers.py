@@ -2,6 +2,8 @@
 
 - ``nexus-ld serve``: the development server (Flask, threaded), on the built store.
 - ``nexus-ld gunicorn``: the production command, ``gunicorn -w 2 'nexus_ld.web.app:create_app()'``.
+- ``nexus-gthread`` and ``nexus-granian``: the same app under gunicorn's threaded workers and under
+  granian (Rust HTTP), the other two contenders of issue 15's per-request cost.
 - ``oxigraph serve``: Oxigraph's own server (PyPI ``oxigraph``), read-only on the *same* store
   directory; every query names nexus-ld's default graphs with ``default-graph-uri`` (its
   ``--union-default-graph`` would add the truthy graph, whose copies of data triples change counts).
@@ -15,9 +17,11 @@ limit.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +36,22 @@ def tool(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
+def inbox_path(project: Path) -> Path:
+    """The app opens an inbox: one in the temporary folder, per project, so that neither the checkout
+    nor a reused project (``bench/run --reuse``, perhaps someone else's folder) is written to."""
+    key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "nexus-ld-bench-inbox" / f"{key}.sqlite"
+
+
 def nexus_env(build: Path, project: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_LD_")}
     env["NEXUS_LD_BUILD_DIR"] = str(build)
     env["NEXUS_LD_PROJECT_DIR"] = str(project)
     env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"
     env["NEXUS_LD_MAX_INFLIGHT_PER_CLIENT"] = "0"
-    env["NEXUS_LD_INBOX_PATH"] = str(project / "inbox" / "contributions.sqlite")  # not the checkout's
+    inbox = inbox_path(project)
+    inbox.parent.mkdir(exist_ok=True)
+    env["NEXUS_LD_INBOX_PATH"] = str(inbox)
     for key, value in settings.items():
         env["NEXUS_LD_" + key.upper()] = value
     return env
@@ -71,6 +84,8 @@ class Spec:
 SPECS = [
     Spec("nexus-serve", "nexus-ld serve (Flask dev server)", "nexus-ld"),
     Spec("nexus-gunicorn", "nexus-ld under gunicorn, 2 workers", "gunicorn"),
+    Spec("nexus-gthread", "nexus-ld under gunicorn gthread, 2 workers x 4 threads", "gunicorn"),
+    Spec("nexus-granian", "nexus-ld under granian, 2 workers", "granian"),
     Spec("oxigraph", "oxigraph serve-read-only", "oxigraph"),
     Spec("rdflib-endpoint", "rdflib-endpoint", "rdflib-endpoint"),
 ]

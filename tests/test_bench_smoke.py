@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,32 +93,27 @@ def test_generator_is_deterministic(tiny, tmp_path):
     assert (tmp_path / "again" / "data" / "claims" / "0001.ttl").read_bytes() == first
 
 
-def test_runner_smoke_writes_results(tmp_path):
-    out, work = tmp_path / "results", tmp_path / "work"
+def run_bench(*args: str) -> None:
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run"),
-            "--smoke",
-            "--sizes",
-            "tiny",
-            "--servers",
-            "nexus-serve,nexus-granian,oxigraph",
-            "--no-scale-out",
-            "--no-examples",
-            "--fast-build",
-            "--owlrl-max",
-            "0",
-            "--out",
-            str(out),
-            "--work",
-            str(work),
-        ],
+        [sys.executable, str(ROOT / "bench" / "run"), "--smoke", "--sizes", "tiny", "--no-scale-out", *args],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One smoke run of bench/run with its default servers and the front: its results and work folders."""
+    folder = tmp_path_factory.mktemp("bench-run")
+    out, work = folder / "results", folder / "work"
+    run_bench("--no-examples", "--fast-build", "--owlrl-max", "0", "--out", str(out), "--work", str(work))
+    return out, work
+
+
+def test_runner_smoke_writes_results(smoke):
+    out, _ = smoke
     result = json.loads((out / "tiny.json").read_text(encoding="utf-8"))
     assert result["machine"]["cores"] >= 1
     assert result["build"]["ok"] and result["build"]["triples"] > 2000
@@ -139,28 +135,29 @@ def test_runner_smoke_writes_results(tmp_path):
         "claims-about",
         "count-all",
     }
-    for name in ("nexus-serve", "nexus-granian", "oxigraph"):
-        server = result["servers"][name]
+    # The default servers: issue 15's three contenders and `oxigraph serve`.
+    contenders = ("nexus-gunicorn", "nexus-gthread", "nexus-granian")
+    assert set(result["servers"]) == {*contenders, "oxigraph"}
+    for server in result["servers"].values():
         assert "error" not in server, server
         latency = {t["shape"]: t for t in server["latency"]}
         assert shapes <= set(latency)
         assert all(t["n"] >= 1 and not t["error"] for t in latency.values())
         assert server["throughput"]["non_2xx"] == 0
-    # Both servers answer the entity description with the same triples as the store in-process.
+        assert server["load_1min"] >= 0
+    # The servers answer the entity description with the same triples as the store in-process.
     embedded = {t["shape"]: t["results"] for t in result["embedded"]}
-    served = {t["shape"]: t["results"] for t in result["servers"]["nexus-serve"]["latency"]}
+    served = {t["shape"]: t["results"] for t in result["servers"]["nexus-gunicorn"]["latency"]}
     assert served["entity-description"] == embedded["entity-description"] > 0
-    assert result["servers"]["nexus-serve"]["ratios"]["count-by-type"] > 0
-    # Ratios are paired: a second oxigraph answered the same queries while nexus-serve was measured.
-    paired = {t["shape"]: t for t in result["servers"]["nexus-serve"]["latency"]}["count-by-type"]
-    assert paired["reference_p50_ms"] > 0
-    ratio = result["servers"]["nexus-serve"]["ratios"]["count-by-type"]
-    assert ratio == paired["p50_ms"] / paired["reference_p50_ms"]
     assert served["ask"] == 1 and served["count-all"] == 1 and served["entity-construct"] > 0
-    # granian (nexus-ld[granian]) serves the same app: the same answers, and paired ratios too.
-    granian = {t["shape"]: t["results"] for t in result["servers"]["nexus-granian"]["latency"]}
-    assert granian == served
-    assert result["servers"]["nexus-granian"]["ratios"]["ask"] > 0
+    for name in contenders:
+        # The same app under each: the same answers, and every shape's ratio paired with oxigraph.
+        assert {t["shape"]: t["results"] for t in result["servers"][name]["latency"]} == served
+        ratios = result["servers"][name]["ratios"]
+        paired = {t["shape"]: t for t in result["servers"][name]["latency"]}["count-by-type"]
+        assert paired["reference_p50_ms"] > 0
+        assert ratios["count-by-type"] == paired["p50_ms"] / paired["reference_p50_ms"]
+        assert set(ratios) == shapes
     # Every query a page runs is timed in process, with its answer read to the end.
     timed = {q["query"]: q for q in result["queries"]}
     described = next(q for name, q in timed.items() if name.startswith("doc:describe("))
@@ -168,10 +165,72 @@ def test_runner_smoke_writes_results(tmp_path):
     assert {"build:class-counts", "build:timeline", "build:network-edges", "build:claims"} <= set(timed)
     assert {"page:/timeline", "page:/claims", "page:/network.json"} <= set(timed)  # read the page tables
     assert not any(name.startswith("example:") for name in timed)  # --no-examples
+    # The front (bench/bench_front.py --json): nginx's cache, gunicorn alone, oxigraph, each request.
+    front = result["front"]
+    assert "error" not in front, front
+    rows = {(r["request"], r["contender"]): r for r in front["rows"]}
+    assert all(r["requests_per_s"] > 0 and r["failed"] == 0 and r["load_1min"] >= 0 for r in rows.values())
+    cached = rows[("repeated /sparql SELECT", "nginx cache")]
+    oxigraph = rows[("repeated /sparql SELECT", "oxigraph")]
+    assert cached["ratio_to_oxigraph"] == cached["requests_per_s"] / oxigraph["requests_per_s"]
+    assert ("distinct /sparql SELECT (all misses)", "gunicorn alone") in rows
+    # Each step with the load average it started under.
+    steps = [s["step"] for s in result["steps"]]
+    assert "server nexus-gthread" in steps and any(s.startswith("front:") for s in steps)
+    assert all(s["load_1min"] >= 0 and s["at_s"] >= 0 for s in result["steps"])
     markdown = (out / "tiny.md").read_text(encoding="utf-8")
     assert "## Example and page queries, in process" in markdown and "| build:timeline |" in markdown
     assert "## Latency per query shape over HTTP" in markdown and "| entity-description |" in markdown
-    assert "| tiny |" in (out / "README.md").read_text(encoding="utf-8")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "| tiny |" in readme
+    # Issue 15's tables across sizes: ratios per shape and server, queries' times, the front.
+    issue = readme[readme.index("## Issue 15") :]
+    assert "| count-by-type | " in issue[issue.index("### (a)") : issue.index("### (b)")]
+    assert "| build:timeline | " in issue[issue.index("### (b)") : issue.index("### (c)")]
+    assert "| tiny | repeated /sparql SELECT | nginx cache | " in issue[issue.index("### (c)") :]
+    assert "| tiny | server nexus-granian | " in issue[issue.index("### (d)") :]
+    assert "data generated and built by this run" in issue
+
+
+def test_runner_reuses_a_cached_build_without_writing_to_it(smoke, tmp_path):
+    _, work = smoke
+
+    def files() -> list[tuple[str, int, float]]:
+        return sorted((str(p), p.stat().st_size, p.stat().st_mtime) for p in work.rglob("*"))
+
+    before = files()
+    release = json.loads((work / "tiny" / "build" / "release.json").read_text(encoding="utf-8"))
+    out = tmp_path / "results"
+    # Above --servers-max only the queries run in process; the build and project are only read.
+    run_bench(
+        *("--reuse", "--servers-max", "1000", "--build-queries-max", "1000", "--no-examples"),
+        *("--out", str(out), "--work", str(work)),
+    )
+    assert files() == before
+    result = json.loads((out / "tiny.json").read_text(encoding="utf-8"))
+    assert result["reused"]["release"] == release["release"] and result["reused"]["date"]
+    assert "generate" not in result and "build" not in result  # nothing made again
+    assert "servers" not in result and "front" not in result and "contribution" not in result
+    assert any("--servers-max" in note for note in result["notes"])
+    timed = {q["query"] for q in result["queries"]}
+    assert {"page:/claims", "doc:exists(sg-000000)"} <= timed
+    assert not any(name.startswith("build:") for name in timed)  # above --build-queries-max
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert f"reused build {work / 'tiny'} (release {release['release']}" in readme
+
+
+def test_runner_reports_a_query_a_stale_build_fails_and_times_the_others(smoke, tmp_path):
+    _, work = smoke
+    stale, out = tmp_path / "work", tmp_path / "results"
+    shutil.copytree(work / "tiny", stale / "tiny", symlinks=True)
+    (stale / "tiny" / "build" / "current" / "tables" / "timeline.json").unlink()  # an older build's
+    run_bench("--reuse", "--servers-max", "1000", "--no-examples", "--out", str(out), "--work", str(stale))
+    timed = {q["query"]: q for q in json.loads((out / "tiny.json").read_text(encoding="utf-8"))["queries"]}
+    assert "timeline" in timed["page:/timeline"]["error"]
+    assert timed["page:/claims"]["results"] > 0 and timed["build:timeline"]["results"] > 0
+    lines = (out / "README.md").read_text(encoding="utf-8").splitlines()
+    row = next(line for line in lines if line.startswith("| page:/timeline |"))
+    assert "| error: " in row and row.endswith("| not timed: tiny |")
 
 
 def test_bench_requests_floor_runs_an_empty_flask_app_under_each_server(built, tmp_path):
