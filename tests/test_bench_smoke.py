@@ -22,6 +22,7 @@ from nexus_ld.pipeline.checks.dataset import check_root
 pytestmark = pytest.mark.live  # the benchmark's servers and processes
 
 ROOT = Path(__file__).resolve().parents[1]
+TRIVIAL = "repeated /sparql trivial SELECT (one entity's labels)"  # bench_front.py's cheapest row
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +171,11 @@ def test_runner_smoke_writes_results(smoke):
     assert "error" not in front, front
     rows = {(r["request"], r["contender"]): r for r in front["rows"]}
     assert all(r["requests_per_s"] > 0 and r["failed"] == 0 and r["load_1min"] >= 0 for r in rows.values())
-    cached = rows[("repeated /sparql SELECT", "nginx cache")]
-    oxigraph = rows[("repeated /sparql SELECT", "oxigraph")]
+    cached = rows[(TRIVIAL, "nginx cache")]
+    oxigraph = rows[(TRIVIAL, "oxigraph")]
     assert cached["ratio_to_oxigraph"] == cached["requests_per_s"] / oxigraph["requests_per_s"]
-    assert ("distinct /sparql SELECT (all misses)", "gunicorn alone") in rows
+    assert ("distinct /sparql trivial SELECT (all misses)", "gunicorn alone") in rows
+    assert ("repeated /sparql example 03-allegations", "nginx cache") in rows  # every example query
     # Each step with the load average it started under.
     steps = [s["step"] for s in result["steps"]]
     assert "server nexus-gthread" in steps and any(s.startswith("front:") for s in steps)
@@ -187,7 +189,7 @@ def test_runner_smoke_writes_results(smoke):
     issue = readme[readme.index("## Issue 15") :]
     assert "| count-by-type | " in issue[issue.index("### (a)") : issue.index("### (b)")]
     assert "| build:timeline | " in issue[issue.index("### (b)") : issue.index("### (c)")]
-    assert "| tiny | repeated /sparql SELECT | nginx cache | " in issue[issue.index("### (c)") :]
+    assert f"| tiny | {TRIVIAL} | nginx cache | " in issue[issue.index("### (c)") :]
     assert "| tiny | server nexus-granian | " in issue[issue.index("### (d)") :]
     assert "data generated and built by this run" in issue
 
@@ -223,13 +225,13 @@ def test_runner_reports_a_query_a_stale_build_fails_and_times_the_others(smoke, 
     _, work = smoke
     stale, out = tmp_path / "work", tmp_path / "results"
     shutil.copytree(work / "tiny", stale / "tiny", symlinks=True)
-    (stale / "tiny" / "build" / "current" / "tables" / "timeline.json").unlink()  # an older build's
+    (stale / "tiny" / "build" / "current" / "tables" / "network-edges.json").unlink()  # an older build's
     run_bench("--reuse", "--servers-max", "1000", "--no-examples", "--out", str(out), "--work", str(stale))
     timed = {q["query"]: q for q in json.loads((out / "tiny.json").read_text(encoding="utf-8"))["queries"]}
-    assert "timeline" in timed["page:/timeline"]["error"]
+    assert "network" in timed["page:/network"]["error"]
     assert timed["page:/claims"]["results"] > 0 and timed["build:timeline"]["results"] > 0
     lines = (out / "README.md").read_text(encoding="utf-8").splitlines()
-    row = next(line for line in lines if line.startswith("| page:/timeline |"))
+    row = next(line for line in lines if line.startswith("| page:/network |"))
     assert "| error: " in row and row.endswith("| not timed: tiny |")
 
 
