@@ -137,6 +137,7 @@ def test_a_new_release_shows_through_the_cache_within_seconds(project_dir, tmp_p
     shutil.rmtree(settings.build / "releases" / second)  # `nexus-ld build` below publishes it again
     env = {"NEXUS_LD_INBOX_PATH": str(settings.inbox_path), "NEXUS_LD_PROJECT_DIR": str(settings.project)}
     env["NEXUS_LD_RATE_LIMIT_PER_MINUTE"] = "0"  # the polling below is one client asking every 0.1 s
+    env["NEXUS_LD_MAX_INFLIGHT_PER_CLIENT"] = "4"  # as in front_run: a slot given back late is no 429
     with production(settings.build, cached_commands(), free_port, env) as run:
         answers = [ask_new_claim(run.url) for _ in range(3)]
         assert statuses(answers)[:2] == ["MISS", "MISS"] and statuses(answers)[2] in FROM_CACHE

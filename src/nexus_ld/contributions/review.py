@@ -230,7 +230,9 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str, *, same_e
     path = data_dir / FOLDER / f"{entry.id}.ttl"
     write_atomically(path, header.encode("utf-8") + written.serialize(format="turtle", encoding="utf-8"))
     file = str(path.relative_to(data_dir.parent))
-    minted_here = {iri: not there for iri, there in published.items()}
+    # An IRI another contribution minted, accepted here as the same entity, is not minted by this one:
+    # a later clash names its first minter alone.
+    minted_here = {iri: not there and iri not in minted for iri, there in published.items()}
     return inbox.decide(entry_id, "accepted", by, file=file, described=minted_here)
 
 
