@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -129,6 +130,8 @@ def main() -> None:
     parser.add_argument("--connections", default=8, type=int)
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args()
+    # A stopped run (bench/run's timeout, a kill) still stops its servers: the `finally` runs on SystemExit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     build, project = args.build_dir.resolve(), args.project_dir.resolve()
     folder = Path(tempfile.mkdtemp(prefix="nexus-ld-bench-front-"))
     app, nginx = production(build, project, folder)
