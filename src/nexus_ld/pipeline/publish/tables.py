@@ -149,15 +149,27 @@ def _write_claims(con: sqlite3.Connection, rows: list[Row]) -> int:
     return len(numbers)
 
 
+def stored(release_folder: Path, file: str, what: str | None = None) -> Path:
+    """The path of ``file`` the build wrote into the release's tables folder (``what``: the page
+    table it holds, for the message).
+
+    Raises:
+        StoreUnavailable: the release was built before it was (``REMEDY``).
+    """
+    path = release_folder / FOLDER / file
+    if not path.is_file():
+        named = f"page table {what!r} ({FOLDER}/{file})" if what else f"{FOLDER}/{file}"
+        raise StoreUnavailable(f"this release has no {named}; {REMEDY}")
+    return path
+
+
 def open_paged(release_folder: Path, what: str) -> sqlite3.Connection:
     """The release's ``paged.sqlite``, read-only.
 
     Raises:
         StoreUnavailable: the release was built before it was (``REMEDY``).
     """
-    path = release_folder / FOLDER / PAGED
-    if not path.is_file():
-        raise StoreUnavailable(f"this release has no page table {what!r} ({FOLDER}/{PAGED}); {REMEDY}")
+    path = stored(release_folder, PAGED, what)
     # immutable: a release's tables are written before it is published, never after.
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
@@ -258,12 +270,6 @@ def read_table(release_folder: Path, name: str) -> list[dict[str, Any]]:
     Raises:
         StoreUnavailable: the release was built before its tables were (``REMEDY``).
     """
-    path = release_folder / FOLDER / f"{name}.json"
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreUnavailable(
-            f"this release has no page table {name!r} ({FOLDER}/{name}.json); {REMEDY}"
-        ) from None
+    body = json.loads(stored(release_folder, f"{name}.json", name).read_text(encoding="utf-8"))
     columns = body["columns"]
     return [dict(zip(columns, row, strict=True)) for row in body["rows"]]

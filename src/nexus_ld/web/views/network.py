@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
 
-from nexus_ld.errors import BadRequest, StoreUnavailable
+from nexus_ld.errors import BadRequest
 from nexus_ld.pipeline.publish.network import (
     DEFAULT_STATUSES,
     FILE,
@@ -23,7 +23,7 @@ from nexus_ld.pipeline.publish.network import (
     filtered,
     load_network,
 )
-from nexus_ld.pipeline.publish.tables import FOLDER, REMEDY, open_paged
+from nexus_ld.pipeline.publish.tables import open_paged, stored
 from nexus_ld.pipeline.publish.timeline import Event, events_count, events_page, events_speaker
 from nexus_ld.urls import Urls
 from nexus_ld.web.caching import MAX_AGE
@@ -92,12 +92,9 @@ def _stored() -> Path:
     """The release's /network.json without parameters, written by build.
 
     Raises:
-        StoreUnavailable: the release was built before it was (as its tables: ``read_table``).
+        StoreUnavailable: the release was built before it was (``tables.stored``).
     """
-    path = current_state().folder / FOLDER / FILE
-    if not path.is_file():
-        raise StoreUnavailable(f"this release has no {FOLDER}/{FILE}; {REMEDY}")
-    return path
+    return stored(current_state().folder, FILE)
 
 
 @bp.get("/network.json")
