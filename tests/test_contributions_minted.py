@@ -5,6 +5,7 @@ inbox, rebuilt from data/contributions/ when missing, no accepted file read per 
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -105,6 +106,33 @@ def test_a_new_iri_minted_twice_is_refused_unless_the_maintainer_says_same_entit
     alias = ALIAS.format(name="one").encode(), ALIAS.format(name="two").encode()
     adding = [submit(client, body) for body in alias]
     assert [review.accept(inbox, validator, i, "Karim").status for i in adding] == ["accepted"] * 2
+
+
+def test_one_received_between_an_accept_and_the_build_that_publishes_it_minted_blind(
+    bundled: Settings, tmp_path
+) -> None:
+    project = writable_copy(bundled, tmp_path / "project")
+    client = app_for(project).test_client()
+    first = submit(client, mint("ArmedGroup", "Test Front"))
+    sign_in(client, name="Ayesha")
+    assert client.post(f"{PAGE}/{first}/accept", data={"csrf_token": csrf(client)}).status_code == 303
+    time.sleep(1.1)  # received a second after that accept: the times alone would let it through
+    between = submit(client, mint("MediaOrganisation", "Front des médias", "fr"))
+    seen = Store.open(project.build).release["release"]
+    assert Inbox(project.inbox_path).get(between).validated_release == seen
+
+    build(project)  # publishes the first's IRI; the release the second was validated against is kept
+
+    inbox, validator = Inbox(project.inbox_path), Validator.from_settings(project)
+    assert validator.release != seen and validator.store.exists(IRI)
+    with pytest.raises(review.MintedTwice, match=f"already minted by contribution {first}"):
+        review.accept(inbox, validator, between, "Karim")
+    built = app_for(project).test_client()
+    sign_in(built, name="Ayesha")
+    assert "Already minted" in built.get(PAGE).get_data(as_text=True)
+    # One received after that build saw the IRI: it adds to a published entity.
+    third = submit(built, mint("ArmedGroup", "Testfront", "de"))
+    assert review.accept(inbox, validator, third, "Karim").status == "accepted"
 
 
 def test_the_described_index_is_rebuilt_when_missing_and_no_accepted_file_is_read_per_accept(

@@ -30,6 +30,7 @@ from nexus_ld.contributions.review import (
     described_iris,
     minted_unseen,
     provenance_records,
+    seen_in,
 )
 from nexus_ld.contributions.rules import SCHEMA
 from nexus_ld.contributions.service import Validator
@@ -112,7 +113,8 @@ def digests(validator: Validator, inbox: Inbox, entries: Sequence[Entry]) -> lis
     elsewhere = accepted_elsewhere(inbox, validator.data_dir, {iri for d in found for iri in d.published}, "")
     for entry, d in zip(entries, found, strict=True):
         d.minted = [
-            (iri, hit.entry, hit.file) for iri, hit in minted_unseen(entry, d.published, elsewhere).items()
+            (iri, hit.entry, hit.file)
+            for iri, hit in minted_unseen(entry, d.published, elsewhere, seen_in(validator, entry)).items()
         ]
     return found
 
@@ -120,8 +122,7 @@ def digests(validator: Validator, inbox: Inbox, entries: Sequence[Entry]) -> lis
 def release_key(validator: Validator) -> str:
     """What a kept digest is valid for: the validator's release and the digest's form ('' when the
     store is no release: nothing kept)."""
-    release = str(validator.store.release.get("release", ""))
-    return f"{release}/{FORM}" if release else ""
+    return f"{validator.release}/{FORM}" if validator.release else ""
 
 
 def kept(validator: Validator, graph: Graph) -> tuple[str, str]:

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS contributions (
     client      TEXT NOT NULL DEFAULT '',
     contributor TEXT NOT NULL DEFAULT '',
     digest      TEXT NOT NULL DEFAULT '',
-    digest_release TEXT NOT NULL DEFAULT ''
+    digest_release TEXT NOT NULL DEFAULT '',
+    validated_release TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS contributions_status ON contributions (status, received);
 CREATE TABLE IF NOT EXISTS described (
@@ -69,12 +70,13 @@ CREATE TABLE IF NOT EXISTS built (name TEXT PRIMARY KEY);
 """
 DESCRIBED_INDEX = "described"  # its row in ``built``: the index is complete
 # Inboxes made before the quota lack the client column; before the review page, the contributor; before
-# the kept digests, digest and digest_release.
+# the kept digests, digest and digest_release; before the minting check by release, validated_release.
 MIGRATIONS = {
     "client": "ALTER TABLE contributions ADD COLUMN client TEXT NOT NULL DEFAULT ''",
     "contributor": "ALTER TABLE contributions ADD COLUMN contributor TEXT NOT NULL DEFAULT ''",
     "digest": "ALTER TABLE contributions ADD COLUMN digest TEXT NOT NULL DEFAULT ''",
     "digest_release": "ALTER TABLE contributions ADD COLUMN digest_release TEXT NOT NULL DEFAULT ''",
+    "validated_release": "ALTER TABLE contributions ADD COLUMN validated_release TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -117,6 +119,8 @@ class Entry:
     # What the review page shows of it (contributions/digest.py, JSON) and the release it was made on.
     digest: str = ""
     digest_release: str = ""
+    # The release it was validated against when received ('' before this was kept): what it could see.
+    validated_release: str = ""
 
     def summary(self) -> dict[str, Any]:
         """The public view: everything but the body."""
@@ -199,9 +203,11 @@ class Inbox:
         client: str = "",
         contributor: str = "",
         digest: tuple[str, str] = ("", ""),
+        validated_release: str = "",
     ) -> Entry:
         """Store a conforming contribution from ``client`` as pending, in one transaction, with its
-        ``digest`` (the JSON text and the release it was made on) when the caller has one.
+        ``digest`` (the JSON text and the release it was made on) when the caller has one, and the
+        release it was validated against.
 
         Raises:
             Duplicate: a contribution with the same SHA-256 is in the inbox.
@@ -223,7 +229,8 @@ class Inbox:
                 db.execute(
                     "INSERT INTO contributions "
                     "(id, received, size, sha256, format, note, body, report, client, contributor, "
-                    "digest, digest_release) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "digest, digest_release, validated_release) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         entry_id,
                         received,
@@ -236,6 +243,7 @@ class Inbox:
                         client,
                         contributor,
                         *digest,
+                        validated_release,
                     ),
                 )
                 db.execute("COMMIT")
@@ -388,4 +396,5 @@ def _entry(row: sqlite3.Row, with_body: bool) -> Entry:
         body=bytes(row["body"]) if with_body else b"",
         digest=row["digest"] if with_body else "",
         digest_release=row["digest_release"] if with_body else "",
+        validated_release=row["validated_release"],
     )

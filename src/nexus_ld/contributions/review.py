@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -29,6 +29,8 @@ from nexus_ld.contributions.service import Validator
 from nexus_ld.errors import BadRequest, NexusError, Unprocessable
 from nexus_ld.namespaces import NX, PREFIXES
 from nexus_ld.pipeline.load import parse_file
+from nexus_ld.pipeline.publish.releases import kept_folder
+from nexus_ld.store.embedded import STORE_DIR, Store
 
 FOLDER = "contributions"
 
@@ -116,21 +118,42 @@ def accepted_elsewhere(
     return found
 
 
+Seen = Callable[[str], bool | None]
+
+
+def seen_in(validator: Validator, entry: Entry) -> Seen:
+    """Whether an IRI was in the release ``entry`` was validated against when received: what it could
+    see. None when that cannot be told: received before the release was kept with it, or that release
+    is no longer kept (pruned) or kept without its store (a remote store)."""
+    release = entry.validated_release
+    if release and release == validator.release:
+        return validator.store.exists
+    folder = kept_folder(validator.build_dir, release) if release and validator.build_dir else None
+    if folder is None or not (folder / STORE_DIR).is_dir():
+        return lambda iri: None
+    return Store.open(folder).exists
+
+
 def minted_unseen(
-    entry: Entry, published: Mapping[str, bool], elsewhere: Mapping[str, list[Described]]
+    entry: Entry, published: Mapping[str, bool], elsewhere: Mapping[str, list[Described]], seen: Seen
 ) -> dict[str, Described]:
     """The IRIs ``entry`` describes (``published``: IRI -> whether the store has it) that another accepted
     contribution (``accepted_elsewhere``) minted where ``entry`` could not see it: not built yet, or
-    accepted once ``entry`` was received (built since: both minted it blind). Accepted, both would
-    describe one resource, their labels and classes merged by the build."""
+    absent from the release ``entry`` was validated against (``seen``: received between the other's
+    accept and the build that published it, both minted it blind). Where ``seen`` cannot tell, the
+    times do: accepted once ``entry`` was received. Accepted, both would describe one resource, their
+    labels and classes merged by the build."""
     found = {}
     for iri, hits in elsewhere.items():
+        if iri not in published:
+            continue
+        saw = seen(iri) if published[iri] else False
         unseen = [
             hit
             for hit in hits
-            if hit.minted and (not published.get(iri, True) or hit.accepted >= entry.received)
+            if hit.minted and (saw is False or (saw is None and hit.accepted >= entry.received))
         ]
-        if iri in published and unseen:
+        if unseen:
             found[iri] = unseen[0]
     return found
 
@@ -210,7 +233,7 @@ def accept(inbox: Inbox, validator: Validator, entry_id: str, by: str, *, same_e
             f"it describes {described} again: a source is accepted once, with its own contribution or "
             "with the claims made from it; reject this one (its claims can be sent again citing the source)"
         )
-    minted = minted_unseen(entry, published, elsewhere)
+    minted = minted_unseen(entry, published, elsewhere, seen_in(validator, entry))
     if minted and not same_entity:
         which = ", ".join(
             f"<{iri}>, already minted by contribution {hit.entry} ({hit.file})" for iri, hit in minted.items()

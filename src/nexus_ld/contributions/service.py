@@ -56,6 +56,8 @@ class Validator:
     base: str
     limits: Limits
     max_source_bytes: int
+    # The build folder whose kept releases (``releases.kept_folder``) can be opened; None: not here.
+    build_dir: Path | None = None
     # What the ontology declares, read once: each validation's check store holds only the data.
     vocabulary: Vocabulary = field(init=False, repr=False)
 
@@ -80,7 +82,13 @@ class Validator:
             settings.base,
             Limits.from_settings(settings),
             settings.max_source_bytes,
+            settings.build,
         )
+
+    @property
+    def release(self) -> str:
+        """The id of the release validated against ('' when the store is no release)."""
+        return str(self.store.release.get("release", ""))
 
     def parse(self, data: bytes, fmt: Any, source: str) -> Parsed:
         return parse_bytes(data, fmt, source, self.limits)

@@ -181,6 +181,7 @@ def _submit(data: bytes, fmt: formats.Format, note: str, contributor: str = "") 
         client=_client(),
         contributor=contributor,
         digest=kept(state.validator, outcome.parsed.graph),  # the review page reads it, not the body
+        validated_release=state.validator.release,
     )
     return entry, outcome
 
