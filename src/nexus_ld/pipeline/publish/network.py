@@ -2,20 +2,24 @@
 memberships, each with the claims behind it), and the network as of a year and for some statuses.
 
 Built from the answers of three named queries (``network-edges``, ``network-nodes``,
-``network-lifespans``), which build keeps as the release's page tables (pipeline/publish/tables.py):
-made once per release, never per request. The filtering by year and status happens here, in one
-place (the web page's script only draws the answer of /network.json).
+``network-lifespans``), which build keeps as the release's page tables (pipeline/publish/tables.py),
+and written by build (``write_network``) into ``tables/network.sqlite``: nodes, edges with the first
+and last year they hold in and the bits of their claims' statuses, claims and their agents, and the
+counts the page's form shows (``Facts``). A page or an answer with parameters reads from it only what
+it shows (``part``, ``count``): a server process never holds the whole network (250 MB at 10M triples).
+The filtering by year and status happens here, in one place (the web page's script only draws the
+answer of /network.json).
 
 The answer of ``/network.json`` without parameters (the whole network: every year, reported facts,
-undated edges too) is written by build as ``tables/network.json`` with its gzip beside it
-(``write_network``): 4.3 MB at 1M triples, the same bytes for every request of the release, sent as
-a file. An answer with parameters is made from the network per request (``answer``, ``encode``).
+undated edges too) is written by build as ``tables/network.json`` with its gzip beside it: 4.3 MB at
+1M triples, the same bytes for every request of the release, sent as a file.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
@@ -45,6 +49,7 @@ CATEGORIES = (
 OTHER = "other"
 DEFAULT_STATUSES = ("reported-fact",)  # what the picture shows unless asked: reported facts only
 FILE = "network.json"  # the answer of /network.json without parameters, in the release's tables/
+DB = "network.sqlite"  # the network's tables (SCHEMA), in the release's tables/
 LEGEND = [(name, label, shape) for name, label, _, shape in CATEGORIES] + [(OTHER, "Other", "round-octagon")]
 
 
@@ -110,12 +115,6 @@ class Network:
     nodes: dict[str, Node]
     edges: list[Edge]
     statuses: dict[str, str] = field(default_factory=dict)  # slug -> label, of all edge claims
-
-    @property
-    def years(self) -> tuple[int, int] | None:
-        found = [y for e in self.edges for y in (e.begin, e.end, e.inside) if y is not None]
-        found += [y for n in self.nodes.values() for y in (n.begin, n.end) if y is not None]
-        return (min(found), max(found)) if found else None
 
 
 def slug(iri: str) -> str:
@@ -203,41 +202,6 @@ def _nodes(prefixes: Mapping[str, str], release_folder: Path) -> dict[str, Node]
     }
 
 
-def holds_in(edge: Edge, year: int, nodes: dict[str, Node]) -> bool:
-    """Whether ``edge`` is part of the network as of ``year``.
-
-    It holds from its beginning (or the year it is known to hold in) to its end, where the data give
-    them, and only while both ends exist (not before a founding, not after a death or dissolution
-    stated as reported fact). An undated edge is bounded by its ends' lifespans alone.
-    """
-    begin = edge.begin if edge.begin is not None else edge.inside
-    if (begin is not None and year < begin) or (edge.end is not None and year > edge.end):
-        return False
-    for iri in (edge.source, edge.target):
-        node = nodes[iri]
-        if (node.begin is not None and year < node.begin) or (node.end is not None and year > node.end):
-            return False
-    return True
-
-
-def filtered(network: Network, year: int | None, statuses: Iterable[str], undated: bool = True) -> Network:
-    """The part of ``network`` as of ``year`` (None: all years) shown by claims of ``statuses``.
-
-    An edge stays if one of its claims has a chosen status; it keeps only those claims. Edges the
-    data do not date stay only if ``undated``. Nodes are the ends of the edges that stay.
-    """
-    wanted = set(statuses)
-    edges = []
-    for edge in network.edges:
-        kept = tuple(c for c in edge.claims if c.status in wanted)
-        if not kept or not (undated or edge.dated):
-            continue
-        if year is None or holds_in(edge, year, network.nodes):
-            edges.append(edge if len(kept) == len(edge.claims) else replace(edge, claims=kept))
-    ends = {iri for e in edges for iri in (e.source, e.target)}
-    return Network({k: v for k, v in network.nodes.items() if k in ends}, edges, network.statuses)
-
-
 def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, Any]:
     """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link
     (``href``: ``Urls.href``, or a memo of it)."""
@@ -262,19 +226,186 @@ def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, An
     }  # fmt: skip
 
 
+# --- the network's tables (network.sqlite): what a page or an answer reads of the network -------------
+# A status is a bit (1 << its rowid - 1, in STATUS_ORDER), so "an edge has a claim of a chosen status"
+# is one AND of the edge's bits with the request's. An edge holds as of a year between ``first`` and
+# ``last`` (NULL: unbounded), the years its dates and its ends' lifespans allow (``_holds``).
+SCHEMA = """
+CREATE TABLE statuses (slug TEXT, label TEXT, edges INTEGER);
+CREATE TABLE nodes (iri TEXT, label TEXT, category TEXT, begin INTEGER, "end" INTEGER);
+CREATE TABLE edges (iri TEXT, source INTEGER, target INTEGER, kind TEXT, kind_label TEXT, label TEXT,
+                    begin INTEGER, "end" INTEGER, inside INTEGER, dated INTEGER, bits INTEGER,
+                    first INTEGER, last INTEGER);
+CREATE TABLE claims (edge INTEGER, iri TEXT, bit INTEGER, summary TEXT, hedged INTEGER);
+CREATE TABLE claim_agents (claim INTEGER, iri TEXT, label TEXT);
+CREATE INDEX claims_by_edge ON claims (edge);
+CREATE INDEX claim_agents_by_claim ON claim_agents (claim);
+CREATE TABLE span (first INTEGER, last INTEGER);
+"""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the network page and /network.json offer whatever is asked, counted at build (small: read
+    once per release and process)."""
+
+    statuses: dict[str, str]  # slug -> label, of all edge claims, in STATUS_ORDER
+    edges: dict[str, int]  # slug -> how many edges a claim of that status draws
+    years: tuple[int, int] | None  # the first and last year of an edge or a lifespan
+    categories: frozenset[str]  # the node categories present
+
+    def bits(self, statuses: Iterable[str]) -> int:
+        """The bits of ``statuses`` (known ones), as the tables store them."""
+        wanted = set(statuses)
+        return sum(1 << n for n, slug in enumerate(self.statuses) if slug in wanted)
+
+
+def _holds(edge: Edge, nodes: Mapping[str, Node]) -> tuple[int | None, int | None]:
+    """The first and last year ``edge`` holds in (None: unbounded): from its beginning (or the year it is
+    known to hold in) to its end, where the data give them, and only while both ends exist (not before a
+    founding, not after a death or dissolution stated as reported fact). An undated edge is bounded by
+    its ends' lifespans alone."""
+    begin = edge.begin if edge.begin is not None else edge.inside
+    firsts = [y for y in (begin, *(nodes[n].begin for n in (edge.source, edge.target))) if y is not None]
+    lasts = [y for y in (edge.end, *(nodes[n].end for n in (edge.source, edge.target))) if y is not None]
+    return (max(firsts) if firsts else None, min(lasts) if lasts else None)
+
+
+def _years(network: Network) -> tuple[int, int] | None:
+    found = [y for e in network.edges for y in (e.begin, e.end, e.inside) if y is not None]
+    found += [y for n in network.nodes.values() for y in (n.begin, n.end) if y is not None]
+    return (min(found), max(found)) if found else None
+
+
+def write_db(con: sqlite3.Connection, network: Network) -> None:
+    """``network`` into its tables (``SCHEMA``) in ``con``: nodes in their labels' order, edges and
+    claims in the order of network-edges.rq."""
+    con.executescript(SCHEMA)
+    bit = {slug: n for n, slug in enumerate(network.statuses)}
+    edges_of = {s: sum(s in e.statuses for e in network.edges) for s in network.statuses}
+    rows = [(s, label, edges_of[s]) for s, label in network.statuses.items()]
+    con.executemany("INSERT INTO statuses VALUES (?, ?, ?)", rows)
+    ordered = sorted(network.nodes.values(), key=lambda n: n.label.lower())
+    number = {n.iri: i for i, n in enumerate(ordered, 1)}
+    con.executemany(
+        'INSERT INTO nodes (rowid, iri, label, category, begin, "end") VALUES (?, ?, ?, ?, ?, ?)',
+        [(number[n.iri], n.iri, n.label, n.category, n.begin, n.end) for n in ordered],
+    )
+    claims: list[tuple[Any, ...]] = []
+    agents: list[tuple[int, str, str]] = []
+    for i, e in enumerate(network.edges, 1):
+        first, last = _holds(e, network.nodes)
+        bits = sum(1 << bit[s] for s in e.statuses)
+        con.execute(
+            "INSERT INTO edges (rowid, iri, source, target, kind, kind_label, label, begin, \"end\", inside, "
+            "dated, bits, first, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (i, e.iri, number[e.source], number[e.target], e.kind, e.kind_label, e.label, e.begin, e.end,
+             e.inside, e.dated, bits, first, last),
+        )  # fmt: skip
+        for c in e.claims:
+            claims.append((len(claims) + 1, i, c.iri, 1 << bit[c.status], c.summary, c.hedged))
+            agents += [(len(claims), a.iri, a.label) for a in c.agents]
+    con.executemany("INSERT INTO claims (rowid, edge, iri, bit, summary, hedged) VALUES (?, ?, ?, ?, ?, ?)",
+                    claims)  # fmt: skip
+    con.executemany("INSERT INTO claim_agents VALUES (?, ?, ?)", agents)
+    span = _years(network)
+    if span:
+        con.execute("INSERT INTO span VALUES (?, ?)", span)
+
+
+def read_facts(con: sqlite3.Connection) -> Facts:
+    """The ``Facts`` of the network in ``con``."""
+    statuses = con.execute("SELECT slug, label, edges FROM statuses ORDER BY rowid").fetchall()
+    span = con.execute("SELECT first, last FROM span").fetchone()
+    categories = frozenset(c for (c,) in con.execute("SELECT DISTINCT category FROM nodes"))
+    return Facts({s: label for s, label, _ in statuses}, {s: n for s, _, n in statuses},
+                 (span[0], span[1]) if span else None, categories)  # fmt: skip
+
+
+def _shown(facts: Facts, year: int | None, statuses: Iterable[str], undated: bool) -> tuple[str, list[Any]]:
+    """The WHERE clause on ``edges e`` (and its values): the edges as of ``year`` (None: all years) that a
+    claim of ``statuses`` draws, with or without the ``undated``."""
+    clauses, values = ["e.bits & ?"], [facts.bits(statuses)]
+    if not undated:
+        clauses.append("e.dated")
+    if year is not None:
+        clauses.append("(e.first IS NULL OR e.first <= ?) AND (e.last IS NULL OR e.last >= ?)")
+        values += [year, year]
+    return " AND ".join(clauses), values
+
+
+def count(
+    con: sqlite3.Connection, facts: Facts, year: int | None, statuses: Iterable[str], undated: bool
+) -> tuple[int, int]:
+    """How many nodes and edges ``part`` would show without a limit."""
+    where, values = _shown(facts, year, statuses, undated)
+    edges = con.execute(f"SELECT count(*) FROM edges e WHERE {where}", values).fetchone()[0]
+    nodes = con.execute(
+        f"SELECT count(*) FROM (SELECT e.source FROM edges e WHERE {where} "
+        f"UNION SELECT e.target FROM edges e WHERE {where})",
+        values * 2,
+    ).fetchone()[0]
+    return int(nodes), int(edges)
+
+
+def part(
+    con: sqlite3.Connection, facts: Facts, year: int | None, statuses: Iterable[str], undated: bool,
+    offset: int = 0, limit: int = -1,
+) -> Network:  # fmt: skip
+    """Edges ``offset`` to ``offset + limit`` (-1: all) of the network as of ``year`` (None: all years)
+    that claims of ``statuses`` draw (each with those claims only; ``undated``: edges the data do not
+    date too), in network-edges.rq's order, and their ends in their labels' order."""
+    where, values = _shown(facts, year, statuses, undated)
+    shown = f"WITH shown AS (SELECT rowid AS n FROM edges e WHERE {where} ORDER BY rowid LIMIT ? OFFSET ?)"
+    values += [limit, offset]
+    found = con.execute(
+        shown + ' SELECT n.rowid, n.iri, n.label, n.category, n.begin, n."end" FROM nodes n WHERE n.rowid IN '
+        "(SELECT e.source FROM edges e JOIN shown ON e.rowid = shown.n "
+        "UNION SELECT e.target FROM edges e JOIN shown ON e.rowid = shown.n) ORDER BY n.rowid",
+        values,
+    )
+    iri_of, nodes = {}, {}
+    for n, iri, label, category, begin, end in found:
+        iri_of[n], nodes[iri] = iri, Node(iri, label, category, begin, end)
+    names = list(facts.statuses)
+    claims: dict[int, dict[int, ClaimRef]] = {}  # edge -> claim -> claim
+    for edge, claim, iri, bit, summary, hedged, agent, label in con.execute(
+        shown + " SELECT c.edge, c.rowid, c.iri, c.bit, c.summary, c.hedged, a.iri, a.label FROM claims c "
+        "JOIN shown ON c.edge = shown.n JOIN claim_agents a ON a.claim = c.rowid WHERE c.bit & ? "
+        "ORDER BY c.rowid, a.rowid",
+        [*values, facts.bits(statuses)],
+    ):
+        of_edge = claims.setdefault(edge, {})
+        if claim not in of_edge:
+            status = names[bit.bit_length() - 1]
+            of_edge[claim] = ClaimRef(iri, status, facts.statuses[status], summary, bool(hedged), ())
+        of_edge[claim] = replace(of_edge[claim], agents=(*of_edge[claim].agents, Agent(agent, label)))
+    edges = [
+        Edge(iri, iri_of[source], iri_of[target], kind, kind_label, label, begin, end, inside,
+             tuple(claims[n].values()))
+        for n, iri, source, target, kind, kind_label, label, begin, end, inside in con.execute(
+            shown + " SELECT e.rowid, e.iri, e.source, e.target, e.kind, e.kind_label, e.label, e.begin, "
+            "e.\"end\", e.inside FROM edges e JOIN shown ON e.rowid = shown.n ORDER BY e.rowid",
+            values,
+        )
+    ]  # fmt: skip
+    return Network(nodes, edges, facts.statuses)
+
+
 def answer(
-    network: Network, year: int | None, statuses: list[str], undated: bool, href: Callable[[str], str | None]
-) -> dict[str, Any]:
-    """The body of /network.json: ``network`` as of ``year`` shown by claims of ``statuses`` (``filtered``),
+    con: sqlite3.Connection, facts: Facts, year: int | None, statuses: list[str], undated: bool,
+    href: Callable[[str], str | None],
+) -> dict[str, Any]:  # fmt: skip
+    """The body of /network.json: the network as of ``year`` shown by claims of ``statuses`` (``part``),
     with what the page's form offers (the years, the statuses)."""
-    span = network.years
+    span = facts.years
     return {
         "year": year,
         "statuses": statuses,
         "undated": undated,
         "years": {"min": span[0], "max": span[1]} if span else None,
-        "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
-        **to_json(filtered(network, year, statuses, undated), href),
+        "statusOptions": [{"slug": s, "label": label} for s, label in facts.statuses.items()],
+        **to_json(part(con, facts, year, statuses, undated), href),
     }
 
 
@@ -285,14 +416,23 @@ def encode(body: dict[str, Any]) -> bytes:
     return (json.dumps(body, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
 
 
-def write_network(store: Store, release_folder: Path) -> int:
-    """Write the answer of /network.json without parameters into the page tables of the release in
-    ``release_folder`` (``tables/network.json``, and ``network.json.gz`` for clients that take gzip);
-    its size in bytes. The tables it is made of must be written first."""
+def write_network(store: Store, release_folder: Path, into: Path | None = None) -> int:
+    """Write the network's tables (``network.sqlite``) and the answer of /network.json without
+    parameters (``network.json``, and ``network.json.gz`` for clients that take gzip) into the page tables
+    folder ``into`` (default: the release's); the answer's size in bytes. They are made of the release's
+    network tables (``load_network``): those must be written first."""
     network = load_network(store.prefixes, release_folder)
-    body = answer(network, None, list(DEFAULT_STATUSES), True, cache(Urls(store.base).href))
+    folder = into or release_folder / FOLDER
+    (folder / DB).unlink(missing_ok=True)
+    con = sqlite3.connect(folder / DB)
+    try:
+        with con:
+            write_db(con, network)
+        body = answer(con, read_facts(con), None, list(DEFAULT_STATUSES), True, cache(Urls(store.base).href))
+    finally:
+        con.close()
     data = encode(body)
-    path = release_folder / FOLDER / FILE
+    path = folder / FILE
     path.write_bytes(data)
     # mtime 0: the same release gives the same bytes; level 6 (zlib's default): 9 saves ~1% for 2x the time.
     path.with_name(FILE + ".gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))

@@ -163,13 +163,13 @@ def stored(release_folder: Path, file: str, what: str | None = None) -> Path:
     return path
 
 
-def open_paged(release_folder: Path, what: str) -> sqlite3.Connection:
-    """The release's ``paged.sqlite``, read-only.
+def open_paged(release_folder: Path, what: str, file: str = PAGED) -> sqlite3.Connection:
+    """The release's ``paged.sqlite`` (or another SQLite ``file`` of its tables), read-only.
 
     Raises:
         StoreUnavailable: the release was built before it was (``REMEDY``).
     """
-    path = stored(release_folder, PAGED, what)
+    path = stored(release_folder, file, what)
     # immutable: a release's tables are written before it is published, never after.
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
