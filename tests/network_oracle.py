@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from nexus_ld.pipeline.publish.network import Edge, Network, Node, to_json
+from nexus_ld.pipeline.publish.network import Edge, Network, Node
 
 
 def years(network: Network) -> tuple[int, int] | None:
@@ -53,3 +53,25 @@ def answer(
         "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
         **to_json(filtered(network, year, statuses, undated), href),
     }
+
+
+def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": n.iri, "label": n.label, "category": n.category, "href": href(n.iri),
+             "begin": n.begin, "end": n.end}
+            for n in sorted(network.nodes.values(), key=lambda n: n.label.lower())
+        ],
+        "edges": [
+            {"id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
+             "label": e.label, "href": href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
+             "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
+             "claims": [
+                 {"id": c.iri, "href": href(c.iri), "status": c.status, "statusLabel": c.status_label,
+                  "summary": c.summary, "hedged": c.hedged,
+                  "agents": [{"id": a.iri, "label": a.label, "href": href(a.iri)} for a in c.agents]}
+                 for c in e.claims
+             ]}
+            for e in network.edges
+        ],
+    }  # fmt: skip

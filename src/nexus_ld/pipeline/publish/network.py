@@ -20,9 +20,10 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ LEGEND = [(name, label, shape) for name, label, _, shape in CATEGORIES] + [(OTHE
 class Agent:
     iri: str
     label: str
+    href: str | None = None  # where a page links for it (Urls.href), as build wrote it
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class ClaimRef:
     summary: str
     hedged: bool
     agents: tuple[Agent, ...]
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Edge:
     end: int | None
     inside: int | None
     claims: tuple[ClaimRef, ...]
+    href: str | None = None
 
     @property
     def dated(self) -> bool:
@@ -108,6 +112,7 @@ class Node:
     category: str
     begin: int | None = None  # founding (groups) from a reported-fact event
     end: int | None = None  # death or dissolution from a reported-fact event
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,46 +207,56 @@ def _nodes(prefixes: Mapping[str, str], release_folder: Path) -> dict[str, Node]
     }
 
 
-def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, Any]:
-    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link
-    (``href``: ``Urls.href``, or a memo of it)."""
+def node_json(n: Node) -> dict[str, Any]:
+    """A node as cytoscape-ready plain data, with its link."""
+    return {"id": n.iri, "label": n.label, "category": n.category, "href": n.href,
+            "begin": n.begin, "end": n.end}  # fmt: skip
+
+
+def edge_json(e: Edge) -> dict[str, Any]:
+    """An edge as cytoscape-ready plain data; it, its claims and their agents with their links."""
     return {
-        "nodes": [
-            {"id": n.iri, "label": n.label, "category": n.category, "href": href(n.iri),
-             "begin": n.begin, "end": n.end}
-            for n in sorted(network.nodes.values(), key=lambda n: n.label.lower())
-        ],
-        "edges": [
-            {"id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
-             "label": e.label, "href": href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
-             "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
-             "claims": [
-                 {"id": c.iri, "href": href(c.iri), "status": c.status, "statusLabel": c.status_label,
-                  "summary": c.summary, "hedged": c.hedged,
-                  "agents": [{"id": a.iri, "label": a.label, "href": href(a.iri)} for a in c.agents]}
-                 for c in e.claims
-             ]}
-            for e in network.edges
+        "id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
+        "label": e.label, "href": e.href, "begin": e.begin, "end": e.end, "inside": e.inside,
+        "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
+        "claims": [
+            {"id": c.iri, "href": c.href, "status": c.status, "statusLabel": c.status_label,
+             "summary": c.summary, "hedged": c.hedged,
+             "agents": [{"id": a.iri, "label": a.label, "href": a.href} for a in c.agents]}
+            for c in e.claims
         ],
     }  # fmt: skip
+
+
+def encode(body: Any) -> bytes:
+    """``body`` as JSON, as the app's ``jsonify`` writes it outside debug mode (compact, keys in their
+    order: web/app.py, ASCII, a newline at the end): the file written at build and an answer made per
+    request are alike."""
+    return _dumps(body) + b"\n"
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 # --- the network's tables (network.sqlite): what a page or an answer reads of the network -------------
 # A status is a bit (1 << its rowid - 1, in STATUS_ORDER), so "an edge has a claim of a chosen status"
 # is one AND of the edge's bits with the request's. An edge holds as of a year between ``first`` and
-# ``last`` (NULL: unbounded), the years its dates and its ends' lifespans allow (``_holds``).
+# ``last`` (NULL: unbounded), the years its dates and its ends' lifespans allow (``_holds``). Links
+# (``href``) are written at build: the same for every request of the release.
 SCHEMA = """
 CREATE TABLE statuses (slug TEXT, label TEXT, edges INTEGER);
-CREATE TABLE nodes (iri TEXT, label TEXT, category TEXT, begin INTEGER, "end" INTEGER);
+CREATE TABLE nodes (iri TEXT, label TEXT, category TEXT, begin INTEGER, "end" INTEGER, href TEXT);
 CREATE TABLE edges (iri TEXT, source INTEGER, target INTEGER, kind TEXT, kind_label TEXT, label TEXT,
                     begin INTEGER, "end" INTEGER, inside INTEGER, dated INTEGER, bits INTEGER,
-                    first INTEGER, last INTEGER);
-CREATE TABLE claims (edge INTEGER, iri TEXT, bit INTEGER, summary TEXT, hedged INTEGER);
-CREATE TABLE claim_agents (claim INTEGER, iri TEXT, label TEXT);
+                    first INTEGER, last INTEGER, href TEXT);
+CREATE TABLE claims (edge INTEGER, iri TEXT, bit INTEGER, summary TEXT, hedged INTEGER, href TEXT);
+CREATE TABLE claim_agents (claim INTEGER, iri TEXT, label TEXT, href TEXT);
 CREATE INDEX claims_by_edge ON claims (edge);
 CREATE INDEX claim_agents_by_claim ON claim_agents (claim);
 CREATE TABLE span (first INTEGER, last INTEGER);
 """
+CHUNK = 2000  # edges an answer reads and encodes at a time: what it holds at once
 
 
 @dataclass(frozen=True)
@@ -277,9 +292,9 @@ def _years(network: Network) -> tuple[int, int] | None:
     return (min(found), max(found)) if found else None
 
 
-def write_db(con: sqlite3.Connection, network: Network) -> None:
-    """``network`` into its tables (``SCHEMA``) in ``con``: nodes in their labels' order, edges and
-    claims in the order of network-edges.rq."""
+def write_db(con: sqlite3.Connection, network: Network, href: Callable[[str], str | None]) -> None:
+    """``network`` into its tables (``SCHEMA``) in ``con``, linked by ``href``: nodes in their labels'
+    order, edges and claims in the order of network-edges.rq."""
     con.executescript(SCHEMA)
     bit = {slug: n for n, slug in enumerate(network.statuses)}
     edges_of = {s: sum(s in e.statuses for e in network.edges) for s in network.statuses}
@@ -288,29 +303,30 @@ def write_db(con: sqlite3.Connection, network: Network) -> None:
     ordered = sorted(network.nodes.values(), key=lambda n: n.label.lower())
     number = {n.iri: i for i, n in enumerate(ordered, 1)}
     con.executemany(
-        'INSERT INTO nodes (rowid, iri, label, category, begin, "end") VALUES (?, ?, ?, ?, ?, ?)',
-        [(number[n.iri], n.iri, n.label, n.category, n.begin, n.end) for n in ordered],
+        'INSERT INTO nodes (rowid, iri, label, category, begin, "end", href) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [(number[n.iri], n.iri, n.label, n.category, n.begin, n.end, href(n.iri)) for n in ordered],
     )
+    edges: list[tuple[Any, ...]] = []
     claims: list[tuple[Any, ...]] = []
-    agents: list[tuple[int, str, str]] = []
+    agents: list[tuple[Any, ...]] = []
     for i, e in enumerate(network.edges, 1):
         first, last = _holds(e, network.nodes)
         bits = sum(1 << bit[s] for s in e.statuses)
-        con.execute(
-            "INSERT INTO edges (rowid, iri, source, target, kind, kind_label, label, begin, \"end\", inside, "
-            "dated, bits, first, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (i, e.iri, number[e.source], number[e.target], e.kind, e.kind_label, e.label, e.begin, e.end,
-             e.inside, e.dated, bits, first, last),
-        )  # fmt: skip
+        edges.append((i, e.iri, number[e.source], number[e.target], e.kind, e.kind_label, e.label, e.begin,
+                      e.end, e.inside, e.dated, bits, first, last, href(e.iri)))  # fmt: skip
         for c in e.claims:
-            claims.append((len(claims) + 1, i, c.iri, 1 << bit[c.status], c.summary, c.hedged))
-            agents += [(len(claims), a.iri, a.label) for a in c.agents]
-    con.executemany("INSERT INTO claims (rowid, edge, iri, bit, summary, hedged) VALUES (?, ?, ?, ?, ?, ?)",
-                    claims)  # fmt: skip
-    con.executemany("INSERT INTO claim_agents VALUES (?, ?, ?)", agents)
+            claims.append((len(claims) + 1, i, c.iri, 1 << bit[c.status], c.summary, c.hedged, href(c.iri)))
+            agents += [(len(claims), a.iri, a.label, href(a.iri)) for a in c.agents]
+    con.executemany(f"INSERT INTO edges (rowid, {_EDGE}) VALUES ({', '.join('?' * 15)})", edges)
+    con.executemany("INSERT INTO claims (rowid, edge, iri, bit, summary, hedged, href) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?)", claims)  # fmt: skip
+    con.executemany("INSERT INTO claim_agents VALUES (?, ?, ?, ?)", agents)
     span = _years(network)
     if span:
         con.execute("INSERT INTO span VALUES (?, ?)", span)
+
+
+_EDGE = 'iri, source, target, kind, kind_label, label, begin, "end", inside, dated, bits, first, last, href'
 
 
 def read_facts(con: sqlite3.Connection) -> Facts:
@@ -322,23 +338,74 @@ def read_facts(con: sqlite3.Connection) -> Facts:
                  (span[0], span[1]) if span else None, categories)  # fmt: skip
 
 
-def _shown(facts: Facts, year: int | None, statuses: Iterable[str], undated: bool) -> tuple[str, list[Any]]:
-    """The WHERE clause on ``edges e`` (and its values): the edges as of ``year`` (None: all years) that a
-    claim of ``statuses`` draws, with or without the ``undated``."""
-    clauses, values = ["e.bits & ?"], [facts.bits(statuses)]
-    if not undated:
-        clauses.append("e.dated")
-    if year is not None:
-        clauses.append("(e.first IS NULL OR e.first <= ?) AND (e.last IS NULL OR e.last >= ?)")
-        values += [year, year]
-    return " AND ".join(clauses), values
+@dataclass(frozen=True)
+class _Shown:
+    """The edges a request shows, as SQL: a ``shown`` table of their rowids (``cte``, with ``values``)."""
+
+    facts: Facts
+    year: int | None  # as of that year (None: all years)
+    statuses: tuple[str, ...]  # drawn by claims of these statuses, each edge with those claims only
+    undated: bool  # edges the data do not date too
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, values = ["e.bits & ?"], [self.facts.bits(self.statuses)]
+        if not self.undated:
+            clauses.append("e.dated")
+        if self.year is not None:
+            clauses.append("(e.first IS NULL OR e.first <= ?) AND (e.last IS NULL OR e.last >= ?)")
+            values += [self.year, self.year]
+        return " AND ".join(clauses), values
+
+    def cte(self, after: int = 0, offset: int = 0, limit: int = -1) -> tuple[str, list[Any]]:
+        """Edges ``offset`` to ``offset + limit`` (-1: all) of those after rowid ``after``, in rowid order."""
+        where, values = self.where()
+        cte = f"WITH shown AS (SELECT rowid AS n FROM edges e WHERE {where} AND e.rowid > ? "
+        return cte + "ORDER BY rowid LIMIT ? OFFSET ?) ", [*values, after, limit, offset]
+
+    def nodes(self, con: sqlite3.Connection, cte: str, values: list[Any]) -> Iterator[Node]:
+        """The ends of the edges ``cte`` shows, in their labels' order."""
+        for iri, label, category, begin, end, href in con.execute(
+            cte + 'SELECT n.iri, n.label, n.category, n.begin, n."end", n.href FROM nodes n WHERE n.rowid IN '
+            "(SELECT e.source FROM edges e JOIN shown ON e.rowid = shown.n "
+            "UNION SELECT e.target FROM edges e JOIN shown ON e.rowid = shown.n) ORDER BY n.rowid",
+            values,
+        ):
+            yield Node(iri, label, category, begin, end, href)
+
+    def edges(self, con: sqlite3.Connection, cte: str, values: list[Any]) -> list[tuple[int, Edge]]:
+        """The edges ``cte`` shows with their rowids, each with its claims of the chosen statuses."""
+        names = list(self.facts.statuses)
+        claims: dict[int, dict[int, ClaimRef]] = {}  # edge -> claim -> claim (agents added as read)
+        for edge, claim, iri, bit, summary, hedged, href, agent, label, agent_href in con.execute(
+            cte + "SELECT c.edge, c.rowid, c.iri, c.bit, c.summary, c.hedged, c.href, a.iri, a.label, a.href "
+            "FROM claims c JOIN shown ON c.edge = shown.n JOIN claim_agents a ON a.claim = c.rowid "
+            "WHERE c.bit & ? ORDER BY c.rowid, a.rowid",
+            [*values, self.facts.bits(self.statuses)],
+        ):
+            of_edge = claims.setdefault(edge, {})
+            known = of_edge.get(claim)
+            if known is None:
+                status = names[bit.bit_length() - 1]
+                known = ClaimRef(iri, status, self.facts.statuses[status], summary, bool(hedged), (), href)
+            of_edge[claim] = replace(known, agents=(*known.agents, Agent(agent, label, agent_href)))
+        found = con.execute(
+            cte + 'SELECT e.rowid, e.iri, s.iri, t.iri, e.kind, e.kind_label, e.label, e.begin, e."end", '
+            "e.inside, e.href FROM edges e JOIN shown ON e.rowid = shown.n "
+            "JOIN nodes s ON s.rowid = e.source JOIN nodes t ON t.rowid = e.target ORDER BY e.rowid",
+            values,
+        )
+        return [
+            (n, Edge(iri, source, target, kind, kind_label, label, begin, end, inside,
+                     tuple(claims[n].values()), href))
+            for n, iri, source, target, kind, kind_label, label, begin, end, inside, href in found
+        ]  # fmt: skip
 
 
 def count(
     con: sqlite3.Connection, facts: Facts, year: int | None, statuses: Iterable[str], undated: bool
 ) -> tuple[int, int]:
     """How many nodes and edges ``part`` would show without a limit."""
-    where, values = _shown(facts, year, statuses, undated)
+    where, values = _Shown(facts, year, tuple(statuses), undated).where()
     edges = con.execute(f"SELECT count(*) FROM edges e WHERE {where}", values).fetchone()[0]
     nodes = con.execute(
         f"SELECT count(*) FROM (SELECT e.source FROM edges e WHERE {where} "
@@ -355,65 +422,39 @@ def part(
     """Edges ``offset`` to ``offset + limit`` (-1: all) of the network as of ``year`` (None: all years)
     that claims of ``statuses`` draw (each with those claims only; ``undated``: edges the data do not
     date too), in network-edges.rq's order, and their ends in their labels' order."""
-    where, values = _shown(facts, year, statuses, undated)
-    shown = f"WITH shown AS (SELECT rowid AS n FROM edges e WHERE {where} ORDER BY rowid LIMIT ? OFFSET ?)"
-    values += [limit, offset]
-    found = con.execute(
-        shown + ' SELECT n.rowid, n.iri, n.label, n.category, n.begin, n."end" FROM nodes n WHERE n.rowid IN '
-        "(SELECT e.source FROM edges e JOIN shown ON e.rowid = shown.n "
-        "UNION SELECT e.target FROM edges e JOIN shown ON e.rowid = shown.n) ORDER BY n.rowid",
-        values,
-    )
-    iri_of, nodes = {}, {}
-    for n, iri, label, category, begin, end in found:
-        iri_of[n], nodes[iri] = iri, Node(iri, label, category, begin, end)
-    names = list(facts.statuses)
-    claims: dict[int, dict[int, ClaimRef]] = {}  # edge -> claim -> claim
-    for edge, claim, iri, bit, summary, hedged, agent, label in con.execute(
-        shown + " SELECT c.edge, c.rowid, c.iri, c.bit, c.summary, c.hedged, a.iri, a.label FROM claims c "
-        "JOIN shown ON c.edge = shown.n JOIN claim_agents a ON a.claim = c.rowid WHERE c.bit & ? "
-        "ORDER BY c.rowid, a.rowid",
-        [*values, facts.bits(statuses)],
-    ):
-        of_edge = claims.setdefault(edge, {})
-        if claim not in of_edge:
-            status = names[bit.bit_length() - 1]
-            of_edge[claim] = ClaimRef(iri, status, facts.statuses[status], summary, bool(hedged), ())
-        of_edge[claim] = replace(of_edge[claim], agents=(*of_edge[claim].agents, Agent(agent, label)))
-    edges = [
-        Edge(iri, iri_of[source], iri_of[target], kind, kind_label, label, begin, end, inside,
-             tuple(claims[n].values()))
-        for n, iri, source, target, kind, kind_label, label, begin, end, inside in con.execute(
-            shown + " SELECT e.rowid, e.iri, e.source, e.target, e.kind, e.kind_label, e.label, e.begin, "
-            "e.\"end\", e.inside FROM edges e JOIN shown ON e.rowid = shown.n ORDER BY e.rowid",
-            values,
-        )
-    ]  # fmt: skip
-    return Network(nodes, edges, facts.statuses)
+    shown = _Shown(facts, year, tuple(statuses), undated)
+    cte, values = shown.cte(offset=offset, limit=limit)
+    nodes = {n.iri: n for n in shown.nodes(con, cte, values)}
+    return Network(nodes, [e for _, e in shown.edges(con, cte, values)], facts.statuses)
 
 
 def answer(
-    con: sqlite3.Connection, facts: Facts, year: int | None, statuses: list[str], undated: bool,
-    href: Callable[[str], str | None],
-) -> dict[str, Any]:  # fmt: skip
-    """The body of /network.json: the network as of ``year`` shown by claims of ``statuses`` (``part``),
-    with what the page's form offers (the years, the statuses)."""
+    con: sqlite3.Connection, facts: Facts, year: int | None, statuses: list[str], undated: bool
+) -> Iterator[bytes]:
+    """The body of /network.json, as ``encode`` writes it, in pieces of ``CHUNK`` nodes or edges (never
+    the whole network at once: 83 MB of JSON at 10M triples for every status): the network as of
+    ``year`` shown by claims of ``statuses`` (``part``), with what the page's form offers (the years,
+    the statuses)."""
     span = facts.years
-    return {
+    head = {
         "year": year,
         "statuses": statuses,
         "undated": undated,
         "years": {"min": span[0], "max": span[1]} if span else None,
         "statusOptions": [{"slug": s, "label": label} for s, label in facts.statuses.items()],
-        **to_json(part(con, facts, year, statuses, undated), href),
     }
-
-
-def encode(body: dict[str, Any]) -> bytes:
-    """``body`` as JSON, as the app's ``jsonify`` writes it outside debug mode (compact, keys in their
-    order: web/app.py, ASCII, a newline at the end): the file written at build and an answer made per
-    request are alike."""
-    return (json.dumps(body, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
+    yield encode(head)[: -len(b"}\n")] + b',"nodes":['
+    shown = _Shown(facts, year, tuple(statuses), undated)
+    nodes, first = shown.nodes(con, *shown.cte()), True
+    while batch := list(islice(nodes, CHUNK)):
+        yield (b"" if first else b",") + b",".join(_dumps(node_json(n)) for n in batch)
+        first = False
+    yield b'],"edges":['
+    after = 0
+    while edges := shown.edges(con, *shown.cte(after=after, limit=CHUNK)):
+        yield (b"," if after else b"") + b",".join(_dumps(edge_json(e)) for _, e in edges)
+        after = edges[-1][0]
+    yield b"]}\n"
 
 
 def write_network(store: Store, release_folder: Path, into: Path | None = None) -> int:
@@ -427,11 +468,10 @@ def write_network(store: Store, release_folder: Path, into: Path | None = None) 
     con = sqlite3.connect(folder / DB)
     try:
         with con:
-            write_db(con, network)
-        body = answer(con, read_facts(con), None, list(DEFAULT_STATUSES), True, cache(Urls(store.base).href))
+            write_db(con, network, cache(Urls(store.base).href))
+        data = b"".join(answer(con, read_facts(con), None, list(DEFAULT_STATUSES), True))
     finally:
         con.close()
-    data = encode(body)
     path = folder / FILE
     path.write_bytes(data)
     # mtime 0: the same release gives the same bytes; level 6 (zlib's default): 9 saves ~1% for 2x the time.

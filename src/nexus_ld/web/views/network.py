@@ -6,8 +6,8 @@ from the release's page tables a page at a time; this module reads the request p
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
-from functools import cache, partial
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
@@ -21,13 +21,11 @@ from nexus_ld.pipeline.publish.network import (
     Facts,
     answer,
     count,
-    encode,
     part,
     read_facts,
 )
 from nexus_ld.pipeline.publish.tables import open_paged, stored
 from nexus_ld.pipeline.publish.timeline import Event, events_count, events_page, events_speaker
-from nexus_ld.urls import Urls
 from nexus_ld.web.caching import MAX_AGE
 from nexus_ld.web.paging import page_of
 from nexus_ld.web.state import current_state
@@ -91,11 +89,12 @@ def _open() -> tuple[sqlite3.Connection, Facts]:
         raise
 
 
-def _href() -> Callable[[str], str | None]:
-    """``Urls.href`` remembered for the release served: /network.json links every node, edge, claim
-    and agent of the network (50,000 links at 1M), the same ones on every request."""
-    state = current_state()
-    return state.once("network:href", lambda: cache(Urls(state.store.base).href))
+def _closing(con: sqlite3.Connection, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces``, then ``con`` closed (also when the client leaves before the end)."""
+    try:
+        yield from pieces
+    finally:
+        con.close()
 
 
 def _stored() -> Path:
@@ -120,10 +119,13 @@ def network_json() -> Response:
         try:
             year = year_param(facts.years, None)
             statuses = status_param(facts.statuses, DEFAULT_STATUSES)
-            body = answer(con, facts, year, statuses, undated_param(), _href())
-        finally:
+            undated = undated_param()
+        except BaseException:
             con.close()
-        response = Response(encode(body), mimetype="application/json")
+            raise
+        # Sent as it is read (83 MB at 10M triples for every status): the connection closes at its end.
+        pieces = _closing(con, answer(con, facts, year, statuses, undated))
+        response = Response(pieces, mimetype="application/json")
     response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
     return response
 
