@@ -262,6 +262,28 @@ def test_network_json_is_written_at_build_and_sent_as_stored(built, store, monke
     assert {e["id"] for e in json.loads(stored)["edges"]} == shown and shown
 
 
+def test_a_network_answer_with_parameters_is_streamed_compressed_and_cached_as_any_answer(built):
+    """/network.json?status=all is sent as it is read from network.sqlite (no Content-Length); a
+    client that takes brotli or gzip gets it compressed, the same JSON; it carries the release's ETag,
+    Vary: Accept-Encoding, and a 304 on that ETag; a bad parameter is still a 400 before any byte."""
+    import brotli
+
+    client = make_app(built).test_client()
+    plain = client.get("/network.json?status=all", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.is_streamed and "Content-Length" not in plain.headers
+    body = plain.get_data()
+    assert len(json.loads(body)["edges"]) > 50 and "Accept-Encoding" in plain.headers["Vary"]
+    for encoding, unpack in (("gzip", gzip.decompress), ("br", brotli.decompress)):
+        packed = client.get("/network.json?status=all", headers={"Accept-Encoding": encoding})
+        assert packed.headers["Content-Encoding"] == encoding
+        assert packed.headers["ETag"] == plain.headers["ETag"]
+        assert unpack(packed.get_data()) == body
+    again = client.get("/network.json?status=all", headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    bad = client.get("/network.json?status=all&year=soon", headers={"Accept": "text/plain"})
+    assert bad.status_code == 400 and "year must be a year" in bad.get_data(as_text=True)
+
+
 def test_a_timeline_page_past_the_first_holds_the_next_events(built, store):
     """With 10 events a page, page 2 shows the 11th to 20th event of the whole ordered timeline (as
     the timeline query orders them), with pager links; a status filter pages its own events and the
