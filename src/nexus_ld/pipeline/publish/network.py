@@ -375,19 +375,23 @@ class _Shown:
     def edges(self, con: sqlite3.Connection, cte: str, values: list[Any]) -> list[tuple[int, Edge]]:
         """The edges ``cte`` shows with their rowids, each with its claims of the chosen statuses."""
         names = list(self.facts.statuses)
-        claims: dict[int, dict[int, ClaimRef]] = {}  # edge -> claim -> claim (agents added as read)
+        # edge -> claim -> (its fields, its link, its agents as read): each ClaimRef made once, whole.
+        read: dict[int, dict[int, tuple[tuple[str, str, str, str, bool], str | None, list[Agent]]]] = {}
         for edge, claim, iri, bit, summary, hedged, href, agent, label, agent_href in con.execute(
             cte + "SELECT c.edge, c.rowid, c.iri, c.bit, c.summary, c.hedged, c.href, a.iri, a.label, a.href "
             "FROM claims c JOIN shown ON c.edge = shown.n JOIN claim_agents a ON a.claim = c.rowid "
             "WHERE c.bit & ? ORDER BY c.rowid, a.rowid",
             [*values, self.facts.bits(self.statuses)],
         ):
-            of_edge = claims.setdefault(edge, {})
-            known = of_edge.get(claim)
-            if known is None:
+            of_edge = read.setdefault(edge, {})
+            if claim not in of_edge:
                 status = names[bit.bit_length() - 1]
-                known = ClaimRef(iri, status, self.facts.statuses[status], summary, bool(hedged), (), href)
-            of_edge[claim] = replace(known, agents=(*known.agents, Agent(agent, label, agent_href)))
+                of_edge[claim] = ((iri, status, self.facts.statuses[status], summary, bool(hedged)), href, [])
+            of_edge[claim][2].append(Agent(agent, label, agent_href))
+        claims = {
+            edge: tuple(ClaimRef(*fields, tuple(agents), href) for fields, href, agents in of_edge.values())
+            for edge, of_edge in read.items()
+        }
         found = con.execute(
             cte + 'SELECT e.rowid, e.iri, s.iri, t.iri, e.kind, e.kind_label, e.label, e.begin, e."end", '
             "e.inside, e.href FROM edges e JOIN shown ON e.rowid = shown.n "
@@ -395,8 +399,7 @@ class _Shown:
             values,
         )
         return [
-            (n, Edge(iri, source, target, kind, kind_label, label, begin, end, inside,
-                     tuple(claims[n].values()), href))
+            (n, Edge(iri, source, target, kind, kind_label, label, begin, end, inside, claims[n], href))
             for n, iri, source, target, kind, kind_label, label, begin, end, inside, href in found
         ]  # fmt: skip
 
