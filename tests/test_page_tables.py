@@ -16,12 +16,12 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from nexus_ld.pipeline.publish import network as network_module
-from nexus_ld.pipeline.publish import releases
+from nexus_ld.pipeline.publish import network_db, releases
 from nexus_ld.pipeline.publish.counts import listing_row
-from nexus_ld.pipeline.publish.network import DB as NETWORK_DB
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
-from nexus_ld.pipeline.publish.network import answer, count, encode, load_network, part, read_facts
+from nexus_ld.pipeline.publish.network import encode, load_network
+from nexus_ld.pipeline.publish.network_db import DB as NETWORK_DB
+from nexus_ld.pipeline.publish.network_db import answer, count, part, read_facts
 from nexus_ld.pipeline.publish.pages import NETWORK_FILES, missing_page_tables, table_files
 from nexus_ld.pipeline.publish.tables import (
     FOLDER,
@@ -190,7 +190,7 @@ def test_the_network_tables_answer_as_the_whole_network_in_memory_did(built, sto
     whole = part(con, facts, 2014, statuses, True)
     assert part(con, facts, 2014, statuses, True, 10, 7).edges == whole.edges[10:17]
     old = encode(oracle.answer(network, None, statuses, True, href))
-    monkeypatch.setattr(network_module, "CHUNK", 3)
+    monkeypatch.setattr(network_db, "CHUNK", 3)
     pieces = list(answer(con, facts, None, statuses, True))
     assert len(pieces) > len(whole.edges) / 3 and b"".join(pieces) == old
     con.close()

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nexus_ld.pipeline.publish import releases
-from nexus_ld.pipeline.publish.network import DB as NETWORK_DB
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
-from nexus_ld.pipeline.publish.network import write_network
+from nexus_ld.pipeline.publish.network_db import DB as NETWORK_DB
+from nexus_ld.pipeline.publish.network_db import write_network
 from nexus_ld.pipeline.publish.tables import FOLDER as TABLES
 from nexus_ld.pipeline.publish.tables import PAGED, QUERIES, plain_rows, write_tables
 from nexus_ld.pipeline.publish.timeline import write_events

@@ -8,8 +8,9 @@ The listings and the claims are read a page at a time, never whole (a page shows
 or 170,000 claims at 10M): they go into one SQLite file (``paged.sqlite``): a table per listing whose
 rowid is the listing's order, read by rowid (``read_rows``), and the claims with their agents,
 indexed by status and agent, whose rowid is claims.rq's order (``claims_page``, ``claims_speaker``).
-What a page draws or groups whole (the timeline, the network) stays JSON, read once per release and
-server process (``read_table``).
+The timeline's events go into ``paged.sqlite`` too (timeline.py); the network's three tables stay JSON,
+read at build into ``network.sqlite`` (network_db.py); the agents who make claims and the contribution
+notes stay JSON, read once per release and server process (``read_table``).
 
 The tables sit beside release.json, so a server over a remote store (``serve --store URL``) reads the
 same ones as over the embedded store: the pages are the same whichever store answers ``/sparql``.

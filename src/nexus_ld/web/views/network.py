@@ -13,17 +13,8 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.pipeline.publish.network import (
-    DB,
-    DEFAULT_STATUSES,
-    FILE,
-    LEGEND,
-    Facts,
-    answer,
-    count,
-    part,
-    read_facts,
-)
+from nexus_ld.pipeline.publish.network import DEFAULT_STATUSES, FILE, LEGEND
+from nexus_ld.pipeline.publish.network_db import DB, Facts, answer, count, part, read_facts
 from nexus_ld.pipeline.publish.tables import open_paged, stored
 from nexus_ld.pipeline.publish.timeline import Event, events_count, events_page, events_speaker
 from nexus_ld.web.caching import MAX_AGE

@@ -164,8 +164,7 @@ def claims() -> str:
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
     if status and status not in {s["slug"] for s in statuses}:
         raise BadRequest(f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}")
-    agents = _claim_agents()
-    who, matches = _who()
+    agents, who, matches = _who()
     if who and len(matches) == 1:  # a name that names one agent filters by it
         agent = matches[0]["key"]
     chosen = next((a for a in agents if a["key"] == agent), None) if agent else None
@@ -189,8 +188,7 @@ def claims() -> str:
 def claim_agents() -> str:
     """Everyone claims are attributed to, most claims first, a page at a time (``?who=``: those whose
     name holds it): where the claims page's facet says "all"."""
-    agents = _claim_agents()
-    who, matches = _who()
+    agents, who, matches = _who()
     rows = matches if who else agents
     page, pages, size = page_of(len(rows))
     return render_template(
@@ -202,22 +200,18 @@ def claim_agents() -> str:
 MAX_WHO = 200  # characters of a name typed in the claims filter
 
 
-def _claim_agents() -> list[dict[str, Any]]:
-    return kept("claim-agents", partial(_agents, _urls()))
-
-
-def _who() -> tuple[str, list[dict[str, Any]]]:
-    """``?who=`` (a name or part of one; 400 past ``MAX_WHO`` characters) and the agents it names,
-    most claims first: the one whose name it is, if only one's is, else all whose name holds it."""
+def _who() -> tuple[list[dict[str, Any]], str, list[dict[str, Any]]]:
+    """The agents who make claims (most claims first), ``?who=`` (a name or part of one; 400 past
+    ``MAX_WHO`` characters) and the agents it names: the one whose name it is, if only one's is, else
+    all whose name holds it."""
+    agents = kept("claim-agents", partial(_agents, _urls()))
     who = " ".join(request.args.get("who", "").split())
     if len(who) > MAX_WHO:
         raise BadRequest(f"who must be a name of at most {MAX_WHO} characters, not {len(who)}")
-    if not who:
-        return "", []
     wanted = who.casefold()
-    holding = [a for a in _claim_agents() if wanted in a["label"].casefold()]
+    holding = [a for a in agents if wanted in a["label"].casefold()] if who else []
     exact = [a for a in holding if a["label"].casefold() == wanted]
-    return who, exact if len(exact) == 1 else holding
+    return agents, who, exact if len(exact) == 1 else holding
 
 
 def _agents(urls: Urls, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
