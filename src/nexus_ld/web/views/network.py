@@ -130,7 +130,7 @@ def network_page() -> str:
         year = year_param(span, span[1] if span else None)
         statuses = status_param(facts.statuses, DEFAULT_STATUSES)
         undated = undated_param()
-        # The page's edges from the tables (by index: the cost of a page, not of the network).
+        # Counted over the edges' table (one scan, no objects made); the page's edges read by rowid.
         nodes, edges = count(con, facts, year, statuses, undated)
         page, pages, size = page_of(edges, current_state().settings.picture_page_size)
         shown = part(con, facts, year, statuses, undated, (page - 1) * size, size)
