@@ -49,7 +49,7 @@ CREATE TABLE statuses (slug TEXT, label TEXT, edges INTEGER);
 CREATE TABLE nodes (iri TEXT, label TEXT, category TEXT, begin INTEGER, "end" INTEGER, href TEXT);
 CREATE TABLE edges (iri TEXT, source INTEGER, target INTEGER, kind TEXT, kind_label TEXT, label TEXT,
                     begin INTEGER, "end" INTEGER, inside INTEGER, dated INTEGER, bits INTEGER,
-                    first INTEGER, last INTEGER, href TEXT);
+                    first INTEGER, last INTEGER, href TEXT, json BLOB);
 CREATE TABLE claims (edge INTEGER, iri TEXT, bit INTEGER, summary TEXT, hedged INTEGER, href TEXT);
 CREATE TABLE claim_agents (claim INTEGER, iri TEXT, label TEXT, href TEXT);
 CREATE INDEX claims_by_edge ON claims (edge);
@@ -124,6 +124,14 @@ def write_db(con: sqlite3.Connection, network: Network, href: Callable[[str], st
     span = _years(network)
     if span:
         con.execute("INSERT INTO span VALUES (?, ?)", span)
+    # Each edge's JSON with all its claims, as an answer writes it: what an answer sends of an edge whose
+    # claims it keeps all (every edge, for every status), without making its objects per request.
+    facts = read_facts(con)
+    shown, after = _Shown(facts, None, tuple(facts.statuses), True), 0
+    while made := shown.edges(con, *shown.cte(after=after, limit=CHUNK)):
+        written = [(dumps(edge_json(e)), n) for n, e in made]
+        con.executemany("UPDATE edges SET json = ? WHERE rowid = ?", written)
+        after = made[-1][0]
 
 
 _EDGE = 'iri, source, target, kind, kind_label, label, begin, "end", inside, dated, bits, first, last, href'
@@ -156,11 +164,16 @@ class _Shown:
             values += [self.year, self.year]
         return " AND ".join(clauses), values
 
-    def cte(self, after: int = 0, offset: int = 0, limit: int = -1) -> tuple[str, list[Any]]:
-        """Edges ``offset`` to ``offset + limit`` (-1: all) of those after rowid ``after``, in rowid order."""
+    def cte(
+        self, after: int = 0, offset: int = 0, limit: int = -1, upto: int = -1, cut: int = -1
+    ) -> tuple[str, list[Any]]:
+        """Edges ``offset`` to ``offset + limit`` (-1: all) of those after rowid ``after`` (and up to
+        ``upto``, -1: any; with a claim of the statuses of bits ``cut``, -1: any), in rowid order."""
         where, values = self.where()
         cte = f"WITH shown AS (SELECT rowid AS n FROM edges e WHERE {where} AND e.rowid > ? "
-        return cte + "ORDER BY rowid LIMIT ? OFFSET ?) ", [*values, after, limit, offset]
+        cte += "AND (? < 0 OR e.rowid <= ?) AND (? < 0 OR e.bits & ?) "
+        values += [after, upto, upto, cut, cut, limit, offset]
+        return cte + "ORDER BY rowid LIMIT ? OFFSET ?) ", values
 
     def nodes(self, con: sqlite3.Connection, cte: str, values: list[Any]) -> Iterator[Node]:
         """The ends of the edges ``cte`` shows, in their labels' order."""
@@ -253,10 +266,21 @@ def answer(
         yield (b"" if first else b",") + b",".join(dumps(node_json(n)) for n in batch)
         first = False
     yield b'],"edges":['
-    after = 0
-    while edges := shown.edges(con, *shown.cte(after=after, limit=CHUNK)):
-        yield (b"," if after else b"") + b",".join(dumps(edge_json(e)) for _, e in edges)
-        after = edges[-1][0]
+    after, cut = 0, sum(1 << n for n in range(len(facts.statuses))) & ~facts.bits(statuses)
+    cte, values = shown.cte(after=after, limit=CHUNK)
+    while rows := con.execute(
+        cte + "SELECT e.rowid, e.bits & ?, e.json FROM edges e JOIN shown ON e.rowid = shown.n "
+        "ORDER BY e.rowid",
+        [*values, cut],
+    ).fetchall():
+        # An edge with claims of other statuses too is made here with the chosen ones; the rest are stored.
+        made = {}
+        if any(other for _, other, _ in rows):
+            made = dict(shown.edges(con, *shown.cte(after=after, upto=rows[-1][0], cut=cut)))
+        yield (b"," if after else b"") + b",".join(dumps(edge_json(made[n])) if other else json
+                                                   for n, other, json in rows)  # fmt: skip
+        after = rows[-1][0]
+        cte, values = shown.cte(after=after, limit=CHUNK)
     yield b"]}\n"
 
 
