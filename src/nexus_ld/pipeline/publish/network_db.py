@@ -1,6 +1,7 @@
 """The network's tables (``tables/network.sqlite``), written by build (``write_network``): nodes in
-their labels' order, edges with the first and last year they hold in and the bits of their claims'
-statuses, claims and their agents, their links, and the counts the page's form shows (``Facts``). A
+their labels' order, edges with the first and last year they hold in, the bits of their claims'
+statuses and their JSON with all their claims, claims and their agents, their links, and the counts the
+page's form shows (``Facts``). A
 page or an answer with parameters reads from it only what it shows (``part``, ``count``, ``answer``):
 a server process never holds the whole network (250 MB at 10M triples). The filtering by year and
 status happens here, in one place (the web page's script only draws the answer of /network.json).

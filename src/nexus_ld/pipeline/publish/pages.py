@@ -21,7 +21,7 @@ from nexus_ld.pipeline.publish.timeline import write_events
 from nexus_ld.store.embedded import RELEASE_FILE, Store
 
 # Made of the other tables alone (write_network), without a query: a release that lacks only these gets
-# them in seconds (9-14 s at 10M triples, pages-s21.md) instead of the stage's every query (900 s at 10M).
+# them in seconds (under 30 s at 10M triples, pages-s21.md) instead of the stage's every query (900 s at 10M).
 NETWORK_FILES = (NETWORK_DB, NETWORK_FILE, NETWORK_FILE + ".gz")
 
 
