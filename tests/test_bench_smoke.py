@@ -225,7 +225,7 @@ def test_runner_reports_a_query_a_stale_build_fails_and_times_the_others(smoke, 
     _, work = smoke
     stale, out = tmp_path / "work", tmp_path / "results"
     shutil.copytree(work / "tiny", stale / "tiny", symlinks=True)
-    (stale / "tiny" / "build" / "current" / "tables" / "network-edges.json").unlink()  # an older build's
+    (stale / "tiny" / "build" / "current" / "tables" / "network.sqlite").unlink()  # an older build's
     run_bench("--reuse", "--servers-max", "1000", "--no-examples", "--out", str(out), "--work", str(stale))
     timed = {q["query"]: q for q in json.loads((out / "tiny.json").read_text(encoding="utf-8"))["queries"]}
     assert "network" in timed["page:/network"]["error"]

@@ -16,11 +16,13 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from nexus_ld.pipeline.publish import releases
+from nexus_ld.pipeline.publish import network_db, releases
 from nexus_ld.pipeline.publish.counts import listing_row
 from nexus_ld.pipeline.publish.network import FILE as NETWORK_FILE
-from nexus_ld.pipeline.publish.network import answer, filtered, load_network
-from nexus_ld.pipeline.publish.pages import missing_page_tables, table_files
+from nexus_ld.pipeline.publish.network import encode, load_network
+from nexus_ld.pipeline.publish.network_db import DB as NETWORK_DB
+from nexus_ld.pipeline.publish.network_db import answer, count, part, read_facts
+from nexus_ld.pipeline.publish.pages import NETWORK_FILES, missing_page_tables, table_files
 from nexus_ld.pipeline.publish.tables import (
     FOLDER,
     LISTED,
@@ -29,11 +31,15 @@ from nexus_ld.pipeline.publish.tables import (
     REMEDY,
     claims_page,
     listing_name,
+    open_paged,
     plain_rows,
     read_rows,
     read_table,
 )
 from nexus_ld.pipeline.publish.timeline import events_of, events_page, with_statuses
+from nexus_ld.store.embedded import Store
+from nexus_ld.urls import Urls
+from tests import network_oracle as oracle
 from tests.conftest import free_port, make_app, stop_process, wait_until_responds
 
 BASE = "https://w3id.org/nexus-ld/"
@@ -135,6 +141,61 @@ def test_tables_from_before_some_of_them_get_those_alone(built, tmp_path):
     assert make_app(built, build_dir=str(copy)).test_client().get("/events?page=2").status_code == 200
 
 
+def test_a_release_lacking_only_the_network_tables_gets_them_without_a_query(built, tmp_path, monkeypatch):
+    """The network's files are made of the other tables alone: a release whose tables predate
+    network.sqlite gets the same files build writes, and no query runs (the stage's queries take 900 s
+    at 10M triples)."""
+    copy, folder = _copy_without(built, tmp_path, *(f"{FOLDER}/{name}" for name in NETWORK_FILES))
+    asked: list[str] = []
+    named = Store.named
+
+    def spied(self, name, *args, **kwargs):
+        asked.append(name)
+        return named(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "named", spied)
+    said: list[str] = []
+    assert missing_page_tables(copy, said.append) is True and ", ".join(NETWORK_FILES) in said[0]
+    assert asked == []
+    session = releases.served_folder(built.build) / FOLDER
+    for name in NETWORK_FILES:
+        assert (folder / FOLDER / name).read_bytes() == (session / name).read_bytes(), name
+
+
+def test_the_network_tables_answer_as_the_whole_network_in_memory_did(built, store, monkeypatch):
+    """On every year of the bundled network's span (and none) × every set of its statuses × with and
+    without undated edges, /network.json's body read from network.sqlite is the one the whole network
+    in memory gave, byte for byte (tests/network_oracle.py, the code it replaces); ``count`` counts its
+    nodes and edges, and ``part`` with a limit is a slice of it. With a few edges a piece, the answer
+    comes in many pieces and is still the same."""
+    folder = releases.served_folder(built.build)
+    network = load_network(store.prefixes, folder)
+    href = Urls(store.base).href
+    con = open_paged(folder, "network", NETWORK_DB)
+    facts = read_facts(con)
+    statuses = list(network.statuses)
+    assert list(facts.statuses) == statuses and len(statuses) >= 5
+    span = oracle.years(network)
+    assert span is not None and facts.years == span
+    choices = [[s for n, s in enumerate(statuses) if mask >> n & 1] for mask in range(1, 1 << len(statuses))]
+    compared = 0
+    for year in [None, span[0] - 1, *range(span[0], span[1] + 1), span[1] + 1]:
+        for chosen in choices:
+            for undated in (True, False):
+                old = oracle.answer(network, year, chosen, undated, href)
+                assert b"".join(answer(con, facts, year, chosen, undated)) == encode(old), (year, chosen)
+                assert count(con, facts, year, chosen, undated) == (len(old["nodes"]), len(old["edges"]))
+                compared += bool(old["edges"])
+    assert compared > 1000  # the network is not empty in most of them
+    whole = part(con, facts, 2014, statuses, True)
+    assert part(con, facts, 2014, statuses, True, 10, 7).edges == whole.edges[10:17]
+    old = encode(oracle.answer(network, None, statuses, True, href))
+    monkeypatch.setattr(network_db, "CHUNK", 3)
+    pieces = list(answer(con, facts, None, statuses, True))
+    assert len(pieces) > len(whole.edges) / 3 and b"".join(pieces) == old
+    con.close()
+
+
 def test_a_listing_page_reads_its_rows_by_page(built, store, monkeypatch):
     """A listing page reads its 50 rows from the listings file, never the whole listing: page 2 of
     /events is rows 51 to 100 of listing.rq's order, asked of SQLite as one page."""
@@ -195,10 +256,32 @@ def test_network_json_is_written_at_build_and_sent_as_stored(built, store, monke
     assert made.status_code == 200 and made.data == stored
     network = load_network(store.prefixes, folder.parent)
     with app.app_context():
-        body = answer(network, None, ["reported-fact"], True, Urls(store.base).href)
+        body = oracle.answer(network, None, ["reported-fact"], True, Urls(store.base).href)
         assert jsonify(body).get_data() == stored
-    shown = {e.iri for e in filtered(network, None, ["reported-fact"]).edges}
+    shown = {e.iri for e in oracle.filtered(network, None, ["reported-fact"]).edges}
     assert {e["id"] for e in json.loads(stored)["edges"]} == shown and shown
+
+
+def test_a_network_answer_with_parameters_is_streamed_compressed_and_cached_as_any_answer(built):
+    """/network.json?status=all is sent as it is read from network.sqlite (no Content-Length); a
+    client that takes brotli or gzip gets it compressed, the same JSON; it carries the release's ETag,
+    Vary: Accept-Encoding, and a 304 on that ETag; a bad parameter is still a 400 before any byte."""
+    import brotli
+
+    client = make_app(built).test_client()
+    plain = client.get("/network.json?status=all", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.is_streamed and "Content-Length" not in plain.headers
+    body = plain.get_data()
+    assert len(json.loads(body)["edges"]) > 50 and "Accept-Encoding" in plain.headers["Vary"]
+    for encoding, unpack in (("gzip", gzip.decompress), ("br", brotli.decompress)):
+        packed = client.get("/network.json?status=all", headers={"Accept-Encoding": encoding})
+        assert packed.headers["Content-Encoding"] == encoding
+        assert packed.headers["ETag"] == plain.headers["ETag"]
+        assert unpack(packed.get_data()) == body
+    again = client.get("/network.json?status=all", headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    bad = client.get("/network.json?status=all&year=soon", headers={"Accept": "text/plain"})
+    assert bad.status_code == 400 and "year must be a year" in bad.get_data(as_text=True)
 
 
 def test_a_timeline_page_past_the_first_holds_the_next_events(built, store):
@@ -278,7 +361,7 @@ def test_the_network_table_is_paged_and_its_links_keep_the_choice(built, store):
     client = make_app(built, picture_page_size=10).test_client()
     network = load_network(store.prefixes, releases.served_folder(built.build))
     statuses = list(network.statuses)
-    shown = [e.iri[len(BASE + "id/") :] for e in filtered(network, 2014, statuses, True).edges]
+    shown = [e.iri[len(BASE + "id/") :] for e in oracle.filtered(network, 2014, statuses, True).edges]
     assert len(shown) > 20
     query = "year=2014&" + "&".join("status=" + s for s in statuses)
     first, second = page(client, f"/network?{query}"), page(client, f"/network?{query}&page=2")

@@ -29,6 +29,33 @@ def test_the_search_box_in_the_navigation_finds_a_person(page: Page):
     shot(page, "site-search")
 
 
+def test_the_claims_facet_finds_an_agent_by_name_and_links_to_all_of_them(page: Page):
+    """/claims offers the agents with most claims (10 of the bundled data's 15); one outside them is
+    found by typing part of a name in the form, without JavaScript's help, and the facet's "all"
+    link lists every agent, each a link to their claims."""
+    page.goto("/claims")
+    facet = page.locator("section.facet")
+    expect(facet.locator("ul.facet-values li")).to_have_count(10)
+    expect(facet.locator("ul.facet-values")).not_to_contain_text("Latif Mehsud")
+    everyone = page.locator("p.lead").inner_text()
+    box = page.locator("form.filters input[name=who]")
+    box.fill("latif")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/claims\?status=&who=latif$"))
+    expect(facet.locator("li.selected")).to_contain_text("Latif Mehsud")
+    expect(page.locator("p.lead")).to_have_text(re.compile(r"^\d claims? match\.$"))
+    assert page.locator("p.lead").inner_text() != everyone
+    expect(box).to_have_value("Latif Mehsud")
+    shot(page, "site-claims-facet")
+    facet.locator("a.more").click()
+    page.wait_for_url(re.compile(r"/claims/agents$"))
+    expect(page.locator("table.listing tbody tr")).to_have_count(15)
+    page.locator("table.listing a", has_text="Borhan Osman").click()
+    page.wait_for_url(re.compile(r"/claims\?agent=person(%2F|/)borhan-osman$"))
+    expect(facet.locator("li.selected")).to_contain_text("Borhan Osman")
+    expect(box).to_have_value("Borhan Osman")
+
+
 def test_the_navigation_fits_on_one_row_at_1280_px(page: Page):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto("/")

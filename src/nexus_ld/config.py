@@ -96,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("page_size", 50, "Rows per page on listings, claims and incoming links."),
     Setting(
+        "facet_size", 10, "Agents in the claims page's 'Said by' facet, most claims first (others: by name)."
+    ),
+    Setting(
         "picture_page_size", 100, "Events per page of the timeline; links per page of the network's table."
     ),
     Setting(

@@ -1,10 +1,10 @@
 """The page tables of the release served, as the pages read them (``listed``, ``kept``), and the page of
-rows a request asks for (``?page=``: ``page_of``, ``paged``). The tables are written by ``build``
+rows a request asks for (``?page=``: ``page_of``). The tables are written by ``build``
 (pipeline/publish/tables.py) so that no page sorts or reads everything per request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request
@@ -44,9 +44,3 @@ def page_of(total: int, size: int | None = None) -> tuple[int, int, int]:
     if page > pages:
         raise BadRequest(f"page {page} is past the last page ({pages})")
     return page, pages, size
-
-
-def paged(rows: Sequence[T], size: int | None = None) -> tuple[Sequence[T], int, int]:
-    """The requested page of ``rows`` (``page_of``): (its rows, page, pages)."""
-    page, pages, size = page_of(len(rows), size)
-    return rows[(page - 1) * size : page * size], page, pages

@@ -3,28 +3,20 @@ memberships, each with the claims behind it), and the network as of a year and f
 
 Built from the answers of three named queries (``network-edges``, ``network-nodes``,
 ``network-lifespans``), which build keeps as the release's page tables (pipeline/publish/tables.py):
-made once per release, never per request. The filtering by year and status happens here, in one
-place (the web page's script only draws the answer of /network.json).
-
-The answer of ``/network.json`` without parameters (the whole network: every year, reported facts,
-undated edges too) is written by build as ``tables/network.json`` with its gzip beside it
-(``write_network``): 4.3 MB at 1M triples, the same bytes for every request of the release, sent as
-a file. An answer with parameters is made from the network per request (``answer``, ``encode``).
+``load_network`` makes the whole network of them, at build only; ``network_db.py`` writes it into the
+tables a request reads what it shows of (``tables/network.sqlite``), and /network.json of those.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from nexus_ld.pipeline.publish.tables import FOLDER, read_table
-from nexus_ld.store.embedded import Store
-from nexus_ld.urls import Urls
+from nexus_ld.pipeline.publish.tables import read_table
 
 # Which status colours an edge drawn from claims of several statuses (the first one present).
 STATUS_ORDER = (
@@ -52,6 +44,7 @@ LEGEND = [(name, label, shape) for name, label, _, shape in CATEGORIES] + [(OTHE
 class Agent:
     iri: str
     label: str
+    href: str | None = None  # where a page links for it (Urls.href), as build wrote it
 
 
 @dataclass(frozen=True)
@@ -62,6 +55,7 @@ class ClaimRef:
     summary: str
     hedged: bool
     agents: tuple[Agent, ...]
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +70,7 @@ class Edge:
     end: int | None
     inside: int | None
     claims: tuple[ClaimRef, ...]
+    href: str | None = None
 
     @property
     def dated(self) -> bool:
@@ -103,6 +98,7 @@ class Node:
     category: str
     begin: int | None = None  # founding (groups) from a reported-fact event
     end: int | None = None  # death or dissolution from a reported-fact event
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,12 +106,6 @@ class Network:
     nodes: dict[str, Node]
     edges: list[Edge]
     statuses: dict[str, str] = field(default_factory=dict)  # slug -> label, of all edge claims
-
-    @property
-    def years(self) -> tuple[int, int] | None:
-        found = [y for e in self.edges for y in (e.begin, e.end, e.inside) if y is not None]
-        found += [y for n in self.nodes.values() for y in (n.begin, n.end) if y is not None]
-        return (min(found), max(found)) if found else None
 
 
 def slug(iri: str) -> str:
@@ -203,97 +193,33 @@ def _nodes(prefixes: Mapping[str, str], release_folder: Path) -> dict[str, Node]
     }
 
 
-def holds_in(edge: Edge, year: int, nodes: dict[str, Node]) -> bool:
-    """Whether ``edge`` is part of the network as of ``year``.
-
-    It holds from its beginning (or the year it is known to hold in) to its end, where the data give
-    them, and only while both ends exist (not before a founding, not after a death or dissolution
-    stated as reported fact). An undated edge is bounded by its ends' lifespans alone.
-    """
-    begin = edge.begin if edge.begin is not None else edge.inside
-    if (begin is not None and year < begin) or (edge.end is not None and year > edge.end):
-        return False
-    for iri in (edge.source, edge.target):
-        node = nodes[iri]
-        if (node.begin is not None and year < node.begin) or (node.end is not None and year > node.end):
-            return False
-    return True
+def node_json(n: Node) -> dict[str, Any]:
+    """A node as cytoscape-ready plain data, with its link."""
+    return {"id": n.iri, "label": n.label, "category": n.category, "href": n.href,
+            "begin": n.begin, "end": n.end}  # fmt: skip
 
 
-def filtered(network: Network, year: int | None, statuses: Iterable[str], undated: bool = True) -> Network:
-    """The part of ``network`` as of ``year`` (None: all years) shown by claims of ``statuses``.
-
-    An edge stays if one of its claims has a chosen status; it keeps only those claims. Edges the
-    data do not date stay only if ``undated``. Nodes are the ends of the edges that stay.
-    """
-    wanted = set(statuses)
-    edges = []
-    for edge in network.edges:
-        kept = tuple(c for c in edge.claims if c.status in wanted)
-        if not kept or not (undated or edge.dated):
-            continue
-        if year is None or holds_in(edge, year, network.nodes):
-            edges.append(edge if len(kept) == len(edge.claims) else replace(edge, claims=kept))
-    ends = {iri for e in edges for iri in (e.source, e.target)}
-    return Network({k: v for k, v in network.nodes.items() if k in ends}, edges, network.statuses)
-
-
-def to_json(network: Network, href: Callable[[str], str | None]) -> dict[str, Any]:
-    """The network as cytoscape-ready plain data; every node, edge, claim and agent has its link
-    (``href``: ``Urls.href``, or a memo of it)."""
+def edge_json(e: Edge) -> dict[str, Any]:
+    """An edge as cytoscape-ready plain data; it, its claims and their agents with their links."""
     return {
-        "nodes": [
-            {"id": n.iri, "label": n.label, "category": n.category, "href": href(n.iri),
-             "begin": n.begin, "end": n.end}
-            for n in sorted(network.nodes.values(), key=lambda n: n.label.lower())
-        ],
-        "edges": [
-            {"id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
-             "label": e.label, "href": href(e.iri), "begin": e.begin, "end": e.end, "inside": e.inside,
-             "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
-             "claims": [
-                 {"id": c.iri, "href": href(c.iri), "status": c.status, "statusLabel": c.status_label,
-                  "summary": c.summary, "hedged": c.hedged,
-                  "agents": [{"id": a.iri, "label": a.label, "href": href(a.iri)} for a in c.agents]}
-                 for c in e.claims
-             ]}
-            for e in network.edges
+        "id": e.iri, "source": e.source, "target": e.target, "kind": e.kind, "kindLabel": e.kind_label,
+        "label": e.label, "href": e.href, "begin": e.begin, "end": e.end, "inside": e.inside,
+        "when": e.when, "dated": e.dated, "status": e.statuses[0], "statuses": e.statuses,
+        "claims": [
+            {"id": c.iri, "href": c.href, "status": c.status, "statusLabel": c.status_label,
+             "summary": c.summary, "hedged": c.hedged,
+             "agents": [{"id": a.iri, "label": a.label, "href": a.href} for a in c.agents]}
+            for c in e.claims
         ],
     }  # fmt: skip
 
 
-def answer(
-    network: Network, year: int | None, statuses: list[str], undated: bool, href: Callable[[str], str | None]
-) -> dict[str, Any]:
-    """The body of /network.json: ``network`` as of ``year`` shown by claims of ``statuses`` (``filtered``),
-    with what the page's form offers (the years, the statuses)."""
-    span = network.years
-    return {
-        "year": year,
-        "statuses": statuses,
-        "undated": undated,
-        "years": {"min": span[0], "max": span[1]} if span else None,
-        "statusOptions": [{"slug": s, "label": label} for s, label in network.statuses.items()],
-        **to_json(filtered(network, year, statuses, undated), href),
-    }
-
-
-def encode(body: dict[str, Any]) -> bytes:
+def encode(body: Any) -> bytes:
     """``body`` as JSON, as the app's ``jsonify`` writes it outside debug mode (compact, keys in their
     order: web/app.py, ASCII, a newline at the end): the file written at build and an answer made per
     request are alike."""
-    return (json.dumps(body, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
+    return dumps(body) + b"\n"
 
 
-def write_network(store: Store, release_folder: Path) -> int:
-    """Write the answer of /network.json without parameters into the page tables of the release in
-    ``release_folder`` (``tables/network.json``, and ``network.json.gz`` for clients that take gzip);
-    its size in bytes. The tables it is made of must be written first."""
-    network = load_network(store.prefixes, release_folder)
-    body = answer(network, None, list(DEFAULT_STATUSES), True, cache(Urls(store.base).href))
-    data = encode(body)
-    path = release_folder / FOLDER / FILE
-    path.write_bytes(data)
-    # mtime 0: the same release gives the same bytes; level 6 (zlib's default): 9 saves ~1% for 2x the time.
-    path.with_name(FILE + ".gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
-    return len(data)
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode()

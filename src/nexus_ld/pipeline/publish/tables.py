@@ -8,8 +8,9 @@ The listings and the claims are read a page at a time, never whole (a page shows
 or 170,000 claims at 10M): they go into one SQLite file (``paged.sqlite``): a table per listing whose
 rowid is the listing's order, read by rowid (``read_rows``), and the claims with their agents,
 indexed by status and agent, whose rowid is claims.rq's order (``claims_page``, ``claims_speaker``).
-What a page draws or groups whole (the timeline, the network) stays JSON, read once per release and
-server process (``read_table``).
+The timeline's events go into ``paged.sqlite`` too (timeline.py); the network's three tables stay JSON,
+read at build into ``network.sqlite`` (network_db.py); the agents who make claims and the contribution
+notes stay JSON, read once per release and server process (``read_table``).
 
 The tables sit beside release.json, so a server over a remote store (``serve --store URL``) reads the
 same ones as over the embedded store: the pages are the same whichever store answers ``/sparql``.
@@ -163,13 +164,13 @@ def stored(release_folder: Path, file: str, what: str | None = None) -> Path:
     return path
 
 
-def open_paged(release_folder: Path, what: str) -> sqlite3.Connection:
-    """The release's ``paged.sqlite``, read-only.
+def open_paged(release_folder: Path, what: str, file: str = PAGED) -> sqlite3.Connection:
+    """The release's ``paged.sqlite`` (or another SQLite ``file`` of its tables), read-only.
 
     Raises:
         StoreUnavailable: the release was built before it was (``REMEDY``).
     """
-    path = stored(release_folder, PAGED, what)
+    path = stored(release_folder, file, what)
     # immutable: a release's tables are written before it is published, never after.
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 

@@ -1,33 +1,24 @@
 """Pictures of the data: the network of groups and people (/network, drawn by cytoscape.js from
 /network.json) and the timeline of events (/timeline, server-rendered, readable without JavaScript).
-The data come from ``nexus_ld.pipeline.publish.network`` and ``nexus_ld.pipeline.publish.timeline``, made from
-the release's page tables once per release (``State.once``); this module reads the request
-parameters and renders."""
+The data come from ``nexus_ld.pipeline.publish.network`` and ``nexus_ld.pipeline.publish.timeline``, read
+from the release's page tables a page at a time; this module reads the request parameters and renders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import cache, partial
+import sqlite3
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.pipeline.publish.network import (
-    DEFAULT_STATUSES,
-    FILE,
-    LEGEND,
-    Network,
-    answer,
-    encode,
-    filtered,
-    load_network,
-)
+from nexus_ld.pipeline.publish.network import DEFAULT_STATUSES, FILE, LEGEND
+from nexus_ld.pipeline.publish.network_db import DB, Facts, answer, count, part, read_facts
 from nexus_ld.pipeline.publish.tables import open_paged, stored
 from nexus_ld.pipeline.publish.timeline import Event, events_count, events_page, events_speaker
-from nexus_ld.urls import Urls
 from nexus_ld.web.caching import MAX_AGE
-from nexus_ld.web.paging import page_of, paged
+from nexus_ld.web.paging import page_of
 from nexus_ld.web.state import current_state
 from nexus_ld.web.views.dumps import send_stored
 from nexus_ld.web.views.pages import claim_statuses
@@ -38,13 +29,12 @@ ALL = "all"
 
 
 # --- request parameters -------------------------------------------------------------------------
-def year_param(network: Network, default: int | None) -> int | None:
+def year_param(span: tuple[int, int] | None, default: int | None) -> int | None:
     """``?year=2014`` (an integer), or ``default`` when absent; 400 otherwise."""
     raw = request.args.get("year", "").strip()
     if not raw:
         return default
     if not raw.lstrip("-").isdigit() or len(raw) > 5:
-        span = network.years
         hint = f" between {span[0]} and {span[1]}" if span else ""
         raise BadRequest(f"year must be a year such as 2014{hint}, not {raw!r}")
     return int(raw)
@@ -75,17 +65,27 @@ def undated_param() -> bool:
 
 
 # --- views --------------------------------------------------------------------------------------
-def _network() -> Network:
-    """The whole network of the release served, made from its page tables on first use."""
+def _open() -> tuple[sqlite3.Connection, Facts]:
+    """The release's network tables, read-only, and their ``Facts`` (read once per release).
+
+    Raises:
+        StoreUnavailable: the release was built before them (``tables.stored``).
+    """
     state = current_state()
-    return state.once("network", lambda: load_network(state.store.prefixes, state.folder))
+    con = open_paged(state.folder, "network", DB)
+    try:
+        return con, state.once("network:facts", partial(read_facts, con))
+    except BaseException:
+        con.close()
+        raise
 
 
-def _href() -> Callable[[str], str | None]:
-    """``Urls.href`` remembered for the release served: /network.json links every node, edge, claim
-    and agent of the network (50,000 links at 1M), the same ones on every request."""
-    state = current_state()
-    return state.once("network:href", lambda: cache(Urls(state.store.base).href))
+def _closing(con: sqlite3.Connection, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces``, then ``con`` closed (also when the client leaves before the end)."""
+    try:
+        yield from pieces
+    finally:
+        con.close()
 
 
 def _stored() -> Path:
@@ -106,11 +106,17 @@ def network_json() -> Response:
     if not request.args:
         response = send_stored(_stored(), "application/json", MAX_AGE)
     else:
-        network = _network()
-        year = year_param(network, None)
-        statuses = status_param(network.statuses, DEFAULT_STATUSES)
-        body = answer(network, year, statuses, undated_param(), _href())
-        response = Response(encode(body), mimetype="application/json")
+        con, facts = _open()
+        try:
+            year = year_param(facts.years, None)
+            statuses = status_param(facts.statuses, DEFAULT_STATUSES)
+            undated = undated_param()
+        except BaseException:
+            con.close()
+            raise
+        # Sent as it is read (83 MB at 10M triples for every status): the connection closes at its end.
+        pieces = _closing(con, answer(con, facts, year, statuses, undated))
+        response = Response(pieces, mimetype="application/json")
     response.headers["Link"] = '</network>; rel="alternate"; type="text/html"'
     return response
 
@@ -118,22 +124,23 @@ def network_json() -> Response:
 @bp.get("/network")
 def network_page() -> str:
     """The network view; the form and the table below the picture work without JavaScript."""
-    network = _network()
-    span = network.years
-    year = year_param(network, span[1] if span else None)
-    statuses = status_param(network.statuses, DEFAULT_STATUSES)
-    undated = undated_param()
-    shown = filtered(network, year, statuses, undated)
-    counts = current_state().once(
-        "network:counts", lambda: {s: sum(s in e.statuses for e in network.edges) for s in network.statuses}
-    )
-    present = {n.category for n in network.nodes.values()}
-    rows, page, pages = paged(shown.edges, current_state().settings.picture_page_size)
+    con, facts = _open()
+    try:
+        span = facts.years
+        year = year_param(span, span[1] if span else None)
+        statuses = status_param(facts.statuses, DEFAULT_STATUSES)
+        undated = undated_param()
+        # Counted over the edges' table (one scan, no objects made); the page's edges read by rowid.
+        nodes, edges = count(con, facts, year, statuses, undated)
+        page, pages, size = page_of(edges, current_state().settings.picture_page_size)
+        shown = part(con, facts, year, statuses, undated, (page - 1) * size, size)
+    finally:
+        con.close()
     return render_template(
-        "network.html", title="The network", network=network, shown=shown, year=year, span=span,
-        statuses=statuses, undated=undated, counts=counts,
-        categories=[entry for entry in LEGEND if entry[0] in present],
-        rows=rows, page=page, pages=pages,
+        "network.html", title="The network", statuses_known=facts.statuses, nodes=nodes, edges=edges,
+        year=year, span=span, statuses=statuses, undated=undated, counts=facts.edges,
+        categories=[entry for entry in LEGEND if entry[0] in facts.categories],
+        rows=shown.edges, labels={iri: n.label for iri, n in shown.nodes.items()}, page=page, pages=pages,
     )  # fmt: skip
 
 
