@@ -12,6 +12,7 @@ contributions); the tests compare the two on the bundled data, every fixture and
 - every Wikidata QID and UN sanctions number is listed in ``data/reference/*.tsv``;
 - every class used is declared in the ontology (or is a standard class listed here), every ``nx:`` term
   used is in the ontology;
+- no triple uses a property the ontology marks ``nx:derivedAtBuild true``;
 - every ``https://w3id.org/`` IRI is under the configured base, in a known folder.
 
 ``check_project`` runs the shapes and all of them; the truthy graph has its own entry point,
@@ -84,6 +85,7 @@ def check_graph(
             *check_references(data, data_dir / "reference"),
             *check_classes(data, ontology),
             *check_terms(data, ontology),
+            *check_derived(data, ontology),
             *check_iris(data, base),
         ]
     )
@@ -295,6 +297,16 @@ def check_terms(data: Graph, ontology: Graph) -> list[Result]:
             if isinstance(term, URIRef) and term.startswith(namespace) and term not in known:
                 results.append(finding(s, message("unknown-term", term=term), p, term, "TermCheck"))
     return results
+
+
+def check_derived(data: Graph, ontology: Graph) -> list[Result]:
+    """No triple of the data has a property the ontology marks as derived at build as its predicate."""
+    derived = set(ontology.subjects(NX.derivedAtBuild, Literal(True)))
+    return [
+        finding(s, message("derived-term", term=p), p, None, "DerivedTermCheck")
+        for s, p, _ in data
+        if p in derived
+    ]
 
 
 def check_iris(data: Graph, base: str = DEFAULT_BASE) -> list[Result]:

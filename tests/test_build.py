@@ -11,6 +11,7 @@ from conftest import QUICK_BUILD, copy_project
 
 from nexus_ld.config import load_settings
 from nexus_ld.errors import BuildError, InputError
+from nexus_ld.namespaces import NX
 from nexus_ld.pipeline.build import build
 from nexus_ld.pipeline.load import load_project
 from nexus_ld.store.embedded import Store
@@ -48,6 +49,28 @@ def test_years_are_derived_for_every_instant(store):
         " FILTER NOT EXISTS { GRAPH graph:inferred { ?i nx:year ?y } } }"
     )
     assert not bool(missing)
+
+
+def test_quotes_are_derived_for_every_claim_from_its_evidence(store):
+    """nx:quote restates nx:evidence/oa:hasSelector/oa:exact: the same (claim, words) pairs, no more."""
+    words = "nx:evidence/oa:hasSelector/oa:exact"
+    path = f"SELECT ?c ?q WHERE {{ GRAPH graph:data {{ ?c a nx:Claim ; {words} ?q }} }}"
+    shortcut = "SELECT ?c ?q WHERE { GRAPH graph:inferred { ?c nx:quote ?q } }"
+    pairs = {(r["c"], r["q"]) for r in store.query(path)}
+    assert len(pairs) > 250  # every claim of the article has its words
+    assert {(r["c"], r["q"]) for r in store.query(shortcut)} == pairs
+    # Only in the inferred graph: the data never states it (the check refuses it, test_check.py).
+    assert not bool(store.query("ASK { GRAPH ?g { ?c nx:quote ?q } FILTER(?g != graph:inferred) }"))
+
+
+def test_the_ontology_marks_each_derived_property(store):
+    """nx:derivedAtBuild true on the properties derive-*.rq write, each found in the inferred graph only."""
+    query = "SELECT ?p WHERE { GRAPH graph:ontology { ?p nx:derivedAtBuild true } }"
+    marked = {r["p"].value for r in store.query(query)}
+    assert marked == {str(NX.year), str(NX.reportedAsFact), str(NX.quote)}
+    for prop in marked:
+        assert bool(store.query(f"ASK {{ GRAPH graph:inferred {{ ?s <{prop}> ?o }} }}"))
+        assert not bool(store.query(f"ASK {{ GRAPH graph:data {{ ?s <{prop}> ?o }} }}"))
 
 
 def test_owl_rl_entailments_are_in_the_inferred_graph(store):

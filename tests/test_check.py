@@ -284,6 +284,7 @@ CHECK_FIXTURES = [
     "padded-date",
     "unknown-class",
     "unknown-term",
+    "derived-property",
     "iri-unknown-folder",
     "iri-outside-base",
     "wikidata-not-in-reference",

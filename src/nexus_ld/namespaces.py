@@ -101,6 +101,7 @@ class NX(DefinedNamespace):
     conflictsWith: URIRef
     controlledBy: URIRef
     corroborates: URIRef
+    derivedAtBuild: URIRef
     during: URIRef
     evidence: URIRef
     facilitated: URIRef
@@ -128,6 +129,7 @@ class NX(DefinedNamespace):
     pledgedAllegianceTo: URIRef
     pledgedTo: URIRef
     precededBy: URIRef
+    quote: URIRef
     reportedAsFact: URIRef
     sha256: URIRef
     shortcut: URIRef

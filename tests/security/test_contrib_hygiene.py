@@ -79,6 +79,28 @@ def test_a_javascript_link_is_not_stored(built, tmp_path: Path) -> None:
     assert rows(inbox) == 0
 
 
+@pytest.mark.parametrize(
+    "triple",
+    [
+        b'claim:contributed-ttp-aims-to-overthrow-government nx:quote "overthrow the government" .\n',
+        b"[] nx:year 2031 .\n",  # never pointed to: the blank-node rule finds it too
+        b"group:ttp nx:reportedAsFact true .\n",
+    ],
+)
+def test_a_shortcut_the_build_derives_is_refused_and_not_stored(built, tmp_path: Path, triple) -> None:
+    """nx:quote, nx:year, nx:reportedAsFact (nx:derivedAtBuild in the ontology) are the build's to derive:
+    a contributed value could disagree with the evidence or instant it restates."""
+    inbox = tmp_path / "inbox.sqlite"
+    client = make_app(built, inbox_path=str(inbox), contribution_rate_per_minute=0).test_client()
+    body = NEW_CLAIM + b"\n@prefix group: <https://w3id.org/nexus-ld/id/group/> .\n" + triple
+    response = client.post("/contributions", data=body, content_type="text/turtle", headers=JSON)
+    assert response.status_code == 422, response.text
+    assert "is derived at build time" in messages(response)
+    assert rows(inbox) == 0
+    without = client.post("/validate", data=NEW_CLAIM, content_type="text/turtle")
+    assert "derived at build" not in messages(without)
+
+
 # --- quotas of pending contributions --------------------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ from nexus_ld.store.embedded import RELEASE_FILE, STORE_DIR, Store
 
 Progress = Callable[[str], None]
 TRUTHY_QUERIES = ("truthy-triples", "truthy-nodes", "truthy-shortcuts")
-INFERRED_QUERIES = ("derive-years", "derive-reported-as-fact")
+INFERRED_QUERIES = ("derive-years", "derive-reported-as-fact", "derive-quotes")
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,8 @@ def infer_into(store: Store, engine: str, root: Path) -> int:
 
 
 def derive(store: Store) -> dict[str, int]:
-    """Fill the truthy graph, the derived years and nx:reportedAsFact from the ``.rq`` files; count each."""
+    """Fill the truthy graph and the shortcuts (nx:year, nx:reportedAsFact, nx:quote) from the ``.rq`` files;
+    count each."""
     added = {}
     derived = [(q, "truthy") for q in TRUTHY_QUERIES] + [(q, "inferred") for q in INFERRED_QUERIES]
     for name, target in derived:

@@ -89,6 +89,10 @@ MESSAGES = {
     "un-reference": "UN sanctions reference {ref} is not in data/reference/un-sanctions.tsv",
     "unknown-class": "Unknown class {cls}: not declared in ontology/ (typo?)",
     "unknown-term": "Unknown term {term}: not in ontology/nexus.ttl",
+    "derived-term": (
+        "{term} is derived at build time (nx:derivedAtBuild in ontology/nexus.ttl): leave it out; the build "
+        "computes it from the data it restates"
+    ),
     "truthy-leak": (
         "Allegation leaking into the truthy graph: {node} is claimed only as {status} or superseded"
     ),

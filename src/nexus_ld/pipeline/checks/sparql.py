@@ -9,6 +9,7 @@ store, with Python finishing what SPARQL cannot (a quote against its text).
   evidence's source;
 - every Wikidata QID and UN sanctions number is listed in ``data/reference/*.tsv``;
 - every class used is declared in the ontology (or is a standard class), every ``nx:`` term used is in it;
+- no triple uses a property the ontology marks ``nx:derivedAtBuild`` (the build derives those);
 - every ``https://w3id.org/`` IRI is under the configured base, in a known folder.
 
 The dataset check (``dataset.py``) loads the input files (``check_store``); a contribution's
@@ -94,6 +95,7 @@ def store_findings(
         *reference_findings(store, data_dir / "reference"),
         *class_findings(store, vocabulary),
         *term_findings(store, iris, vocabulary),
+        *derived_findings(store, iris, vocabulary),
         *iri_findings(store, iris, base),
     ]
 
@@ -259,19 +261,23 @@ def reference_findings(store: Store, reference_dir: Path) -> list[Result]:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """What the ontology graph declares: its classes (with the standard ones) and its terms."""
+    """What the ontology graph declares: its classes (with the standard ones), its terms, and the
+    properties only the build derives (``nx:derivedAtBuild true``)."""
 
     classes: frozenset[str]
     terms: frozenset[str]
+    derived: frozenset[str]
 
     @classmethod
     def of(cls, store: Store) -> Vocabulary:
         """Read from ``store``'s ontology graph (once per ontology: a contribution's validator keeps it)."""
         declared = _rows(store, "check-declared-classes", graphs=("ontology",))
         terms = _rows(store, "check-ontology-terms", graphs=("ontology",))
+        derived = _rows(store, "check-derived-terms", graphs=("ontology",))
         return cls(
             frozenset({str(c) for c in STANDARD_CLASSES} | {r["class"].value for r in declared}),
             frozenset(r["term"].value for r in terms),
+            frozenset(r["term"].value for r in derived),
         )
 
 
@@ -305,6 +311,23 @@ def term_findings(
             results.append(
                 finding(to_rdflib(use["s"]), text, to_rdflib(use["p"]), to_rdflib(term), "TermCheck")
             )
+    return results
+
+
+def derived_findings(
+    store: Store, iris: Iterable[ox.NamedNode] | None = None, vocabulary: Vocabulary | None = None
+) -> list[Result]:
+    """No triple of the data uses a property the build derives: a stated ``nx:year`` or ``nx:quote``
+    could disagree with the instant or the evidence it restates (``iris``: ``used_iris``)."""
+    derived = (vocabulary or Vocabulary.of(store)).derived
+    results = []
+    for term in used_iris(store) if iris is None else iris:
+        if term.value not in derived:
+            continue
+        for use in _rows(store, "check-term-uses", {"term": term}):
+            if use["p"] == term:  # as a predicate; naming the property elsewhere asserts nothing
+                text = message("derived-term", term=term.value)
+                results.append(finding(to_rdflib(use["s"]), text, to_rdflib(term), None, "DerivedTermCheck"))
     return results
 
 
