@@ -52,7 +52,7 @@ from nexus_ld.store.embedded import RELEASE_FILE, STORE_DIR, Store
 
 Progress = Callable[[str], None]
 TRUTHY_QUERIES = ("truthy-triples", "truthy-nodes", "truthy-shortcuts")
-INFERRED_QUERIES = ("derive-years", "derive-reported-as-fact")
+INFERRED_QUERIES = ("derive-years", "derive-reported-as-fact", "derive-spans", "derive-start-dates")
 
 
 @dataclass(frozen=True)
