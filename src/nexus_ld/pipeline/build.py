@@ -128,7 +128,9 @@ def infer_into(store: Store, engine: str, root: Path) -> int:
 
 
 def derive(store: Store) -> dict[str, int]:
-    """Fill the truthy graph, the derived years and nx:reportedAsFact from the ``.rq`` files; count each."""
+    """Fill the truthy graph and the inferred graph's shortcuts (years, spans' first and last years,
+    start dates, nx:reportedAsFact) from the ``.rq`` files, in order (derive-spans.rq reads nx:year);
+    count each."""
     added = {}
     derived = [(q, "truthy") for q in TRUTHY_QUERIES] + [(q, "inferred") for q in INFERRED_QUERIES]
     for name, target in derived:
