@@ -101,10 +101,12 @@ class NX(DefinedNamespace):
     conflictsWith: URIRef
     controlledBy: URIRef
     corroborates: URIRef
+    derivedAtBuild: URIRef
     during: URIRef
     evidence: URIRef
     facilitated: URIRef
     financedThrough: URIRef
+    firstYear: URIRef
     fromAgent: URIRef
     funded: URIRef
     gaveSafeHavenTo: URIRef
@@ -113,6 +115,7 @@ class NX(DefinedNamespace):
     hostileTo: URIRef
     ideology: URIRef
     issuedBy: URIRef
+    lastYear: URIRef
     measure: URIRef
     mediatedFor: URIRef
     memberGroupOf: URIRef
@@ -132,6 +135,7 @@ class NX(DefinedNamespace):
     sha256: URIRef
     shortcut: URIRef
     splinterOf: URIRef
+    startDate: URIRef
     statedAt: URIRef
     status: URIRef
     subject: URIRef
