@@ -106,6 +106,7 @@ class NX(DefinedNamespace):
     evidence: URIRef
     facilitated: URIRef
     financedThrough: URIRef
+    firstYear: URIRef
     fromAgent: URIRef
     funded: URIRef
     gaveSafeHavenTo: URIRef
@@ -114,6 +115,7 @@ class NX(DefinedNamespace):
     hostileTo: URIRef
     ideology: URIRef
     issuedBy: URIRef
+    lastYear: URIRef
     measure: URIRef
     mediatedFor: URIRef
     memberGroupOf: URIRef
@@ -134,6 +136,7 @@ class NX(DefinedNamespace):
     sha256: URIRef
     shortcut: URIRef
     splinterOf: URIRef
+    startDate: URIRef
     statedAt: URIRef
     status: URIRef
     subject: URIRef
