@@ -52,7 +52,14 @@ from nexus_ld.store.embedded import RELEASE_FILE, STORE_DIR, Store
 
 Progress = Callable[[str], None]
 TRUTHY_QUERIES = ("truthy-triples", "truthy-nodes", "truthy-shortcuts")
-INFERRED_QUERIES = ("derive-years", "derive-reported-as-fact", "derive-quotes", "derive-spans", "derive-start-dates")
+# In order: derive-spans.rq reads the nx:year derive-years.rq writes.
+INFERRED_QUERIES = (
+    "derive-years",
+    "derive-reported-as-fact",
+    "derive-quotes",
+    "derive-spans",
+    "derive-start-dates",
+)
 
 
 @dataclass(frozen=True)
@@ -129,8 +136,7 @@ def infer_into(store: Store, engine: str, root: Path) -> int:
 
 def derive(store: Store) -> dict[str, int]:
     """Fill the truthy graph and the inferred graph's shortcuts (years, nx:reportedAsFact, claims' quotes,
-    spans' first and last years, start dates) from the ``.rq`` files, in order (derive-spans.rq reads nx:year);
-    count each."""
+    spans' first and last years, start dates) from the ``.rq`` files, in order; count each."""
     added = {}
     derived = [(q, "truthy") for q in TRUTHY_QUERIES] + [(q, "inferred") for q in INFERRED_QUERIES]
     for name, target in derived:
