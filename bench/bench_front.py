@@ -204,7 +204,7 @@ def main() -> None:
             if oxi:
                 ratio = rate["nginx cache"] / oxi
                 print(f"  cache/oxigraph {ratio:.1f}x" + ("  (>= 10x)" if ratio >= TEN_TIMES else ""))
-            if ceiling_rps and "nginx cache" in rate:
+            if ceiling_rps and "nginx cache" in rate and row.title.startswith("repeated"):
                 print(f"  cache/ceiling {rate['nginx cache'] / ceiling_rps:.2f}")
     finally:
         for server in reversed(servers.values()):
