@@ -19,14 +19,15 @@ front reaches on this machine; each row's cache rate is also given over it.
 
 Contenders alternate within a row, ``--rounds`` times (the median is kept), except the repeated
 example rows: ``--example-rounds`` (1 by default), since their cache/Oxigraph ratios are far from 1
-and the 17 rows are most of the run's time. After every run the benchmark waits until all its servers
-are idle (``wait_idle``), so that answers still being computed when wrk stops (slow queries at 1M) are
-not charged to the next contender. Per run it also reads each server's CPU time, given per request
-answered; on the miss rows wrk counts each answer's ``X-Cache-Status`` (a ``MISS`` is an answer nginx
-fetched from gunicorn). Prints requests per second (wrk when installed, else a Python thread pool)
-with the load average. No asserts: numbers for the closing note; ``--json`` writes them as
+and the 17 rows are most of the run's time; a row whose ratio comes out within a factor 2 of 10x
+(``borderline``) is measured again with ``--rounds``. After every run the benchmark waits until all
+its servers are idle (``wait_idle``), so that answers still being computed when wrk stops (slow
+queries at 1M) are not charged to the next contender. Per run it also reads each server's CPU time,
+given per request answered; on the miss rows wrk counts each answer's ``X-Cache-Status`` (a ``MISS``
+is an answer nginx fetched from gunicorn). Prints requests per second (wrk when installed, else a
+Python thread pool) with the load average. No asserts: numbers for the closing note; ``--json`` writes them as
 ``{"command", "ceiling_rps", "rows": [{"request", "contender", "requests_per_s", "failed",
-"load_1min", "requests", "cpu_ms_per_request": {server: ms}, "drain_s", "cache_status": {value: n},
+"load_1min", "rounds", "requests", "cpu_ms_per_request": {server: ms}, "drain_s", "cache_status": {value: n},
 "bytes", "content_encoding"}]}`` (the last three where measured).
 """
 
@@ -195,6 +196,10 @@ def main() -> None:
         for row in rows:
             print(row.title)
             measured = alternate(row, args, servers)
+            if row.rounds < args.rounds and borderline(measured):
+                row.rounds = args.rounds  # the verdict depends on it: measured again with every round
+                print(f"  (within 2x of {TEN_TIMES:.0f}x: again, {row.rounds} rounds)")
+                measured = alternate(row, args, servers)
             table += [{"request": row.title, "contender": label, **m} for label, m in measured.items()]
             for label, m in measured.items():
                 print(f"  {label:20} {m['requests_per_s']:9.0f}  {details(m)}")
@@ -214,6 +219,14 @@ def main() -> None:
         command = " ".join(["python", *sys.argv])
         found = {"command": command, "ceiling_rps": ceiling_rps, "rows": table}
         args.json.write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
+
+
+def borderline(measured: dict[str, dict]) -> bool:
+    """Whether a row's cache/Oxigraph ratio is within a factor 2 of the issue's 10x: one round's noise
+    (±50% at a load of 5-8) could decide which side of it the row falls."""
+    rate = {label: m["requests_per_s"] for label, m in measured.items()}
+    oxi = next((r for label, r in rate.items() if label.startswith("oxigraph")), 0)
+    return bool(oxi) and TEN_TIMES / 2 <= rate["nginx cache"] / oxi < TEN_TIMES * 2
 
 
 def details(m: dict) -> str:
@@ -349,6 +362,7 @@ def alternate(row: Row, args: argparse.Namespace, servers: dict[str, Server]) ->
             for value, n in result.get("counted", {}).items():
                 m["cache_status"][value] = m["cache_status"].get(value, 0) + n
     for label, m in out.items():
+        m["rounds"] = row.rounds
         m["requests_per_s"] = statistics.median(runs[label])
         m["load_1min"] = statistics.mean(m.pop("loads"))
         m["cpu_ms_per_request"] = {
