@@ -61,7 +61,7 @@ TTP = BASE + "group/ttp"
 RESULTS, TURTLE, HTML = "application/sparql-results+json", "text/turtle", "text/html"
 Paths = Callable[[str], list[str]]  # the paths of one run, by the run's name
 MISSES_PER_S = 4_000  # distinct paths per second of a run: more than a miss can be answered in
-EXAMPLE_MISSES_PER_S = 1_500  # the same for the example queries (1-4 KB each, at most ~900/s at 10k)
+EXAMPLE_MISSES_PER_S = 3_000  # the same for the example queries (1-3 KB each, at most ~900/s at 10k)
 # Examples whose misses are measured: a small SELECT, the largest answer (every allegation, with its
 # words), a join over claims and dates, and figures with their sources.
 MISS_EXAMPLES = ("01-ttp-leaders", "03-allegations", "05-attacks-claimed-2021", "14-statistics")
@@ -251,7 +251,7 @@ def plan(
 
     def misses(make_path: Callable[[str], str], per_s: int = MISSES_PER_S) -> Paths:
         """Distinct paths, none repeated within a run: each a miss (stored never, as min_uses is 2)."""
-        n = int(args.seconds * per_s)
+        n = int(max(1.0, args.seconds) * per_s)  # wrk runs at least 1 s
         return lambda run: [make_path(f"{run}-{i}") for i in range(n)]
 
     def repeated(text: str, accept: str) -> list[Contender]:
