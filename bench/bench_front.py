@@ -8,7 +8,7 @@ cannot help): the document and the trivial SELECT, whose cost is mostly the requ
 example queries (``MISS_EXAMPLES``) made unique by a comment, which cost what a real miss costs.
 
     python bench/bench_front.py --build-dir build [--project-dir DIR] [--entity group/jua]
-        [--seconds 2] [--rounds 3] [--example-rounds 1] [--json FILE]
+        [--seconds 2] [--rounds 3] [--hit-rounds 1] [--json FILE]
 
 On a generated project (``bench/generate.py``) the entity and the trivial SELECT's subject are the
 project's first group. The per-client limits are off on both nginx and the app (one load generator is
@@ -17,18 +17,20 @@ HTML page too: the least the page needs), and of ``/sparql`` the same text on ``
 dataset (``servers.dataset_params``). nginx answering a fixed 100 bytes (the ceiling) shows the most any
 front reaches on this machine; each row's cache rate is also given over it.
 
-Contenders alternate within a row, ``--rounds`` times (the median is kept), except the repeated
-example rows: ``--example-rounds`` (1 by default), since their cache/Oxigraph ratios are far from 1
-and the 17 rows are most of the run's time; a row whose ratio comes out within a factor 2 of 10x
-(``borderline``) is measured again with ``--rounds``. After every run the benchmark waits until all
-its servers are idle (``wait_idle``), so that answers still being computed when wrk stops (slow
-queries at 1M) are not charged to the next contender. Per run it also reads each server's CPU time,
-given per request answered; on the miss rows wrk counts each answer's ``X-Cache-Status`` (a ``MISS``
-is an answer nginx fetched from gunicorn). Prints requests per second (wrk when installed, else a
-Python thread pool) with the load average. No asserts: numbers for the closing note; ``--json`` writes them as
-``{"command", "ceiling_rps", "rows": [{"request", "contender", "requests_per_s", "failed",
-"load_1min", "rounds", "requests", "cpu_ms_per_request": {server: ms}, "drain_s", "cache_status": {value: n},
-"bytes", "content_encoding"}]}`` (the last three where measured).
+Contenders alternate within a row, ``--rounds`` times (the median is kept), except the repeated rows
+of documents and example queries: ``--hit-rounds`` (1 by default), since their cache/Oxigraph ratios
+are far from 1 and the 20 rows are most of the run's time; a row whose ratio comes out within a factor
+2 of 10x (``borderline``) gets the other rounds of ``--rounds`` too. The trivial SELECT (with the
+ceiling) and the misses, whose ratios are near 1, always get ``--rounds``. After every run the
+benchmark waits until all its servers are idle (``wait_idle``), so that answers still being computed
+when wrk stops (slow queries at 1M) are not charged to the next contender. Per run it also reads each
+server's CPU time, given per request answered; on the miss rows wrk counts each answer's
+``X-Cache-Status`` (a ``MISS`` is an answer nginx fetched from gunicorn). Prints requests per second
+(wrk when installed, else a Python thread pool) with the load average. No asserts: numbers for the
+closing note; ``--json`` writes them as ``{"command", "ceiling_rps", "rows": [{"request",
+"contender", "requests_per_s", "runs_rps", "rounds", "failed", "load_1min", "requests",
+"cpu_ms_per_request": {server: ms}, "drain_s", "cache_status": {value: n}, "bytes",
+"content_encoding"}]}`` (the last three where measured).
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def main() -> None:
     parser.add_argument("--entity", help="the /doc/ path measured (default: see above; TTP's is 300 KB)")
     parser.add_argument("--seconds", default=2.0, type=float, help="length of each measurement")
     parser.add_argument("--rounds", default=3, type=int, help="contenders alternate; the median is shown")
-    parser.add_argument("--example-rounds", default=1, type=int, help="rounds of the repeated example rows")
+    parser.add_argument("--hit-rounds", default=1, type=int, help="rounds of repeated documents, examples")
     parser.add_argument("--connections", default=8, type=int)
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args()
@@ -191,16 +193,19 @@ def main() -> None:
             server.start(timeout=120)
         warm(rows)
         print(f"requests/s (median of {args.rounds} alternating runs of {args.seconds:.0f} s, "
-              f"{args.example_rounds} for the repeated examples, {args.connections} connections; "
+              f"{args.hit_rounds} for the repeated documents and examples, {args.connections} connections; "
               f"1-min load average after its runs), {build}")  # fmt: skip
         for row in rows:
             print(row.title)
             measured = alternate(row, args, servers)
             if row.rounds < args.rounds and borderline(measured):
-                row.rounds = args.rounds  # the verdict depends on it: measured again with every round
-                print(f"  (within 2x of {TEN_TIMES:.0f}x: again, {row.rounds} rounds)")
-                measured = alternate(row, args, servers)
-            table += [{"request": row.title, "contender": label, **m} for label, m in measured.items()]
+                row.rounds = args.rounds  # the verdict depends on it: the other rounds too
+                print(f"  (within 2x of {TEN_TIMES:.0f}x: {row.rounds} rounds)")
+                measured = alternate(row, args, servers, measured)
+            table += [
+                {"request": row.title, "contender": label} | {k: v for k, v in m.items() if k[0] != "_"}
+                for label, m in measured.items()
+            ]
             for label, m in measured.items():
                 print(f"  {label:20} {m['requests_per_s']:9.0f}  {details(m)}")
             rate = {label: float(m["requests_per_s"]) for label, m in measured.items()}
@@ -288,11 +293,11 @@ def plan(
             Contender("nginx return 200", bare, same("/"), "*/*"),
             *repeated(select, RESULTS),
         ], args.rounds),
-        Row(f"repeated {doc} (Turtle) (oxigraph: DESCRIBE)", document(TURTLE), args.rounds),
+        Row(f"repeated {doc} (Turtle) (oxigraph: DESCRIBE)", document(TURTLE), args.hit_rounds),
         Row(f"repeated {doc} (Turtle, Accept-Encoding: gzip) (oxigraph: DESCRIBE)",
-            document(TURTLE, **{"Accept-Encoding": "gzip"}), args.rounds),
-        Row(f"repeated {doc} (HTML page) (oxigraph: DESCRIBE)", document(HTML), args.rounds),
-        *(Row(f"repeated /sparql example {k}", repeated(q, accept_for(q)), args.example_rounds)
+            document(TURTLE, **{"Accept-Encoding": "gzip"}), args.hit_rounds),
+        Row(f"repeated {doc} (HTML page) (oxigraph: DESCRIBE)", document(HTML), args.hit_rounds),
+        *(Row(f"repeated /sparql example {k}", repeated(q, accept_for(q)), args.hit_rounds)
           for k, q in examples.items()),
         Row(f"distinct {doc}?n=... (all misses)", missed(misses(lambda k: f"{doc}?n={k}"), TURTLE),
             args.rounds, misses=True),
@@ -327,47 +332,49 @@ def sent(c: Contender) -> tuple[int, str]:
         return len(r.raw.read(decode_content=False)), r.headers.get("Content-Encoding", "identity")
 
 
-def alternate(row: Row, args: argparse.Namespace, servers: dict[str, Server]) -> dict[str, dict]:
-    """Per contender: the median requests/s of the row's rounds (contenders alternating), the requests
+def alternate(
+    row: Row, args: argparse.Namespace, servers: dict[str, Server], tally: dict[str, dict] | None = None
+) -> dict[str, dict]:
+    """Per contender: each round's requests/s (contenders alternating) and their median, the requests
     answered and failed in all of them, the mean 1-min load average after its runs, the median CPU ms
     per request answered of each server (over the run and its drain), the longest drain, and on miss
-    rows the answers per X-Cache-Status."""
-    out: dict[str, dict] = {}
-    runs: dict[str, list[float]] = {c.label: [] for c in row.contenders}
-    cpu: dict[str, dict[str, list[float]]] = {c.label: {name: [] for name in servers} for c in row.contenders}
+    rows the answers per X-Cache-Status. With ``tally`` (an earlier call's answer for the row), its
+    rounds are kept and the rounds up to ``row.rounds`` added."""
+    out = tally or {}
     for c in row.contenders:
-        out[c.label] = {"failed": 0, "requests": 0, "loads": [], "drain_s": 0.0}
+        if c.label in out:
+            continue
+        out[c.label] = {"failed": 0, "requests": 0, "runs_rps": [], "drain_s": 0.0}
+        out[c.label] |= {"_loads": [], "_cpu": {name: [] for name in servers}}  # raw, left out of the JSON
         if row.misses:
             out[c.label]["cache_status"] = {}
         if row.title.startswith("repeated /doc"):
             out[c.label]["bytes"], out[c.label]["content_encoding"] = sent(c)
     pids = [s.proc.pid for s in servers.values() if s.proc]
-    for k in range(row.rounds):
+    for k in range(len(out[row.contenders[0].label]["runs_rps"]), row.rounds):
         for c in row.contenders:
             m = out[c.label]
             before = {name: cpu_seconds(s.proc.pid) for name, s in servers.items() if s.proc}
             result = load(c.base, c.paths(f"{c.label}-{k}".replace(" ", "_")), c.accept, args.seconds,
                           args.connections, timeout_s=ANSWER_TIMEOUT_S, headers=c.headers,
                           count_header="X-Cache-Status" if row.misses else None)  # fmt: skip
-            m["loads"].append(os.getloadavg()[0])
+            m["_loads"].append(os.getloadavg()[0])
             # What the run left in flight ends before the next contender starts, and counts as this one's CPU.
             m["drain_s"] = max(m["drain_s"], wait_idle(pids))
             answered = max(1, result["requests"])
             for name, s in servers.items():
                 if s.proc:
-                    cpu[c.label][name].append((cpu_seconds(s.proc.pid) - before[name]) * 1000 / answered)
-            runs[c.label].append(result["rps"] or 0.0)
+                    m["_cpu"][name].append((cpu_seconds(s.proc.pid) - before[name]) * 1000 / answered)
+            m["runs_rps"].append(result["rps"] or 0.0)
             m["requests"] += result["requests"]
             m["failed"] += result["non_2xx"] + socket_errors(result.get("socket_errors", ""))
             for value, n in result.get("counted", {}).items():
                 m["cache_status"][value] = m["cache_status"].get(value, 0) + n
-    for label, m in out.items():
-        m["rounds"] = row.rounds
-        m["requests_per_s"] = statistics.median(runs[label])
-        m["load_1min"] = statistics.mean(m.pop("loads"))
-        m["cpu_ms_per_request"] = {
-            name: round(statistics.median(v), 4) for name, v in cpu[label].items() if v
-        }
+    for m in out.values():
+        m["rounds"] = len(m["runs_rps"])
+        m["requests_per_s"] = statistics.median(m["runs_rps"])
+        m["load_1min"] = statistics.mean(m["_loads"])
+        m["cpu_ms_per_request"] = {name: round(statistics.median(v), 4) for name, v in m["_cpu"].items() if v}
     return out
 
 
