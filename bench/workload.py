@@ -289,7 +289,23 @@ local paths = {%s}
 local i = 0
 request = function()
   i = i %% #paths + 1
-  return wrk.format("GET", paths[i], {["Accept"] = "%s"})
+  return wrk.format("GET", paths[i], {%s})
+end
+"""
+# With ``count_header``: each answer's value of that header is counted in its thread, and the counts
+# printed at the end (``counted <value> <n>``). Only then: wrk reads headers into Lua for this alone.
+COUNT_LUA = """
+counts = {}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+response = function(status, headers, body)
+  local value = headers[%s] or "(none)"
+  counts[value] = (counts[value] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for value, n in pairs(thread:get("counts")) do io.write("counted " .. value .. " " .. n .. "\\n") end
+  end
 end
 """
 
@@ -310,17 +326,30 @@ def throughput(
 
 
 def load(
-    base: str, paths: list[str], accept: str, seconds: float, connections: int = 8, timeout_s: float = 2.0
+    base: str,
+    paths: list[str],
+    accept: str,
+    seconds: float,
+    connections: int = 8,
+    timeout_s: float = 2.0,
+    headers: dict[str, str] | None = None,
+    count_header: str | None = None,
 ) -> dict:
     """Requests per second of GETs cycling through ``paths`` on the server at ``base``: Debian's
     ``wrk`` when installed (one thread, so the server keeps the other core), else a Python thread
     pool (slower: it competes for the same 2 cores). With wrk, an answer slower than ``timeout_s``
-    (wrk's default 2 s) counts as a socket error, not a request."""
+    (wrk's default 2 s) counts as a socket error, not a request. ``headers`` are sent beside
+    ``Accept``; with ``count_header``, ``counted`` gives how many answers had each value of it."""
     parsed = urllib.parse.urlsplit(base)
+    sent = {"Accept": accept, **(headers or {})}
     wrk = shutil.which("wrk")
     if wrk:
+        table = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in sent.items())
+        script_text = LUA % (", ".join(json.dumps(p) for p in paths), table)
+        if count_header:
+            script_text += COUNT_LUA % json.dumps(count_header)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-            fh.write(LUA % (", ".join(json.dumps(p) for p in paths), accept))
+            fh.write(script_text)
             script = fh.name
         try:
             out = subprocess.run(
@@ -345,20 +374,29 @@ def load(
         non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
         errors = re.search(r"Socket errors:(.*)", out)
         p50 = re.search(r"^\s+50%\s+([\d.]+)(\w+)", out, re.M)
+        requests_made = re.search(r"(\d+) requests in", out)
         return {
             "tool": f"wrk -t1 -c{connections}",
             "rps": float(rps.group(1)) if rps else None,
+            "requests": int(requests_made.group(1)) if requests_made else 0,
+            "counted": {v: int(n) for v, n in re.findall(r"^counted (\S+) (\d+)$", out, re.M)},
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": errors.group(1).strip() if errors else "",
             "p50": (p50.group(1) + p50.group(2)) if p50 else None,
         }
-    return _python_load(parsed, paths, accept, seconds, connections)
+    return _python_load(parsed, paths, sent, seconds, connections, count_header)
 
 
 def _python_load(
-    parsed: urllib.parse.SplitResult, paths: list[str], accept: str, seconds: float, n: int
+    parsed: urllib.parse.SplitResult,
+    paths: list[str],
+    sent: dict[str, str],
+    seconds: float,
+    n: int,
+    count_header: str | None,
 ) -> dict:
     done, bad = [0], [0]
+    counted: dict[str, int] = {}
     stop = time.perf_counter() + seconds
     lock = threading.Lock()
 
@@ -366,12 +404,13 @@ def _python_load(
         session = requests.Session()
         i = offset
         while time.perf_counter() < stop:
-            r = session.get(
-                f"{parsed.scheme}://{parsed.netloc}{paths[i % len(paths)]}", headers={"Accept": accept}
-            )
+            r = session.get(f"{parsed.scheme}://{parsed.netloc}{paths[i % len(paths)]}", headers=sent)
             with lock:
                 done[0] += 1
                 bad[0] += r.status_code != 200
+                if count_header:
+                    value = r.headers.get(count_header, "(none)")
+                    counted[value] = counted.get(value, 0) + 1
             i += 1
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(n)]
@@ -383,5 +422,7 @@ def _python_load(
     return {
         "tool": f"python threads x{n}",
         "rps": done[0] / (time.perf_counter() - started),
+        "requests": done[0],
         "non_2xx": bad[0],
+        "counted": counted,
     }

@@ -176,6 +176,18 @@ def test_runner_smoke_writes_results(smoke):
     assert cached["ratio_to_oxigraph"] == cached["requests_per_s"] / oxigraph["requests_per_s"]
     assert ("distinct /sparql trivial SELECT (all misses)", "gunicorn alone") in rows
     assert ("repeated /sparql example 03-allegations", "nginx cache") in rows  # every example query
+    # Cached rows over the ceiling; every request of a miss row forwarded to gunicorn (wrk counted them).
+    assert cached["ratio_to_ceiling"] == cached["requests_per_s"] / front["ceiling_rps"]
+    misses = [r for (request, label), r in rows.items() if request.startswith("distinct")]
+    assert any("example 03-allegations" in r["request"] for r in misses)  # real queries, made unique
+    for r in misses:
+        assert r["requests"] > 0 and r["cpu_ms_per_request"]["gunicorn"] > 0, r
+        if r["contender"] == "nginx cache":
+            assert r["cache_status"] == {"MISS": r["requests"]}, r
+    cached_doc = {request: r for (request, label), r in rows.items() if label == "nginx cache"}
+    gzip = next(r for request, r in cached_doc.items() if "gzip" in request)
+    plain = next(r for request, r in cached_doc.items() if "(Turtle)" in request)
+    assert gzip["content_encoding"] == "gzip" and 0 < gzip["bytes"] < plain["bytes"]
     # Each step with the load average it started under.
     steps = [s["step"] for s in result["steps"]]
     assert "server nexus-gthread" in steps and any(s.startswith("front:") for s in steps)

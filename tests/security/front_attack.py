@@ -57,6 +57,20 @@ def readme_commands() -> list[str]:
     return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
 
 
+def cached_commands() -> list[str]:
+    """The README's production commands, nginx's configuration with a cache under its prefix (issue 15;
+    tests/test_front_cache.py, and the attacks on the cache here)."""
+    lines = []
+    for line in readme_commands():
+        if line.startswith("nexus-ld nginx-config"):
+            command, _, target = line.partition(" > ")
+            line = f"{command} --cache-dir {PREFIX}/cache > {target}"
+        lines.append(line)
+    if not any("--cache-dir" in line for line in lines):
+        raise LookupError("the README's production section has no nginx-config line")
+    return lines
+
+
 def need_nginx() -> str:
     """Debian's nginx, installed when missing (as dev.sh does for the tests)."""
     found = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
