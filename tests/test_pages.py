@@ -339,3 +339,39 @@ def test_all_the_agents_are_listed_a_page_at_a_time(built, store):
     text = page(client, "/claims/agents?who=united")
     holding = sum("united" in r[1].casefold() for r in rows)
     assert len(re.findall(r'<tr><td><a href="/claims\?agent=', text)) == holding > 1
+
+
+def test_a_chosen_agent_stays_chosen_when_another_shares_its_name(tmp_path, project_dir: Path):
+    """Two agents with one name: the form sends the chosen one back (a hidden field) with the name, so
+    filtering again (another status) keeps that agent rather than offering both; another name, or
+    none, in the field is a new choice."""
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(project_dir / folder, tmp_path / folder)
+    people = tmp_path / "data" / "people.ttl"
+    text = people.read_text(encoding="utf-8")
+    assert text.count('rdfs:label "John Brennan"@en') == 1
+    people.write_text(
+        text.replace('rdfs:label "John Brennan"@en', 'rdfs:label "Ned Price"@en'), encoding="utf-8"
+    )
+    values = {"project_dir": str(tmp_path), "build_dir": str(tmp_path / "build")}
+    settings = load_settings(
+        values | QUICK_BUILD | {"inbox_path": str(tmp_path / "inbox.sqlite")}, environ={}
+    )
+    build(settings)
+    client = make_app(settings).test_client()
+
+    both = page(client, "/claims?who=ned+price")
+    assert "2 agents have a name holding “ned price”: pick one." in both
+    chosen = page(client, "/claims?agent=person/ned-price")
+    assert '<input type="hidden" name="agent" value="person/ned-price">' in chosen
+    # The form submitted again as a browser sends it: the status changed, the name and the agent kept.
+    again = page(
+        client, "/claims?" + urlencode({"status": "", "who": "Ned Price", "agent": "person/ned-price"})
+    )
+    assert ("", "Ned Price") in facet(again) and "pick one" not in again
+    assert claim_rows(again) == claim_rows(chosen)
+    assert lead(again) == lead(chosen) == 3
+    other = page(client, "/claims?" + urlencode({"who": "united nations", "agent": "person/ned-price"}))
+    assert ("", "United Nations") in facet(other) and lead(other) == 10
+    anyone = page(client, "/claims?" + urlencode({"who": "", "agent": "person/ned-price"}))
+    assert lead(anyone) == lead(page(client, "/claims"))

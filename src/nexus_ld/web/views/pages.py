@@ -165,6 +165,14 @@ def claims() -> str:
     if status and status not in {s["slug"] for s in statuses}:
         raise BadRequest(f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}")
     agents, who, matches = _who()
+    if agent and "who" in request.args:
+        # The form sends the chosen agent back (a hidden field) with the name in its field: that name
+        # keeps that agent, though another may share it; another name, or none, is a new choice.
+        kept_agent = next((a for a in agents if a["key"] == agent), None)
+        if kept_agent is not None and who.casefold() == kept_agent["label"].casefold():
+            who, matches = "", []
+        else:
+            agent = ""
     if who and len(matches) == 1:  # a name that names one agent filters by it
         agent = matches[0]["key"]
     chosen = next((a for a in agents if a["key"] == agent), None) if agent else None
