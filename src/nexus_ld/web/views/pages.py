@@ -155,24 +155,19 @@ def listing(kind: str) -> str:
 @bp.get("/claims")
 def claims() -> str:
     """Claims, filtered by status (``?status=allegation``) and asserting agent (``?agent=agent/…``, or
-    ``?who=`` a name or part of one). The agents are a facet, as a data browser shows one: the
-    ``facet_size`` who make most claims, with their counts, and a link to all of them
-    (/claims/agents); a name typed in the form finds any other (12,460 agents at 10M triples: the
-    page stays the size of its claims)."""
+    ``?who=`` a name or part of one). The agents are a facet: the ``facet_size`` who make most claims
+    and a link to all (/claims/agents); a typed name finds any other (12,460 agents at 10M triples)."""
     state = current_state()
     statuses = claim_statuses(state.store)
     status, agent = request.args.get("status", ""), request.args.get("agent", "")
     if status and status not in {s["slug"] for s in statuses}:
         raise BadRequest(f"unknown status {status!r}; use one of: {', '.join(s['slug'] for s in statuses)}")
     agents, who, matches = _who()
-    if agent and "who" in request.args:
-        # The form sends the chosen agent back (a hidden field) with the name in its field: that name
-        # keeps that agent, though another may share it; another name, or none, is a new choice.
-        kept_agent = next((a for a in agents if a["key"] == agent), None)
-        if kept_agent is not None and who.casefold() == kept_agent["label"].casefold():
-            who, matches = "", []
+    if agent and "who" in request.args:  # the form sends the chosen agent back (hidden) with its name
+        if [a["label"].casefold() for a in agents if a["key"] == agent] == [who.casefold()]:
+            who, matches = "", []  # the same name keeps that agent, though another may share it
         else:
-            agent = ""
+            agent = ""  # another name, or none, is a new choice
     if who and len(matches) == 1:  # a name that names one agent filters by it
         agent = matches[0]["key"]
     chosen = next((a for a in agents if a["key"] == agent), None) if agent else None
