@@ -418,15 +418,15 @@ def test_a_server_started_on_a_release_without_tables_makes_them_first(built, tm
 def test_a_claims_page_reads_its_claims_by_page(built, store, monkeypatch):
     """/claims reads a page of claims from the claims table (status and agent by index), never every
     claim: page 2 of 10 is claims 11 to 20 of claims.rq's order, with and without a filter."""
-    import nexus_ld.web.views.pages as pages
+    import nexus_ld.web.paging as paging
 
     asked: list[tuple] = []
 
-    def spy(folder, slug, agent, offset, limit):
+    def spy(con, slug, agent, offset, limit):
         asked.append((slug, agent, offset, limit))
-        return claims_page(folder, slug, agent, offset, limit)
+        return claims_page(con, slug, agent, offset, limit)
 
-    monkeypatch.setattr(pages, "claims_page", spy)
+    monkeypatch.setattr(paging, "claims_page", spy)
     client = make_app(built, page_size=10).test_client()
     assert claim_ids(page(client, "/claims?page=2")) == claims_in_order(store)[10:20]
     subs = {"status": ox.NamedNode(BASE + "id/status/reported-fact")}

@@ -1,6 +1,6 @@
-"""The page tables of the release served, as the pages read them (``listed``, ``kept``), and the page of
-rows a request asks for (``?page=``: ``page_of``). The tables are written by ``build``
-(pipeline/publish/tables.py) so that no page sorts or reads everything per request."""
+"""The page tables of the release served, as the pages read them (``listed``, ``claims_listed``,
+``kept``), and the page of rows a request asks for (``?page=``: ``page_of``). The tables are written by
+``build`` (pipeline/publish/tables.py) so that no page sorts or reads everything per request."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 from flask import request
 
 from nexus_ld.errors import BadRequest
-from nexus_ld.pipeline.publish.tables import read_rows, read_table
+from nexus_ld.pipeline.publish.tables import (
+    claims_count,
+    claims_page,
+    claims_speaker,
+    open_paged,
+    read_rows,
+    read_table,
+)
 from nexus_ld.web.state import current_state
 
 T = TypeVar("T")
@@ -27,6 +34,22 @@ def listed(name: str, page: int, size: int) -> list[dict[str, Any]]:
     """Page ``page`` (``size`` rows) of listing table ``name`` of the release served, read from disk
     (pipeline/publish/tables.py ``read_rows``): no listing is held whole in a server process."""
     return read_rows(current_state().folder, name, (page - 1) * size, size)
+
+
+def claims_listed(
+    status: str, agent: str | None
+) -> tuple[list[dict[str, Any]], int, int, int, tuple[str, str] | None]:
+    """The requested page (``page_of``) of the claims of status ``status`` (''; any) said by ``agent``
+    (None: anyone), from the release's claims table by index, on one connection: (its rows, how many
+    claims, page, pages, the agent the page names once)."""
+    con = open_paged(current_state().folder, "claims")
+    try:
+        total = claims_count(con, status, agent)
+        page, pages, size = page_of(total)
+        rows = claims_page(con, status, agent, (page - 1) * size, size)
+        return rows, total, page, pages, claims_speaker(con, status, agent)
+    finally:
+        con.close()
 
 
 def kept(name: str, make: Callable[[list[dict[str, Any]]], T]) -> T:

@@ -187,61 +187,50 @@ def _claims_filter(slug: str | None, agent: str | None) -> tuple[str, list[str]]
     return " AND ".join(clauses), values
 
 
-def claims_count(release_folder: Path, slug: str | None, agent: str | None) -> int:
-    """How many claims have status ``slug`` and are said by ``agent`` (None or '': any)."""
+def claims_count(con: sqlite3.Connection, slug: str | None, agent: str | None) -> int:
+    """How many claims have status ``slug`` and are said by ``agent`` (None or '': any), in the
+    release's ``paged.sqlite`` (``open_paged``)."""
     where, values = _claims_filter(slug, agent)
-    con = open_paged(release_folder, "claims")
-    try:
-        return int(con.execute(f"SELECT count(*) FROM claims c WHERE {where}", values).fetchone()[0])
-    finally:
-        con.close()
+    return int(con.execute(f"SELECT count(*) FROM claims c WHERE {where}", values).fetchone()[0])
 
 
 def claims_page(
-    release_folder: Path, slug: str | None, agent: str | None, offset: int, limit: int
+    con: sqlite3.Connection, slug: str | None, agent: str | None, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """Claims ``offset`` to ``offset + limit`` of ``claims_count``'s, in claims.rq's order, each with
     ``agents`` (IRI, label) pairs: all of them, or only ``agent`` when it is given (a filter names that
     agent only)."""
     where, values = _claims_filter(slug, agent)
-    con = open_paged(release_folder, "claims")
-    try:
-        found = con.execute(
-            f"SELECT c.rowid, {', '.join(CLAIM_COLUMNS)} FROM claims c WHERE {where} "
-            "ORDER BY c.rowid LIMIT ? OFFSET ?",
-            [*values, limit, offset],
-        ).fetchall()
-        claims = {n: dict(zip(CLAIM_COLUMNS, rest, strict=True)) | {"agents": []} for n, *rest in found}
-        said = f"SELECT claim, agent, label FROM claim_agents WHERE claim IN ({', '.join('?' * len(claims))})"
-        for n, iri, label in con.execute(said + (" AND agent = ?" if agent else "") + " ORDER BY rowid",
-                                         [*claims, *([agent] if agent else [])]):  # fmt: skip
-            claims[n]["agents"].append((iri, label))
-    finally:
-        con.close()
+    found = con.execute(
+        f"SELECT c.rowid, {', '.join(CLAIM_COLUMNS)} FROM claims c WHERE {where} "
+        "ORDER BY c.rowid LIMIT ? OFFSET ?",
+        [*values, limit, offset],
+    ).fetchall()
+    claims = {n: dict(zip(CLAIM_COLUMNS, rest, strict=True)) | {"agents": []} for n, *rest in found}
+    said = f"SELECT claim, agent, label FROM claim_agents WHERE claim IN ({', '.join('?' * len(claims))})"
+    for n, iri, label in con.execute(said + (" AND agent = ?" if agent else "") + " ORDER BY rowid",
+                                     [*claims, *([agent] if agent else [])]):  # fmt: skip
+        claims[n]["agents"].append((iri, label))
     for claim in claims.values():
         claim["hedged"] = bool(claim["hedged"])
     return list(claims.values())
 
 
-def claims_speaker(release_folder: Path, slug: str | None, agent: str | None) -> tuple[str, str] | None:
+def claims_speaker(con: sqlite3.Connection, slug: str | None, agent: str | None) -> tuple[str, str] | None:
     """The agent (IRI, label) who makes the most of the claims of ``claims_page``'s filter (ties: the
     first IRI), or None when there are none: a page names them once. Found at build for each status
     (``claim_speakers``); with an agent, that agent."""
-    con = open_paged(release_folder, "claims")
-    try:
-        if agent:  # the rows name that agent only: it is the speaker, if it says any of them
-            where, values = _claims_filter(slug, agent)
-            found = con.execute(
-                f"SELECT a.agent, a.label FROM claim_agents a JOIN claims c ON c.rowid = a.claim "
-                f"WHERE {where} AND a.agent = ? LIMIT 1",
-                [*values, agent],
-            ).fetchone()
-        else:
-            found = con.execute(
-                "SELECT agent, label FROM claim_speakers WHERE slug = ?", (slug or "",)
-            ).fetchone()
-    finally:
-        con.close()
+    if agent:  # the rows name that agent only: it is the speaker, if it says any of them
+        where, values = _claims_filter(slug, agent)
+        found = con.execute(
+            f"SELECT a.agent, a.label FROM claim_agents a JOIN claims c ON c.rowid = a.claim "
+            f"WHERE {where} AND a.agent = ? LIMIT 1",
+            [*values, agent],
+        ).fetchone()
+    else:
+        found = con.execute(
+            "SELECT agent, label FROM claim_speakers WHERE slug = ?", (slug or "",)
+        ).fetchone()
     return (found[0], found[1]) if found else None
 
 

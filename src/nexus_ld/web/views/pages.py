@@ -17,7 +17,7 @@ from flask import Blueprint, render_template, request
 
 from nexus_ld.errors import BadRequest, StoreUnavailable
 from nexus_ld.formats import GRAPH_FORMATS, RDF_FORMATS, serialize
-from nexus_ld.pipeline.publish.tables import LISTED, claims_count, claims_page, claims_speaker, listing_name
+from nexus_ld.pipeline.publish.tables import LISTED, listing_name
 from nexus_ld.pipeline.sources import SourceFileError, read_source_file
 from nexus_ld.store.describe import RDF, RDFS, SKOS, Description, Index
 from nexus_ld.store.embedded import Store
@@ -26,7 +26,7 @@ from nexus_ld.web.models.claims import claims_of
 from nexus_ld.web.models.labels import inverse_label
 from nexus_ld.web.models.provenance import ContributionNote, notes_by_claim
 from nexus_ld.web.models.relations import by_status, predicate_label, relations
-from nexus_ld.web.paging import kept, listed, page_of
+from nexus_ld.web.paging import claims_listed, kept, listed, page_of
 from nexus_ld.web.state import current_state
 
 bp = Blueprint("pages", __name__)
@@ -174,11 +174,7 @@ def claims() -> str:
     if agent and chosen is None:
         raise BadRequest(f"no claims are attributed to {agent!r}; pick an agent from the list or type a name")
     iri = chosen["iri"] if chosen else None
-    # A page of the claims from the build's table (by index: the cost of a page, not of every claim).
-    total = claims_count(state.folder, status, iri)
-    page, pages, size = page_of(total)
-    shown = claims_page(state.folder, status, iri, (page - 1) * size, size)
-    speaker = claims_speaker(state.folder, status, iri)
+    shown, total, page, pages, speaker = claims_listed(status, iri)
     offered = (matches if who and chosen is None else agents)[: state.settings.facet_size]
     return render_template(
         "claims.html", rows=shown, total=total, page=page, pages=pages,
