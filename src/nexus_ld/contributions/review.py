@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache, partial
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -131,7 +132,10 @@ def seen_in(validator: Validator, entry: Entry) -> Seen:
     folder = kept_folder(validator.build_dir, release) if release and validator.build_dir else None
     if folder is None or not (folder / STORE_DIR).is_dir():
         return lambda iri: None
-    return Store.open(folder).exists
+    # Opened when first asked: the review page asks for every pending contribution, and only one
+    # another accepted contribution also describes needs it.
+    opened = cache(partial(Store.open, folder))
+    return lambda iri: opened().exists(iri)
 
 
 def minted_unseen(
