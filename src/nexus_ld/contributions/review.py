@@ -132,8 +132,8 @@ def seen_in(validator: Validator, entry: Entry) -> Seen:
     folder = kept_folder(validator.build_dir, release) if release and validator.build_dir else None
     if folder is None or not (folder / STORE_DIR).is_dir():
         return lambda iri: None
-    # Opened when first asked: the review page asks for every pending contribution, and only one
-    # another accepted contribution also describes needs it.
+    # Opened when first asked: the review page makes this for every pending contribution, and only an
+    # IRI another accepted contribution minted is asked about.
     opened = cache(partial(Store.open, folder))
     return lambda iri: opened().exists(iri)
 
@@ -149,14 +149,11 @@ def minted_unseen(
     labels and classes merged by the build."""
     found = {}
     for iri, hits in elsewhere.items():
-        if iri not in published:
+        minted = [hit for hit in hits if hit.minted]
+        if iri not in published or not minted:
             continue
         saw = seen(iri) if published[iri] else False
-        unseen = [
-            hit
-            for hit in hits
-            if hit.minted and (saw is False or (saw is None and hit.accepted >= entry.received))
-        ]
+        unseen = [hit for hit in minted if saw is False or (saw is None and hit.accepted >= entry.received)]
         if unseen:
             found[iri] = unseen[0]
     return found
