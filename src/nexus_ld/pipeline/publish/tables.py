@@ -1,8 +1,7 @@
 """The page tables: what a page would otherwise sort or read in full on every request — the timeline,
 the network, the claims, each listing in its order — computed once by ``build`` into the release's
-``tables/`` folder (one JSON file per table), never per request. Over a million triples each of these
-queries reads every event, edge, claim or member (0.3–3 s: docs/performance.md); a page then reads its
-table once per release and cuts its slice in memory.
+``tables/`` folder, never per request. Over a million triples each of these queries reads every
+event, edge, claim or member (0.3–3 s: docs/performance.md).
 
 The listings and the claims are read a page at a time, never whole (a page shows 50 of 95,000 events
 or 170,000 claims at 10M): they go into one SQLite file (``paged.sqlite``): a table per listing whose
