@@ -11,8 +11,8 @@ from tests.conftest import ROOT, SOURCE_TEXT
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
 
 
-def rows(store, name: str) -> list[dict[str, str]]:
-    result = store.query((ROOT / "queries" / name).read_text(encoding="utf-8"))
+def rows(store, name: str, text: str | None = None) -> list[dict[str, str]]:
+    result = store.query(text or (ROOT / "queries" / name).read_text(encoding="utf-8"))
     names = [v.value for v in result.variables]
     return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in result]
 
@@ -81,6 +81,30 @@ def test_allegations_in_order_of_who_alleges_then_claim_with_names_in_order(stor
     for r in result:
         names = r["concerning"].split(", ")
         assert names == sorted(names), r["concerning"]
+
+
+def test_allegations_come_a_page_at_a_time_cut_in_the_whole_order(store):
+    # 03 cuts its page on the sort keys before it looks anything up (docs/sparql.md): a shorter page is
+    # the first rows of the whole order, the next page the rows after it, and the bundled data is one page.
+    text = (ROOT / "queries" / "03-allegations.rq").read_text(encoding="utf-8")
+    assert text.count("LIMIT 100") == 1
+    whole = rows(store, "", text)
+    pairs = list(dict.fromkeys((r["claim"], r["allegedBy"]) for r in whole))
+    everyone = store.query(
+        "PREFIX nx: <https://w3id.org/nexus-ld/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+        "SELECT DISTINCT ?claim ?agent WHERE { GRAPH <https://w3id.org/nexus-ld/graph/data> { "
+        "?claim nx:status <https://w3id.org/nexus-ld/id/status/allegation> ; prov:wasAttributedTo ?agent } }"
+    )
+    assert 12 < len(pairs) == len(list(everyone)) < 100
+    for size in (1, 5, 12):
+        page = rows(store, "", text.replace("LIMIT 100", f"LIMIT {size}"))
+        assert list(dict.fromkeys((r["claim"], r["allegedBy"]) for r in page)) == pairs[:size]
+        assert page == whole[: len(page)]
+    after = rows(store, "", text.replace("LIMIT 100", "LIMIT 100 OFFSET 5"))
+    assert (
+        after == whole[len(whole) - len(after) :]
+        and list(dict.fromkeys((r["claim"], r["allegedBy"]) for r in after)) == pairs[5:]
+    )
 
 
 def test_links_between_ttp_and_isis_keep_their_status(store):
