@@ -18,8 +18,7 @@ def years(network: Network) -> tuple[int, int] | None:
 
 
 def holds_in(edge: Edge, year: int, nodes: dict[str, Node]) -> bool:
-    begin = edge.begin if edge.begin is not None else edge.inside
-    if (begin is not None and year < begin) or (edge.end is not None and year > edge.end):
+    if (edge.first is not None and year < edge.first) or (edge.end is not None and year > edge.end):
         return False
     for iri in (edge.source, edge.target):
         node = nodes[iri]

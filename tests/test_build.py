@@ -8,6 +8,7 @@ import pyoxigraph as ox
 import pytest
 from check_oracle import check_truthy, truthy_graph
 from conftest import QUICK_BUILD, copy_project
+from rdflib.namespace import ORG
 
 from nexus_ld.config import load_settings
 from nexus_ld.errors import BuildError, InputError
@@ -64,14 +65,24 @@ def test_quotes_are_derived_for_every_claim_from_its_evidence(store):
 
 
 def test_the_ontology_marks_each_derived_property(store):
-    """nx:derivedAtBuild true on the properties derive-*.rq write, each found in the inferred graph only."""
+    """nx:derivedAtBuild true on the properties derive-*.rq write, each found in the inferred graph, and
+    on the truthy graph's shortcuts (truthy-shortcuts.rq: each relationship class's nx:shortcut,
+    org:memberOf, org:headOf); none ever in the data graph."""
     query = "SELECT ?p WHERE { GRAPH graph:ontology { ?p nx:derivedAtBuild true } }"
     marked = {r["p"].value for r in store.query(query)}
-    derived = (NX.year, NX.reportedAsFact, NX.quote, NX.firstYear, NX.lastYear, NX.startDate)
-    assert marked == {str(p) for p in derived}
+    derived = {
+        str(p) for p in (NX.year, NX.reportedAsFact, NX.quote, NX.firstYear, NX.lastYear, NX.startDate)
+    }
+    shortcuts = "SELECT ?p WHERE { GRAPH graph:ontology { ?class nx:shortcut ?p } }"
+    truthy = {r["p"].value for r in store.query(shortcuts)} | {str(ORG.memberOf), str(ORG.headOf)}
+    assert len(truthy) > 10 and marked == derived | truthy
+    # Not every kind of relationship is reported as fact in the bundled data: these three are.
+    for prop, graph in [(p, "inferred") for p in derived] + [
+        (str(p), "truthy") for p in (NX.alliedWith, ORG.memberOf, ORG.headOf)
+    ]:
+        assert bool(store.query(f"ASK {{ GRAPH graph:{graph} {{ ?s <{prop}> ?o }} }}")), prop
     for prop in marked:
-        assert bool(store.query(f"ASK {{ GRAPH graph:inferred {{ ?s <{prop}> ?o }} }}"))
-        assert not bool(store.query(f"ASK {{ GRAPH graph:data {{ ?s <{prop}> ?o }} }}"))
+        assert not bool(store.query(f"ASK {{ GRAPH graph:data {{ ?s <{prop}> ?o }} }}")), prop
 
 
 def test_owl_rl_entailments_are_in_the_inferred_graph(store):

@@ -285,6 +285,7 @@ CHECK_FIXTURES = [
     "unknown-class",
     "unknown-term",
     "derived-property",
+    "derived-truthy-shortcut",
     "iri-unknown-folder",
     "iri-outside-base",
     "wikidata-not-in-reference",

@@ -4,6 +4,7 @@ inbox, rebuilt from data/contributions/ when missing, no accepted file read per 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 
@@ -22,6 +23,7 @@ from nexus_ld.contributions.service import Validator
 from nexus_ld.errors import InputError
 from nexus_ld.namespaces import NX
 from nexus_ld.pipeline.build import build
+from nexus_ld.pipeline.publish.releases import kept_folder
 from nexus_ld.store.embedded import Store
 
 IRI = "https://w3id.org/nexus-ld/id/group/test-front"  # a test's own entity, in its own project copy
@@ -173,3 +175,50 @@ def test_the_described_index_is_rebuilt_when_missing_and_no_accepted_file_is_rea
     written = project.project / accepted.file  # type: ignore[operator]
     assert (URIRef(IRI), RDF.type, NX.ArmedGroup) in review.Graph().parse(written)
     assert (URIRef(IRI), RDFS.label, Literal("Test Front 2", lang="en")) in review.Graph().parse(written)
+
+
+def test_where_the_kept_release_is_pruned_or_never_kept_the_times_decide(bundled: Settings, tmp_path) -> None:
+    """The release a contribution was validated against, deleted (pruned) or never kept with it (an
+    inbox row from before ``validated_release``): ``seen_in`` cannot tell, and the old rule by times
+    decides, without an error: received before the other's accept, it minted the IRI blind (refused,
+    409 with the other named); received after, it is taken to have seen it (accepted)."""
+    project = writable_copy(bundled, tmp_path / "project")
+    client = app_for(project).test_client()
+    blind = submit(client, mint("ArmedGroup", "Frente de prueba", "es"))
+    first = submit(client, mint("ArmedGroup", "Test Front"))
+    sign_in(client, name="Ayesha")
+    assert client.post(f"{PAGE}/{first}/accept", data={"csrf_token": csrf(client)}).status_code == 303
+    time.sleep(1.1)  # received a second after that accept
+    after = submit(client, mint("MediaOrganisation", "Front des médias", "fr"))
+    seen = Store.open(project.build).release["release"]
+    inbox = Inbox(project.inbox_path)
+    assert {inbox.get(i).validated_release for i in (blind, after)} == {seen}
+
+    build(project)  # publishes the first's IRI; the release both were validated against is kept ...
+    kept = kept_folder(project.build, seen)
+    assert kept is not None
+    shutil.rmtree(kept)  # ... and pruned
+    assert kept_folder(project.build, seen) is None
+
+    validator = Validator.from_settings(project)
+    assert validator.release != seen and validator.store.exists(IRI)
+    assert all(review.seen_in(validator, inbox.get(i))(IRI) is None for i in (blind, after))
+    # The review page and the API answer; the blind one is refused, naming the first.
+    built = app_for(project).test_client()
+    sign_in(built, name="Ayesha")
+    page = built.get(PAGE)
+    assert page.status_code == 200 and "Already minted" in page.get_data(as_text=True)
+    refused = built.post(
+        f"/contributions/{blind}/accept", headers={"Authorization": f"Bearer {TOKEN}"} | JSON
+    )
+    assert refused.status_code == 409 and refused.get_json()["error"]["title"] == "IRI already minted"
+    assert f"already minted by contribution {first}" in refused.get_json()["error"]["message"]
+    # An inbox row with no release at all (received before the release was kept with it): the same.
+    with sqlite3.connect(project.inbox_path) as db:
+        db.execute("UPDATE contributions SET validated_release = '' WHERE id = ?", (blind,))
+    assert inbox.get(blind).validated_release == ""
+    with pytest.raises(review.MintedTwice, match=f"already minted by contribution {first}"):
+        review.accept(inbox, validator, blind, "Karim")
+    # Received after the accept: by the times it saw the IRI, and it adds to the published entity.
+    assert review.accept(inbox, validator, after, "Karim").status == "accepted"
+    assert inbox.get(blind).status == "pending"

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 
+import pyoxigraph as ox
 import pytest
 import requests
+from conftest import ROOT
+
+from nexus_ld.pipeline.build import derive
+from nexus_ld.pipeline.load import ontology_files
+from nexus_ld.pipeline.publish.network_db import DB, part, read_facts
+from nexus_ld.pipeline.publish.pages import page_tables
+from nexus_ld.pipeline.publish.tables import FOLDER
+from nexus_ld.store.embedded import Store
 
 BASE = "https://w3id.org/nexus-ld/id/"
 JSON = {"Accept": "application/json"}
@@ -195,3 +205,85 @@ def test_timeline_filters_by_status(live_server):
     assert badges == {"allegation"}
     bad = requests.get(live_server.url + "/timeline?status=rumour", headers=JSON, timeout=30)
     assert bad.status_code == 400 and "unknown status 'rumour'" in bad.json()["error"]["message"]
+
+
+# Two relationships of made data: one during an instant (2012), one known only by an instant inside its
+# span (2015, no beginning, no end).
+MADE = """
+PREFIX nx: <https://w3id.org/nexus-ld/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX group: <https://w3id.org/nexus-ld/id/group/>
+PREFIX agent: <https://w3id.org/nexus-ld/id/agent/>
+PREFIX relationship: <https://w3id.org/nexus-ld/id/relationship/>
+PREFIX claim: <https://w3id.org/nexus-ld/id/claim/>
+PREFIX status: <https://w3id.org/nexus-ld/id/status/>
+GRAPH <https://w3id.org/nexus-ld/graph/data> {
+  group:a a nx:ArmedGroup ; rdfs:label "A"@en .
+  group:b a nx:ArmedGroup ; rdfs:label "B"@en .
+  agent:author rdfs:label "Author"@en .
+  relationship:at-an-instant a nx:Alliance ; nx:fromAgent group:a ; nx:toAgent group:b ;
+      nx:during [ a time:Instant ; time:inXSDgYear "2012"^^xsd:gYear ] .
+  relationship:inside-a-year a nx:Support ; nx:fromAgent group:a ; nx:toAgent group:b ;
+      nx:during [ a time:Interval ; time:hasInside [ a time:Instant ; time:inXSDgYear "2015"^^xsd:gYear ] ] .
+  claim:one nx:asserts relationship:at-an-instant ; nx:status status:reported-fact ;
+      nx:summary "A and B are allies."@en ; prov:wasAttributedTo agent:author .
+  claim:two nx:asserts relationship:inside-a-year ; nx:status status:reported-fact ;
+      nx:summary "A supports B."@en ; prov:wasAttributedTo agent:author .
+}"""
+
+
+def test_the_network_as_of_a_year_reads_the_years_build_derived(tmp_path):
+    """The network's years are each span's nx:firstYear and nx:lastYear (derive-spans.rq), the one
+    time-slice rule: an edge during an instant holds in that year only (computed by hand, it had no year
+    and was drawn, as undated, in every year), one known only by a year inside its span from that year."""
+    store = Store.in_memory()
+    for path in ontology_files(ROOT):
+        store.load_turtle(path, store.graphs["ontology"])
+    store.add(ox.parse(MADE, ox.RdfFormat.TRIG))
+    derive(store)
+    page_tables(store, tmp_path)
+    con = sqlite3.connect(tmp_path / FOLDER / DB)
+    try:
+        facts = read_facts(con)
+        shown = {
+            year: {e.iri.removeprefix(BASE) for e in part(con, facts, year, ["reported-fact"], True).edges}
+            for year in range(2010, 2018)
+        }
+        edges = {e.iri.removeprefix(BASE): e for e in part(con, facts, None, ["reported-fact"], False).edges}
+    finally:
+        con.close()
+    assert {y for y, ids in shown.items() if "relationship/at-an-instant" in ids} == {2012}
+    assert {y for y, ids in shown.items() if "relationship/inside-a-year" in ids} == {2015, 2016, 2017}
+    instant, inside = edges["relationship/at-an-instant"], edges["relationship/inside-a-year"]
+    assert (instant.dated, instant.when, inside.dated, inside.when) == (True, "2012", True, "in 2015")
+
+
+def test_the_network_tables_hold_each_edges_derived_years_on_the_bundled_build(built, store):
+    """On the bundled build, each edge's first and last year in network.sqlite are its span's
+    nx:firstYear and nx:lastYear but where an end's lifespan (a founding, a death) narrows them."""
+    derived = {
+        r["edge"].value: (r["first"] and int(r["first"].value), r["last"] and int(r["last"].value))
+        for r in store.query(
+            "PREFIX w3org: <http://www.w3.org/ns/org#> SELECT ?edge ?first ?last WHERE {"
+            " GRAPH graph:data { ?edge nx:during|w3org:memberDuring ?span }"
+            " OPTIONAL { ?span nx:firstYear ?first } OPTIONAL { ?span nx:lastYear ?last } }"
+        )
+    }
+    with sqlite3.connect(next(built.build.glob(f"releases/*/{FOLDER}/{DB}"))) as con:
+        rows = con.execute(
+            'SELECT e.iri, e.first, e.last, s.begin, s."end", t.begin, t."end" FROM edges e '
+            "JOIN nodes s ON s.rowid = e.source JOIN nodes t ON t.rowid = e.target"
+        ).fetchall()
+    checked = 0
+    for iri, first, last, *lifespans in rows:
+        if iri not in derived:
+            continue
+        since, until = derived[iri]
+        begins = [y for y in (since, lifespans[0], lifespans[2]) if y is not None]
+        ends = [y for y in (until, lifespans[1], lifespans[3]) if y is not None]
+        assert (first, last) == (max(begins, default=None), min(ends, default=None)), iri
+        checked += 1
+    assert checked > 10

@@ -85,11 +85,15 @@ def test_a_javascript_link_is_not_stored(built, tmp_path: Path) -> None:
         b'claim:contributed-ttp-aims-to-overthrow-government nx:quote "overthrow the government" .\n',
         b"[] nx:year 2031 .\n",  # never pointed to: the blank-node rule finds it too
         b"group:ttp nx:reportedAsFact true .\n",
+        # The truthy graph's plain edges (truthy-shortcuts.rq): stated outright, a fact no claim backs.
+        b"group:ttp nx:alliedWith group:isis-k .\n",
+        b"group:ttp <http://www.w3.org/ns/org#memberOf> group:isis-k .\n",
     ],
 )
 def test_a_shortcut_the_build_derives_is_refused_and_not_stored(built, tmp_path: Path, triple) -> None:
-    """nx:quote, nx:year, nx:reportedAsFact (nx:derivedAtBuild in the ontology) are the build's to derive:
-    a contributed value could disagree with the evidence or instant it restates."""
+    """nx:quote, nx:year, nx:reportedAsFact and the truthy graph's shortcuts (nx:derivedAtBuild in the
+    ontology) are the build's to derive: a contributed value could disagree with the evidence, instant or
+    claims it restates."""
     inbox = tmp_path / "inbox.sqlite"
     client = make_app(built, inbox_path=str(inbox), contribution_rate_per_minute=0).test_client()
     body = NEW_CLAIM + b"\n@prefix group: <https://w3id.org/nexus-ld/id/group/> .\n" + triple

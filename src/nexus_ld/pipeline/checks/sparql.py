@@ -95,7 +95,7 @@ def store_findings(
         *reference_findings(store, data_dir / "reference"),
         *class_findings(store, vocabulary),
         *term_findings(store, iris, vocabulary),
-        *derived_findings(store, iris, vocabulary),
+        *derived_findings(store, vocabulary),
         *iri_findings(store, iris, base),
     ]
 
@@ -314,16 +314,13 @@ def term_findings(
     return results
 
 
-def derived_findings(
-    store: Store, iris: Iterable[ox.NamedNode] | None = None, vocabulary: Vocabulary | None = None
-) -> list[Result]:
+def derived_findings(store: Store, vocabulary: Vocabulary | None = None) -> list[Result]:
     """No triple of the data uses a property the build derives: a stated ``nx:year`` or ``nx:quote``
-    could disagree with the instant or the evidence it restates (``iris``: ``used_iris``)."""
-    derived = (vocabulary or Vocabulary.of(store)).derived
+    could disagree with the instant or the evidence it restates, a stated ``nx:alliedWith`` or
+    ``org:headOf`` would be a fact no claim backs. Each marked term is looked up (not only the nx: and
+    w3id.org IRIs of ``used_iris``: the truthy graph's ``org:`` shortcuts are marked too)."""
     results = []
-    for term in used_iris(store) if iris is None else iris:
-        if term.value not in derived:
-            continue
+    for term in map(ox.NamedNode, sorted((vocabulary or Vocabulary.of(store)).derived)):
         for use in _rows(store, "check-term-uses", {"term": term}):
             if use["p"] == term:  # as a predicate; naming the property elsewhere asserts nothing
                 text = message("derived-term", term=term.value)

@@ -66,11 +66,13 @@ class Edge:
     kind: str  # slug of the class or role, e.g. "alliance", "leader"
     kind_label: str
     label: str
-    begin: int | None
-    end: int | None
-    inside: int | None
+    begin: int | None  # its beginning's year
+    end: int | None  # the last year it surely held (nx:lastYear)
+    inside: int | None  # a year it is known to hold in, when that is not its beginning
     claims: tuple[ClaimRef, ...]
     href: str | None = None
+    # The first year it surely held (nx:firstYear): what "as of a year" reads, at build (network_db._holds).
+    first: int | None = None
 
     @property
     def dated(self) -> bool:
@@ -130,6 +132,7 @@ def _edge_fields(r: dict[str, Any]) -> dict[str, Any]:
         "begin": year_of(r["begin"]),
         "end": year_of(r["end"]),
         "inside": year_of(r["inside"]),
+        "first": year_of(r["first"]),
     }
 
 

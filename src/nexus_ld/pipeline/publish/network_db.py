@@ -77,12 +77,11 @@ class Facts:
 
 
 def _holds(edge: Edge, nodes: Mapping[str, Node]) -> tuple[int | None, int | None]:
-    """The first and last year ``edge`` holds in (None: unbounded): from its beginning (or the year it is
-    known to hold in) to its end, where the data give them, and only while both ends exist (not before a
-    founding, not after a death or dissolution stated as reported fact). An undated edge is bounded by
-    its ends' lifespans alone."""
-    begin = edge.begin if edge.begin is not None else edge.inside
-    firsts = [y for y in (begin, *(nodes[n].begin for n in (edge.source, edge.target))) if y is not None]
+    """The first and last year ``edge`` holds in (None: unbounded): the first and last year its span
+    surely held (nx:firstYear, nx:lastYear: the time-slice rule of docs/data-model.md, as the examples
+    read it), and only while both ends exist (not before a founding, not after a death or dissolution
+    stated as reported fact). An undated edge is bounded by its ends' lifespans alone."""
+    firsts = [y for y in (edge.first, *(nodes[n].begin for n in (edge.source, edge.target))) if y is not None]
     lasts = [y for y in (edge.end, *(nodes[n].end for n in (edge.source, edge.target))) if y is not None]
     return (max(firsts) if firsts else None, min(lasts) if lasts else None)
 
