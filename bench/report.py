@@ -216,6 +216,9 @@ def misses_table(results: list[dict]) -> list[str]:
     for r in results:
         for row in (r.get("front") or {}).get("misses", []):
             t, m = row["throughput"], row["latency"]
+            if not m["pairs"]:
+                lines.append(f"| {r['size']} | {row['request']} | {t['verdict']} | | {m['verdict']} | | |")
+                continue
             lines.append(
                 f"| {r['size']} | {row['request']} | {t['ratio']:.3f}× ({t['rounds']}, "
                 f"{t['ratio_ci'][0]:.3f}–{t['ratio_ci'][1]:.3f}): {t['verdict']} "

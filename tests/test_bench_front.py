@@ -18,6 +18,7 @@ import pytest
 
 from bench.bench_front import (
     IDLE_WINDOW_S,
+    MIN_PAIRS,
     WARM_PAIRS,
     Contender,
     Row,
@@ -134,13 +135,13 @@ class Answer(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait for a delayed ACK
-    delay_s, cache_status = 0.0, None
+    delay_s, cache_status, status = 0.0, None, 200
 
     def do_GET(self) -> None:
         self.server.paths.append(self.path)  # type: ignore[attr-defined]
         self.server.connections.add(self.client_address)  # type: ignore[attr-defined]
         time.sleep(self.delay_s)
-        self.send_response(200)
+        self.send_response(self.status)
         if self.cache_status:
             self.send_header("X-Cache-Status", self.cache_status)
         self.send_header("Content-Length", "2")
@@ -184,7 +185,29 @@ def test_latency_pairs_time_each_new_path_on_kept_connections_and_see_what_the_f
         assert len(set(server.paths)) == len(server.paths) == 40 + WARM_PAIRS  # type: ignore[attr-defined]
     assert 2.9 < found["added_ms_ci"][0] <= found["added_ms"] < 6  # the front's 3 ms, nothing else
     assert found["verdict"].startswith("slower by")
-    # Bounded in time as well as in count.
+    # Bounded in time as well as in count, once a few pairs are counted (a miss at 1M may take 1 s).
     started = time.monotonic()
     assert latency_pairs(row, pairs=10_000, limit_s=0.3)["pairs"] < 200
     assert time.monotonic() - started < 2
+    assert latency_pairs(row, pairs=10_000, limit_s=0.0)["pairs"] == MIN_PAIRS
+
+
+@pytest.mark.live  # starts HTTP servers
+def test_latency_pairs_leave_out_a_failed_answer_and_say_so_when_none_is_left(two_servers):
+    _, alone = two_servers
+    failing = type("Failing", (Answer,), {"status": 503})
+    broken = ThreadingHTTPServer(("127.0.0.1", 0), failing)
+    broken.paths, broken.connections = [], set()  # type: ignore[attr-defined]
+    threading.Thread(target=broken.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        contenders = [
+            Contender(label, f"http://127.0.0.1:{server.server_address[1]}",
+                      lambda run: [f"/sparql?n={run}-{i}" for i in range(50)], "*/*")
+            for label, server in (("nginx cache", broken), ("gunicorn alone", alone))
+        ]  # fmt: skip
+        found = latency_pairs(Row("distinct (all misses)", contenders, 1, misses=True), pairs=8, limit_s=5.0)
+        assert found["pairs"] == 0 and found["failed"] == 8 + WARM_PAIRS
+        assert found["verdict"] == "not measured: no pair answered 200 twice"
+    finally:
+        broken.shutdown()
+        broken.server_close()
