@@ -477,7 +477,7 @@ def latency_line(m: dict) -> str:
         return f"{m['verdict']} ({m['failed']} failed, X-Cache-Status {m['cache_status']})"
     return (
         f"{m['pairs']} pairs: p50 {m['front_p50_ms']:.3f} / {m['alone_p50_ms']:.3f} ms, "
-        f"+{m['added_ms']:.3f} ms; {m['verdict']} (X-Cache-Status {m['cache_status']}, "
+        f"{m['added_ms']:+.3f} ms; {m['verdict']} (X-Cache-Status {m['cache_status']}, "
         f"connections {m['connections_opened']}, {m['failed']} failed, load {m['load_1min']:.1f})"
     )
 
