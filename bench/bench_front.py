@@ -9,7 +9,7 @@ example queries (``MISS_EXAMPLES``) made unique by a comment, which cost what a 
 
     python bench/bench_front.py --build-dir build [--project-dir DIR] [--entity group/jua]
         [--seconds 2] [--rounds 3] [--hit-rounds 1] [--miss-seconds 1] [--miss-rounds 5] [--pairs 1000]
-        [--pair-seconds 3] [--json FILE]
+        [--pair-seconds 2] [--json FILE]
 
 On a generated project (``bench/generate.py``) the entity and the trivial SELECT's subject are the
 project's first group. The per-client limits are off on both nginx and the app (one load generator is
@@ -253,12 +253,12 @@ def main() -> None:
     parser.add_argument("--miss-seconds", type=float, help="each throughput run of a miss row (seconds/2)")
     parser.add_argument("--miss-rounds", type=int, help="paired throughput rounds of a miss row (2 rounds-1)")
     parser.add_argument("--pairs", default=1000, type=int, help="latency pairs per miss row, at most")
-    parser.add_argument("--pair-seconds", type=float, help="latency pairs of a row, at most (1.5 seconds)")
+    parser.add_argument("--pair-seconds", type=float, help="latency pairs of a row, at most (seconds)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args()
     args.miss_seconds = args.miss_seconds or max(1.0, args.seconds / 2)  # wrk runs at least 1 s
     args.miss_rounds = args.miss_rounds or 2 * args.rounds - 1
-    args.pair_seconds = args.pair_seconds or 1.5 * args.seconds
+    args.pair_seconds = args.pair_seconds or args.seconds
     # A stopped run (bench/run's timeout, a kill) still stops its servers: the `finally` runs on SystemExit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     build, project = args.build_dir.resolve(), args.project_dir.resolve()
