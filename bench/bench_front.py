@@ -8,7 +8,8 @@ cannot help): the document and the trivial SELECT, whose cost is mostly the requ
 example queries (``MISS_EXAMPLES``) made unique by a comment, which cost what a real miss costs.
 
     python bench/bench_front.py --build-dir build [--project-dir DIR] [--entity group/jua]
-        [--seconds 2] [--rounds 3] [--hit-rounds 1] [--json FILE]
+        [--seconds 2] [--rounds 3] [--hit-rounds 1] [--miss-seconds 1] [--miss-rounds 5] [--pairs 1000]
+        [--pair-seconds 2] [--json FILE]
 
 On a generated project (``bench/generate.py``) the entity and the trivial SELECT's subject are the
 project's first group. The per-client limits are off on both nginx and the app (one load generator is
@@ -26,18 +27,32 @@ benchmark waits until all its servers are idle (``wait_idle``), so that answers 
 when wrk stops (slow queries at 1M) are not charged to the next contender. Per run it also reads each
 server's CPU time, given per request answered; on the miss rows wrk counts each answer's
 ``X-Cache-Status`` (a ``MISS`` is an answer nginx fetched from gunicorn). Prints requests per second
-(wrk when installed, else a Python thread pool) with the load average. No asserts: numbers for the
-closing note; ``--json`` writes them as ``{"command", "ceiling_rps", "rows": [{"request",
-"contender", "requests_per_s", "runs_rps", "rounds", "failed", "load_1min", "requests",
+(wrk when installed, else a Python thread pool) with the load average.
+
+Whether a miss is slower through the front is answered in pairs, with a confidence interval. Each
+miss row's throughput rounds (``--miss-rounds`` of ``--miss-seconds``; who goes first alternates by
+round) give one front/alone ratio per round; then, at concurrency 1, up to ``--pairs`` pairs (at most
+``--pair-seconds``) of one request through the front and one to gunicorn alone, every path new (each
+front answer's ``X-Cache-Status`` counted), who goes first alternating, one kept-alive connection per
+contender (``http.client``): the p50 of each, the median of the per-pair ratios and of the ms the
+front adds, each with a percentile-bootstrap 95% interval (``median_ci``), and a verdict: "slower by
+X%" only when the whole interval is above 1, else "no slower within X%" (X the interval's upper end).
+No asserts: numbers for the closing note; ``--json`` writes them as ``{"command", "ceiling_rps",
+"rows": [{"request", "contender", "requests_per_s", "runs_rps", "rounds", "failed", "load_1min", "requests",
 "cpu_ms_per_request": {server: ms}, "drain_s", "cache_status": {value: n}, "bytes",
-"content_encoding"}]}`` (the last three where measured).
+"content_encoding"}] (the last three where measured), "misses": [{"request", "throughput": {"rounds",
+"ratio", "ratio_ci", "verdict"}, "latency": {"pairs", "front_p50_ms", "alone_p50_ms", "ratio",
+"ratio_ci", "added_ms", "added_ms_ci", "verdict", "failed", "cache_status", "connections_opened",
+"load_1min"}}]}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -75,6 +90,9 @@ ANSWER_TIMEOUT_S = 30.0
 # in clock ticks (10 ms): 3 ticks in 0.3 s; idle gunicorn, nginx and Oxigraph use none.
 IDLE_SHARE, IDLE_WINDOW_S = 0.1, 0.3
 DRAIN_LIMIT_S = 2 * ANSWER_TIMEOUT_S  # the app stops a query at its query_timeout_s (30 s) before this
+WARM_PAIRS = 1  # the first pair of a latency row opens the connections: not counted
+MIN_PAIRS = 5  # counted before the time limit may stop a row (a miss of the old 03 took 1.2 s at 1M)
+CONFIDENCE, RESAMPLES, SEED = 0.95, 2_000, 15  # the bootstrap of a median (seeded: the same data, one CI)
 
 
 @dataclass
@@ -105,6 +123,61 @@ def wait_idle(pids: list[int], window_s: float = IDLE_WINDOW_S, limit_s: float =
         waited = time.monotonic() - started
         if used < IDLE_SHARE * window_s or waited >= limit_s:
             return waited
+
+
+def median_ci(
+    values: list[float], level: float = CONFIDENCE, resamples: int = RESAMPLES, seed: int = SEED
+) -> tuple[float, float, float]:
+    """The median of ``values`` and a percentile-bootstrap ``level`` confidence interval of it: the
+    medians of ``resamples`` samples of the same size drawn with replacement, cut at both tails."""
+    if not values:
+        raise ValueError("no values to take a median of")
+    rng = random.Random(seed)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples))
+    tail = (1 - level) / 2 * resamples
+    return statistics.median(values), medians[int(tail)], medians[resamples - 1 - int(tail)]
+
+
+def verdict(ratio: float, low: float, high: float) -> str:
+    """The answer to "no slower through the front?" from the median ratio of the front's cost to gunicorn
+    alone's (above 1: slower) and its confidence interval: slower only when the whole interval is."""
+    ci = f"({CONFIDENCE:.0%} CI {low - 1:+.1%} to {high - 1:+.1%})"
+    if low > 1:
+        return f"slower by {ratio - 1:.1%} {ci}"
+    if high < 1:
+        return f"faster by {1 - ratio:.1%} {ci}"
+    return f"no slower within {high - 1:.1%} {ci}"
+
+
+def paired(front: list[float], alone: list[float]) -> dict[str, object]:
+    """Pairs of one request's milliseconds (through the front, to gunicorn alone): the p50 of each, the
+    median of the per-pair ratios front/alone and of the per-pair differences (the ms the front adds to
+    a miss), each with its confidence interval, and the verdict on the ratio."""
+    if len(front) != len(alone):
+        raise ValueError(f"{len(front)} front and {len(alone)} alone: not pairs")
+    ratio = median_ci([f / a for f, a in zip(front, alone, strict=True)])
+    added = median_ci([f - a for f, a in zip(front, alone, strict=True)])
+    return {
+        "pairs": len(front),
+        "front_p50_ms": statistics.median(front),
+        "alone_p50_ms": statistics.median(alone),
+        "ratio": ratio[0],
+        "ratio_ci": list(ratio[1:]),
+        "added_ms": added[0],
+        "added_ms_ci": list(added[1:]),
+        "verdict": verdict(*ratio),
+    }
+
+
+def paired_rounds(front_rps: list[float], alone_rps: list[float]) -> dict[str, object]:
+    """Throughput rounds paired (round k of each contender, run one after the other): the median of the
+    per-round ratios of requests/s front/alone with its confidence interval, and the verdict on the cost
+    ratio (alone/front: the time a request takes through the front over alone's)."""
+    if len(front_rps) != len(alone_rps):
+        raise ValueError(f"{len(front_rps)} front and {len(alone_rps)} alone rounds: not pairs")
+    rate = median_ci([f / a for f, a in zip(front_rps, alone_rps, strict=True)])
+    cost = median_ci([a / f for f, a in zip(front_rps, alone_rps, strict=True)])
+    return {"rounds": len(front_rps), "ratio": rate[0], "ratio_ci": list(rate[1:]), "verdict": verdict(*cost)}
 
 
 def label_select(iri: str) -> str:
@@ -175,8 +248,17 @@ def main() -> None:
     parser.add_argument("--rounds", default=3, type=int, help="contenders alternate; the median is shown")
     parser.add_argument("--hit-rounds", default=1, type=int, help="rounds of repeated documents, examples")
     parser.add_argument("--connections", default=8, type=int)
+    # Misses: more, shorter throughput rounds (each a pair) and the latency pairs, in about the time the
+    # rounds of --seconds took; bench/run sets only --seconds and --rounds.
+    parser.add_argument("--miss-seconds", type=float, help="each throughput run of a miss row (seconds/2)")
+    parser.add_argument("--miss-rounds", type=int, help="paired throughput rounds of a miss row (2 rounds-1)")
+    parser.add_argument("--pairs", default=1000, type=int, help="latency pairs per miss row, at most")
+    parser.add_argument("--pair-seconds", type=float, help="latency pairs of a row, at most (seconds)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args()
+    args.miss_seconds = args.miss_seconds or max(1.0, args.seconds / 2)  # wrk runs at least 1 s
+    args.miss_rounds = args.miss_rounds or 2 * args.rounds - 1
+    args.pair_seconds = args.pair_seconds or args.seconds
     # A stopped run (bench/run's timeout, a kill) still stops its servers: the `finally` runs on SystemExit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     build, project = args.build_dir.resolve(), args.project_dir.resolve()
@@ -188,13 +270,15 @@ def main() -> None:
     servers = {"oxigraph": oxigraph, "gunicorn": app, "nginx": nginx, "nginx return 200": bare}
     rows = plan(args, nginx.url, app.url, oxigraph.url, bare.url, project)
     table: list[dict[str, object]] = []
+    pairs: list[dict[str, object]] = []  # per miss row: its throughput rounds paired, its latency pairs
     ceiling_rps = None
     try:
         for server in servers.values():
             server.start(timeout=120)
         warm(rows)
         print(f"requests/s (median of {args.rounds} alternating runs of {args.seconds:.0f} s, "
-              f"{args.hit_rounds} for the repeated documents and examples, {args.connections} connections; "
+              f"{args.hit_rounds} for the repeated documents and examples, {args.miss_rounds} of "
+              f"{args.miss_seconds:.0f} s for the misses, {args.connections} connections; "
               f"1-min load average after its runs), {build}")  # fmt: skip
         for row in rows:
             print(row.title)
@@ -217,13 +301,19 @@ def main() -> None:
                 print(f"  cache/oxigraph {ratio:.1f}x" + ("  (>= 10x)" if ratio >= TEN_TIMES else ""))
             if ceiling_rps and "nginx cache" in rate and row.title.startswith("repeated"):
                 print(f"  cache/ceiling {rate['nginx cache'] / ceiling_rps:.2f}")
+            if row.misses:
+                rounds = paired_rounds(*(measured[c.label]["runs_rps"] for c in row.contenders))
+                print(f"  front/alone per round: {rounds['ratio']:.3f}x; {rounds['verdict']}")
+                latency = latency_pairs(row, args.pairs, args.pair_seconds)
+                print(f"  concurrency 1, {latency_line(latency)}")
+                pairs.append({"request": row.title, "throughput": rounds, "latency": latency})
     finally:
         for server in reversed(servers.values()):
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
     if args.json:
         command = " ".join(["python", *sys.argv])
-        found = {"command": command, "ceiling_rps": ceiling_rps, "rows": table}
+        found = {"command": command, "ceiling_rps": ceiling_rps, "rows": table, "misses": pairs}
         args.json.write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
 
 
@@ -257,7 +347,7 @@ def plan(
 
     def misses(make_path: Callable[[str], str], per_s: int = MISSES_PER_S) -> Paths:
         """Distinct paths, none repeated within a run: each a miss (stored never, as min_uses is 2)."""
-        n = int(max(1.0, args.seconds) * per_s)  # wrk runs at least 1 s
+        n = max(int(args.miss_seconds * per_s), args.pairs + WARM_PAIRS)
         return lambda run: [make_path(f"{run}-{i}") for i in range(n)]
 
     def repeated(text: str, accept: str) -> list[Contender]:
@@ -286,7 +376,7 @@ def plan(
     unique = [
         Row(f"distinct /sparql example {k} (all misses)", missed(misses(
             lambda n, q=examples[k]: query_path("/sparql", f"{q}\n# {n}"), EXAMPLE_MISSES_PER_S
-        ), accept_for(examples[k])), args.rounds, misses=True)
+        ), accept_for(examples[k])), args.miss_rounds, misses=True)
         for k in MISS_EXAMPLES if k in examples
     ]  # fmt: skip
     return [
@@ -301,10 +391,10 @@ def plan(
         *(Row(f"repeated /sparql example {k}", repeated(q, accept_for(q)), args.hit_rounds)
           for k, q in examples.items()),
         Row(f"distinct {doc}?n=... (all misses)", missed(misses(lambda k: f"{doc}?n={k}"), TURTLE),
-            args.rounds, misses=True),
+            args.miss_rounds, misses=True),
         Row("distinct /sparql trivial SELECT (all misses)",
-            missed(misses(lambda k: query_path("/sparql", f"{select}\n# {k}")), RESULTS), args.rounds,
-            misses=True),
+            missed(misses(lambda k: query_path("/sparql", f"{select}\n# {k}")), RESULTS),
+            args.miss_rounds, misses=True),
         *unique,
     ]  # fmt: skip
 
@@ -353,10 +443,12 @@ def alternate(
             out[c.label]["bytes"], out[c.label]["content_encoding"] = sent(c)
     pids = [s.proc.pid for s in servers.values() if s.proc]
     for k in range(len(out[row.contenders[0].label]["runs_rps"]), row.rounds):
-        for c in row.contenders:
+        # Which contender goes first alternates by round: neither is always measured after the other.
+        for c in row.contenders if k % 2 == 0 else row.contenders[::-1]:
             m = out[c.label]
             before = {name: cpu_seconds(s.proc.pid) for name, s in servers.items() if s.proc}
-            result = load(c.base, c.paths(f"{c.label}-{k}".replace(" ", "_")), c.accept, args.seconds,
+            seconds = args.miss_seconds if row.misses else args.seconds
+            result = load(c.base, c.paths(f"{c.label}-{k}".replace(" ", "_")), c.accept, seconds,
                           args.connections, timeout_s=ANSWER_TIMEOUT_S, headers=c.headers,
                           count_header="X-Cache-Status" if row.misses else None)  # fmt: skip
             m["_loads"].append(os.getloadavg()[0])
@@ -377,6 +469,84 @@ def alternate(
         m["load_1min"] = statistics.mean(m["_loads"])
         m["cpu_ms_per_request"] = {name: round(statistics.median(v), 4) for name, v in m["_cpu"].items() if v}
     return out
+
+
+def latency_line(m: dict) -> str:
+    """What a miss row's latency pairs print."""
+    if not m["pairs"]:
+        return f"{m['verdict']} ({m['failed']} failed, X-Cache-Status {m['cache_status']})"
+    return (
+        f"{m['pairs']} pairs: p50 {m['front_p50_ms']:.3f} / {m['alone_p50_ms']:.3f} ms, "
+        f"{m['added_ms']:+.3f} ms; {m['verdict']} (X-Cache-Status {m['cache_status']}, "
+        f"connections {m['connections_opened']}, {m['failed']} failed, load {m['load_1min']:.1f})"
+    )
+
+
+def timed_get(
+    conn: http.client.HTTPConnection, path: str, accept: str
+) -> tuple[float, int, str | None, bool]:
+    """One GET on a kept connection, its answer read to the end: the milliseconds, the status, the
+    X-Cache-Status and whether a connection was opened for it (a server may close an idle one: then
+    once more on a new one, timed from there)."""
+    for attempt in range(2):
+        opened = conn.sock is None
+        started = time.perf_counter()
+        try:
+            conn.request("GET", path, headers={"Accept": accept})
+            response = conn.getresponse()
+            response.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            conn.close()
+            if attempt:
+                raise
+            continue
+        ms = (time.perf_counter() - started) * 1000
+        return ms, response.status, response.getheader("X-Cache-Status"), opened
+    raise AssertionError("unreachable")
+
+
+def latency_pairs(row: Row, pairs: int, limit_s: float) -> dict[str, object]:
+    """A miss row at concurrency 1: up to ``pairs`` pairs (and no more once ``limit_s`` has passed and
+    ``MIN_PAIRS`` are counted), each one request through the front and one to gunicorn alone, every
+    path new, which goes first alternating, each contender on one kept-alive connection (the front's
+    own to gunicorn is its upstream pool). The first ``WARM_PAIRS`` are not counted. Pairs with an
+    answer other than 200 are left out, counted."""
+    front, alone = row.contenders
+    conns = {c.label: http.client.HTTPConnection(
+        urllib.parse.urlsplit(c.base).hostname or "", urllib.parse.urlsplit(c.base).port,
+        timeout=ANSWER_TIMEOUT_S) for c in row.contenders}  # fmt: skip
+    paths = {c.label: c.paths(f"pair_{c.label}".replace(" ", "_")) for c in row.contenders}
+    ms: dict[str, list[float]] = {c.label: [] for c in row.contenders}
+    opened = dict.fromkeys(ms, 0)
+    status: dict[str, int] = {}
+    failed = 0
+    deadline = time.monotonic() + limit_s
+    try:
+        for i in range(min(pairs + WARM_PAIRS, len(paths[front.label]))):
+            if time.monotonic() > deadline and len(ms[front.label]) >= MIN_PAIRS:
+                break
+            pair = {}
+            for c in (front, alone) if i % 2 == 0 else (alone, front):
+                took, code, cache, new = timed_get(conns[c.label], paths[c.label][i], c.accept)
+                opened[c.label] += new
+                pair[c.label] = (took, code)
+                if c is front:
+                    status[str(cache)] = status.get(str(cache), 0) + 1
+            if any(code != 200 for _, code in pair.values()):
+                failed += 1
+            elif i >= WARM_PAIRS:
+                for label, (took, _) in pair.items():
+                    ms[label].append(took)
+    finally:
+        for conn in conns.values():
+            conn.close()
+    found = (
+        paired(ms[front.label], ms[alone.label])
+        if ms[front.label]
+        else {"pairs": 0, "verdict": "not measured: no pair answered 200 twice"}
+    )
+    return found | {"failed": failed, "cache_status": status, "connections_opened": opened,
+                    "load_1min": os.getloadavg()[0]}  # fmt: skip
 
 
 def socket_errors(summary: str) -> int:

@@ -204,6 +204,31 @@ def front_table(results: list[dict]) -> list[str]:
     return lines
 
 
+def misses_table(results: list[dict]) -> list[str]:
+    """(c) a miss (a new URL each time) through the front against gunicorn alone, in pairs: the median
+    ratio of each row's throughput rounds and of its latency pairs at concurrency 1, with their 95%
+    intervals, the ms the front adds, and the verdict of each."""
+    lines = [
+        "| size | miss | throughput front/alone (rounds, 95% CI): verdict | latency p50 front / alone ms "
+        "(pairs) | latency front/alone (95% CI): verdict | added ms (95% CI) | load (1 min) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for row in (r.get("front") or {}).get("misses", []):
+            t, m = row["throughput"], row["latency"]
+            if not m["pairs"]:
+                lines.append(f"| {r['size']} | {row['request']} | {t['verdict']} | | {m['verdict']} | | |")
+                continue
+            lines.append(
+                f"| {r['size']} | {row['request']} | {t['ratio']:.3f}× ({t['rounds']}, "
+                f"{t['ratio_ci'][0]:.3f}–{t['ratio_ci'][1]:.3f}): {t['verdict']} "
+                f"| {m['front_p50_ms']:.3f} / {m['alone_p50_ms']:.3f} ({m['pairs']}) | {m['ratio']:.3f}× "
+                f"({m['ratio_ci'][0]:.3f}–{m['ratio_ci'][1]:.3f}): {m['verdict']} | {m['added_ms']:+.3f} "
+                f"({m['added_ms_ci'][0]:+.3f} to {m['added_ms_ci'][1]:+.3f}) | {m['load_1min']:.2f} |"
+            )
+    return lines
+
+
 def steps_table(results: list[dict]) -> list[str]:
     """(d) each step of the run, when it started and the machine's load average then."""
     lines = ["| size | step | started at (s) | load average (1 min) |", "|---|---|---|---|"]
@@ -249,6 +274,11 @@ def issue15(results: list[dict]) -> list[str]:
         " cached row's over nginx answering 100 bytes from memory (no front is faster on this machine).",
         "",
         *front_table(results),
+        "",
+        "Misses in pairs: each row's throughput rounds paired by round, and requests at concurrency 1"
+        ' alternating between the front and gunicorn alone; "slower" only when the whole interval is.',
+        "",
+        *misses_table(results),
         "",
         "### (d) The machine's load at each step",
         "",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -184,6 +185,17 @@ def test_runner_smoke_writes_results(smoke):
         assert r["requests"] > 0 and r["cpu_ms_per_request"]["gunicorn"] > 0, r
         if r["contender"] == "nginx cache":
             assert r["cache_status"] == {"MISS": r["requests"]}, r
+    # Each miss row judged in pairs: its throughput rounds, its latency pairs (every front answer a MISS).
+    paired = {m["request"]: m for m in front["misses"]}
+    assert set(paired) == {r["request"] for r in misses}
+    for m in paired.values():
+        latency = m["latency"]
+        assert latency["pairs"] > 0 and latency["failed"] == 0, m
+        assert latency["cache_status"] == {"MISS": sum(latency["cache_status"].values())}, m
+        assert latency["ratio_ci"][0] <= latency["ratio"] <= latency["ratio_ci"][1], m
+        assert m["throughput"]["rounds"] >= 1
+        for said in (m["throughput"]["verdict"], latency["verdict"]):
+            assert re.match(r"(slower by|faster by|no slower within) \d+\.\d% \(95% CI ", said), m
     cached_doc = {request: r for (request, label), r in rows.items() if label == "nginx cache"}
     gzip = next(r for request, r in cached_doc.items() if "gzip" in request)
     plain = next(r for request, r in cached_doc.items() if "(Turtle)" in request)
@@ -202,6 +214,7 @@ def test_runner_smoke_writes_results(smoke):
     assert "| count-by-type | " in issue[issue.index("### (a)") : issue.index("### (b)")]
     assert "| build:timeline | " in issue[issue.index("### (b)") : issue.index("### (c)")]
     assert f"| tiny | {TRIVIAL} | nginx cache | " in issue[issue.index("### (c)") :]
+    assert "| tiny | distinct /sparql trivial SELECT (all misses) | " in issue[issue.index("### (c)") :]
     assert "| tiny | server nexus-granian | " in issue[issue.index("### (d)") :]
     assert "data generated and built by this run" in issue
 
