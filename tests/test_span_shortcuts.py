@@ -39,6 +39,12 @@ CASES = {
         2012,
     ),
     "inside-only": ("time:hasInside [ a time:Instant ; time:inXSDgYear '2011'^^xsd:gYear ]", 2011, None),
+    "inside-twice": (
+        "time:hasInside [ a time:Instant ; time:inXSDgYear '2013'^^xsd:gYear ],"
+        " [ a time:Instant ; time:inXSDgYear '2011'^^xsd:gYear ]",
+        2011,
+        None,
+    ),
     "inside-undated-end": (
         "time:hasInside [ a time:Instant ; time:inXSDgYearMonth '2011-05'^^xsd:gYearMonth ] ;"
         " time:hasEnd [ a time:Instant ; nx:timeText 'later' ]",
